@@ -1,0 +1,52 @@
+# Every target needs only python3 on a fresh machine; `make install` creates .venv.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SRC := src/detainers
+
+.PHONY: install test check lint typecheck fmt demo docs bench screenshots lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# uv resolves the whole tree into requirements.lock (pinned); pyproject keeps lower bounds.
+lock:
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev -o requirements.lock
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(SRC)
+
+check: lint typecheck test
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+demo: $(STAMP)
+	$(BIN)/detainers demo
+
+docs: $(STAMP)
+	$(BIN)/detainers docs policies --write
+	$(BIN)/python -m detainers.service.openapi_doc --write 2>/dev/null || true
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+screenshots: $(STAMP)
+	$(BIN)/python -m pytest -q -m browser tests/web
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,24 @@
+"""The ``detainers`` command line. Each command group lives in its own module with a ``register`` hook."""
+
+from __future__ import annotations
+
+import typer
+
+from detainers.cli import _audit, _demo, _docs, _replay, _report, _scenarios, _serve, _synth
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="detainers",
+    help="Immigration detainers: the lawful answer with its citation, a tamper-evident record, honest numbers.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+for _module in (_scenarios, _docs, _demo, _serve, _audit, _report, _synth, _replay):
+    _module.register(app)
+
+
+def main() -> None:
+    app()

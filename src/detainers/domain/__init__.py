@@ -1,0 +1,45 @@
+"""Pure types of the detainer process (no I/O): forms, people, bookings, charges, detainers."""
+
+from detainers.domain._forms import DetainerForm, FormLabelError, Request, default_requests, parse_form
+from detainers.domain._model import (
+    ANumber,
+    AwareDatetime,
+    Booking,
+    Case,
+    Charge,
+    Conviction,
+    Detainer,
+    EligibilityReason,
+    Level,
+    PCBasis,
+    Person,
+    PersonIds,
+    ReleasedTo,
+    StatusProof,
+    WarrantKind,
+    validate_a_number,
+)
+
+__all__ = [
+    "ANumber",
+    "AwareDatetime",
+    "Booking",
+    "Case",
+    "Charge",
+    "Conviction",
+    "Detainer",
+    "DetainerForm",
+    "EligibilityReason",
+    "FormLabelError",
+    "Level",
+    "PCBasis",
+    "Person",
+    "PersonIds",
+    "ReleasedTo",
+    "Request",
+    "StatusProof",
+    "WarrantKind",
+    "default_requests",
+    "parse_form",
+    "validate_a_number",
+]

@@ -1,0 +1,91 @@
+"""The answer the engine gives for one case, with the rules and facts behind it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Decision", "LayerRef", "Notice", "OverDetentionFlag", "RuleRef", "Step", "Transfer"]
+
+
+class Transfer(StrEnum):
+    NOT_ALLOWED = "not_allowed"
+    ALLOWED = "allowed"
+    REQUIRED = "required"
+
+
+class OverDetentionFlag(StrEnum):
+    """Why custody after release eligibility was unlawful (domain.md §4.5)."""
+
+    BEYOND_RELEASE = "beyond_release"  # no hold was allowed at all
+    BEYOND_48H = "beyond_48h"  # a hold was allowed but ran past its deadline
+    BAIL_REFUSED = "bail_refused"  # constructive: bail refused or not accepted because of the detainer
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RuleRef(_Out):
+    """A rule that decided something, as printed in decisions: id, pack version, citation, evidence tag."""
+
+    id: str
+    version: str
+    citation: str
+    evidence: str
+    url: str | None = None
+
+
+class LayerRef(_Out):
+    """One policy layer applied to the case, outermost first."""
+
+    level: str  # federal | state | county | agency
+    jurisdiction: str
+    pack: str | None  # None: no pack encoded for this layer
+    version: str | None
+    effective_from: str | None = None
+    effective_to: str | None = None
+
+
+class Notice(_Out):
+    """Something the jail owes somebody because of the detainer (TRUTH Act copies, Texas notice, ...)."""
+
+    kind: str
+    to: str
+    rule: str
+    text: str
+
+
+class Step(_Out):
+    """One line of the explanation: a fact used or a rule applied."""
+
+    kind: str  # fact | rule | layer | clock | note
+    text: str
+    rule: str | None = None
+
+
+class Decision(_Out):
+    """The engine's answer for one case. Keys match ../scenarios/FORMAT.md."""
+
+    case: str
+    jurisdiction: str
+    timezone: str
+    decided_at: datetime | None
+    jurisdiction_chain: tuple[LayerRef, ...]
+    notify: bool
+    notify_required: bool
+    notify_target: datetime | None
+    hold_until: datetime | None
+    hold_required: bool
+    transfer: Transfer
+    inform_subject: bool
+    notices: tuple[Notice, ...]
+    over_detention_hours: float
+    over_detention_flags: tuple[OverDetentionFlag, ...]
+    rules: tuple[RuleRef, ...]
+    explanation: tuple[Step, ...]
+    unknown_statutes: tuple[str, ...]
+    warnings: tuple[str, ...]
+    engine_version: str
