@@ -1,0 +1,9 @@
+"""Commands filled in by a later issue; registers nothing yet."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to app."""
