@@ -1,0 +1,151 @@
+"""The hash chain: SHA-256 over the RFC 8785 canonical encoding of each event and the hash before it.
+
+Tamper-evident, not tamper-proof: anyone who can rewrite the whole table can rewrite the chain, so publish the
+head hash (``detainers audit verify`` prints it) somewhere the database's owner cannot edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+
+__all__ = ["GENESIS", "ChainBreak", "VerifyReport", "canonical", "event_hash", "hash_body", "verify_events"]
+
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 (JSON Canonicalization Scheme) bytes of a JSON value."""
+    data: bytes = rfc8785.dumps(value)
+    return data
+
+
+def hash_body(
+    *,
+    seq: int,
+    stream_id: str,
+    version: int,
+    type: str,
+    recorded_at: str,
+    actor: str,
+    authority: str,
+    subject_key: str | None,
+    payload: dict[str, Any],
+    rules: Iterable[dict[str, Any]],
+    prev_hash: str,
+) -> dict[str, Any]:
+    """Everything an event's hash covers, including the previous hash."""
+    return {
+        "seq": seq,
+        "stream": stream_id,
+        "version": version,
+        "type": type,
+        "at": recorded_at,
+        "actor": actor,
+        "authority": authority,
+        "subject": subject_key,
+        "payload": payload,
+        "rules": list(rules),
+        "prev": prev_hash,
+    }
+
+
+def event_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first event whose stored hash or link does not match what is recomputed."""
+
+    seq: int
+    stream_id: str
+    version: int
+    type: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"event #{self.seq} ({self.type}, stream {self.stream_id} v{self.version}): {self.reason}"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    checked: int
+    head_hash: str
+    head_seq: int
+    first_break: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
+def verify_events(rows: Iterable[Any], *, head_seq: int | None = None, head_hash: str | None = None) -> VerifyReport:
+    """Recompute the chain over ``rows`` (in seq order) and name the first event that does not match.
+
+    ``head_seq``/``head_hash`` are the chain-head record; a missing tail (rows deleted at the end) shows there.
+    """
+    prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    last: Any = None
+    for row in rows:
+        last = row
+        if row.seq != expected_seq:
+            return VerifyReport(
+                checked,
+                prev,
+                expected_seq - 1,
+                ChainBreak(row.seq, row.stream_id, row.version, row.type, f"expected event #{expected_seq} here"),
+            )
+        if row.prev_hash != prev:
+            return VerifyReport(
+                checked,
+                prev,
+                row.seq - 1,
+                ChainBreak(row.seq, row.stream_id, row.version, row.type, "previous-hash link does not match"),
+            )
+        body = hash_body(
+            seq=row.seq,
+            stream_id=row.stream_id,
+            version=row.version,
+            type=row.type,
+            recorded_at=row.recorded_at,
+            actor=row.actor,
+            authority=row.authority,
+            subject_key=row.subject_key,
+            payload=row.payload,
+            rules=row.rules,
+            prev_hash=prev,
+        )
+        recomputed = event_hash(body)
+        if recomputed != row.hash:
+            return VerifyReport(
+                checked,
+                prev,
+                row.seq - 1,
+                ChainBreak(row.seq, row.stream_id, row.version, row.type, "content does not match its hash (altered)"),
+            )
+        prev = row.hash
+        expected_seq += 1
+        checked += 1
+    final_seq = expected_seq - 1
+    if head_seq is not None and (head_seq != final_seq or (head_hash is not None and head_hash != prev)):
+        where = last
+        return VerifyReport(
+            checked,
+            prev,
+            final_seq,
+            ChainBreak(
+                final_seq + 1 if head_seq > final_seq else final_seq,
+                where.stream_id if where is not None else "-",
+                where.version if where is not None else 0,
+                where.type if where is not None else "-",
+                f"chain head records event #{head_seq}, the table ends at #{final_seq} (events removed?)",
+            ),
+        )
+    return VerifyReport(checked, prev, final_seq, None)

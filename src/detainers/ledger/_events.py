@@ -1,0 +1,385 @@
+"""Typed ledger events: what happened, to which stream, who did it, when, by what authority, under which rules.
+
+An event is written once and never changed. Its payload is a pydantic model chosen by its type, so a payload that
+does not fit its type never reaches the ledger. Payloads never carry names, dates of birth, A-numbers or addresses:
+those live in the personal-data store and events refer to them by ``subject_key``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from detainers.domain import (
+    AwareDatetime,
+    DetainerForm,
+    EligibilityReason,
+    Level,
+    PCBasis,
+    ReleasedTo,
+    Request,
+    StatusProof,
+    WarrantKind,
+)
+
+__all__ = [
+    "AttachmentAdded",
+    "Authority",
+    "BookingOpened",
+    "ChargeIn",
+    "ConvictionIn",
+    "Corrected",
+    "DeadlineWarning",
+    "DecisionMade",
+    "DetainerLifted",
+    "DetainerReceived",
+    "DetainerServed",
+    "EligibilityRecorded",
+    "EventType",
+    "LinkedToBooking",
+    "NotificationFailed",
+    "NotificationQueued",
+    "NotificationSent",
+    "OverLimitMarked",
+    "PAYLOADS",
+    "Payload",
+    "PendingEvent",
+    "PersonReleased",
+    "PersonalDataErased",
+    "PersonalDataRead",
+    "PersonalDataRecorded",
+    "PolicyOverridden",
+    "StatusProofRecorded",
+    "StoredEvent",
+    "Transferred",
+    "format_utc",
+    "parse_utc",
+    "payload_model",
+]
+
+
+def format_utc(instant: datetime) -> str:
+    """The one text form of an instant in the ledger: UTC, microseconds, ``Z``."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("ledger instants must be timezone-aware")
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+class Authority(StrEnum):
+    """By what channel an entry came in (specify7 #4971: the source of an action belongs in the audit log)."""
+
+    FORM = "form"  # a clerk keying a paper or faxed form
+    API = "api"  # a system or the ICE liaison through the API
+    IMPORT = "import"  # bulk import
+    WORKER = "worker"  # the deadline worker acting on its own
+
+
+class EventType(StrEnum):
+    DETAINER_RECEIVED = "detainer_received"
+    DETAINER_SERVED = "detainer_served"
+    ATTACHMENT_ADDED = "attachment_added"
+    LINKED_TO_BOOKING = "linked_to_booking"
+    DETAINER_LIFTED = "detainer_lifted"
+    BOOKING_OPENED = "booking_opened"
+    ELIGIBILITY_RECORDED = "eligibility_recorded"
+    STATUS_PROOF_RECORDED = "status_proof_recorded"
+    PERSON_RELEASED = "person_released"
+    TRANSFERRED = "transferred"
+    DECISION_MADE = "decision_made"
+    POLICY_OVERRIDDEN = "policy_overridden"
+    NOTIFICATION_QUEUED = "notification_queued"
+    NOTIFICATION_SENT = "notification_sent"
+    NOTIFICATION_FAILED = "notification_failed"
+    DEADLINE_WARNING = "deadline_warning"
+    OVER_LIMIT_MARKED = "over_limit_marked"
+    CORRECTED = "corrected"
+    PERSONAL_DATA_RECORDED = "personal_data_recorded"
+    PERSONAL_DATA_READ = "personal_data_read"
+    PERSONAL_DATA_ERASED = "personal_data_erased"
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DetainerReceived(Payload):
+    """The jail received a detainer (I-247 family) from an ICE office. Personal fields live elsewhere."""
+
+    office: str = Field(min_length=1, max_length=64)
+    form: DetainerForm
+    requests: tuple[Request, ...] | None = None
+    warrant: WarrantKind = WarrantKind.NONE
+    pc_basis: tuple[PCBasis, ...] = ()
+    box2_transferred_for_proceeding: bool = False
+    issued_on: date | None = None
+    received_at: AwareDatetime
+    ice_subject_id: str | None = Field(default=None, max_length=64)
+    ice_event_no: str | None = Field(default=None, max_length=64)
+    addressed_to: str | None = Field(default=None, max_length=200)
+    notify_phone: str | None = Field(default=None, max_length=40)
+    death_transfer_notify: bool = False
+    cancels_detainer_id: str | None = None
+    subject_key: str | None = None
+
+
+class DetainerServed(Payload):
+    served_at: AwareDatetime
+    manner: str = Field(default="in_person", max_length=40)
+
+
+class AttachmentAdded(Payload):
+    attachment_id: str
+    kind: str = Field(max_length=40)
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=100)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+
+
+class LinkedToBooking(Payload):
+    booking_id: str
+
+
+class DetainerLifted(Payload):
+    lifted_at: AwareDatetime
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ChargeIn(Payload):
+    statute: str = Field(min_length=1, max_length=80)
+    level: Level
+    magistrate_probable_cause_at: AwareDatetime | None = None
+    tags: tuple[str, ...] = ()
+
+
+class ConvictionIn(Payload):
+    statute: str = Field(min_length=1, max_length=80)
+    level: Level
+    date: dt.date
+    jurisdiction: str | None = None
+    punishable_by_state_prison: bool | None = None
+    sentence_end: dt.date | None = None
+    tags: tuple[str, ...] = ()
+
+
+class BookingOpened(Payload):
+    booking_number: str = Field(min_length=1, max_length=64)
+    facility: str | None = Field(default=None, max_length=120)
+    jurisdiction: str = Field(min_length=2, max_length=120)
+    timezone: str = Field(min_length=1, max_length=64)
+    booked_at: AwareDatetime | None = None
+    charges: tuple[ChargeIn, ...] = ()
+    convictions: tuple[ConvictionIn, ...] = ()
+    subject_key: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except Exception as error:  # noqa: BLE001 - any lookup failure is the same user error
+            raise ValueError(f"unknown IANA time zone {value!r}") from error
+        return value
+
+
+class EligibilityRecorded(Payload):
+    """The moment the person would otherwise have gone free (domain.md §4.1)."""
+
+    eligible_at: AwareDatetime
+    reason: EligibilityReason
+    bail_refused_at: AwareDatetime | None = None
+
+
+class StatusProofRecorded(Payload):
+    proof: StatusProof
+    shown_at: AwareDatetime
+
+
+class PersonReleased(Payload):
+    released_at: AwareDatetime
+    released_to: ReleasedTo
+
+
+class Transferred(Payload):
+    transferred_at: AwareDatetime
+    to_agency: str = Field(min_length=1, max_length=120)
+    basis: str | None = Field(default=None, max_length=200)
+
+
+class DecisionMade(Payload):
+    """What the policy engine answered for the booking, with the detainers it considered."""
+
+    detainer_ids: tuple[str, ...]
+    decision: dict[str, Any]
+    engine_version: str
+    trigger: str = Field(max_length=60)
+
+
+class PolicyOverridden(Payload):
+    """A supervisor sets aside part of the engine's answer; the reason is mandatory."""
+
+    notify: bool | None = None
+    hold_until: AwareDatetime | None = None
+    clear_hold: bool = False
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+class NotificationQueued(Payload):
+    detainer_id: str
+    office: str
+    channel: str
+    idempotency_key: str
+    due_at: AwareDatetime
+
+
+class NotificationSent(Payload):
+    detainer_id: str | None = None
+    office: str | None = None
+    channel: str = Field(max_length=40)
+    idempotency_key: str | None = None
+    sent_at: AwareDatetime
+    attempts: int = 1
+    manual: bool = False
+    recipient: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class NotificationFailed(Payload):
+    detainer_id: str
+    channel: str
+    idempotency_key: str
+    attempts: int
+    error: str = Field(max_length=500)
+
+
+class DeadlineWarning(Payload):
+    hold_until: AwareDatetime
+    lead_minutes: int
+
+
+class OverLimitMarked(Payload):
+    """Custody ran past the lawful hold limit; ``at`` is the instant it did."""
+
+    at: AwareDatetime
+    hold_until: AwareDatetime
+
+
+class Corrected(Payload):
+    target: str = Field(pattern=r"^(detainer|booking)$")
+    field: str = Field(min_length=1, max_length=60)
+    old: Any = None
+    new: Any = None
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+class PersonalDataRecorded(Payload):
+    """Names only the fields stored, never their values."""
+
+    fields: tuple[str, ...]
+
+
+class PersonalDataRead(Payload):
+    purpose: str = Field(min_length=3, max_length=300)
+
+
+class PersonalDataErased(Payload):
+    order_reference: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+PAYLOADS: dict[EventType, type[Payload]] = {
+    EventType.DETAINER_RECEIVED: DetainerReceived,
+    EventType.DETAINER_SERVED: DetainerServed,
+    EventType.ATTACHMENT_ADDED: AttachmentAdded,
+    EventType.LINKED_TO_BOOKING: LinkedToBooking,
+    EventType.DETAINER_LIFTED: DetainerLifted,
+    EventType.BOOKING_OPENED: BookingOpened,
+    EventType.ELIGIBILITY_RECORDED: EligibilityRecorded,
+    EventType.STATUS_PROOF_RECORDED: StatusProofRecorded,
+    EventType.PERSON_RELEASED: PersonReleased,
+    EventType.TRANSFERRED: Transferred,
+    EventType.DECISION_MADE: DecisionMade,
+    EventType.POLICY_OVERRIDDEN: PolicyOverridden,
+    EventType.NOTIFICATION_QUEUED: NotificationQueued,
+    EventType.NOTIFICATION_SENT: NotificationSent,
+    EventType.NOTIFICATION_FAILED: NotificationFailed,
+    EventType.DEADLINE_WARNING: DeadlineWarning,
+    EventType.OVER_LIMIT_MARKED: OverLimitMarked,
+    EventType.CORRECTED: Corrected,
+    EventType.PERSONAL_DATA_RECORDED: PersonalDataRecorded,
+    EventType.PERSONAL_DATA_READ: PersonalDataRead,
+    EventType.PERSONAL_DATA_ERASED: PersonalDataErased,
+}
+
+_TYPE_OF: dict[type[Payload], EventType] = {model: kind for kind, model in PAYLOADS.items()}
+
+
+def payload_model(kind: EventType) -> type[Payload]:
+    return PAYLOADS[kind]
+
+
+class PendingEvent(BaseModel):
+    """An event on its way into the ledger.
+
+    ``expected_version`` is the stream's version the writer last saw (0 for a new stream); ``None`` appends at the
+    end without a check (for streams that only grow, such as personal-data reads).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stream_id: str = Field(min_length=3, max_length=80)
+    expected_version: int | None
+    payload: Payload
+    actor: str = Field(min_length=1, max_length=80)
+    authority: Authority
+    recorded_at: AwareDatetime
+    subject_key: str | None = None
+    rules: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def type(self) -> EventType:
+        return _TYPE_OF[type(self.payload)]
+
+    def payload_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.payload.model_dump(mode="json")
+        return data
+
+
+class StoredEvent(BaseModel):
+    """An event as the ledger holds it, with its place in the global chain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    stream_id: str
+    version: int
+    type: str
+    recorded_at: str
+    actor: str
+    authority: str
+    subject_key: str | None
+    payload: dict[str, Any]
+    rules: tuple[dict[str, Any], ...]
+    prev_hash: str
+    hash: str
+
+    @property
+    def kind(self) -> EventType:
+        return EventType(self.type)
+
+    @property
+    def when(self) -> datetime:
+        return parse_utc(self.recorded_at)
+
+    def typed(self) -> Payload:
+        return PAYLOADS[self.kind].model_validate(self.payload)

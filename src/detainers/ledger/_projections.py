@@ -1,0 +1,373 @@
+"""Current state of each detainer and booking, folded from events (pure ``evolve``), kept in two view tables.
+
+The views are updated in the same transaction as the append, and :func:`rebuild` throws them away and folds the
+whole ledger again; a test checks both give the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection, delete, insert, select, update
+
+from detainers.ledger._events import (
+    AttachmentAdded,
+    BookingOpened,
+    Corrected,
+    DeadlineWarning,
+    DecisionMade,
+    DetainerLifted,
+    DetainerReceived,
+    DetainerServed,
+    EligibilityRecorded,
+    EventType,
+    LinkedToBooking,
+    NotificationFailed,
+    NotificationQueued,
+    NotificationSent,
+    OverLimitMarked,
+    PersonReleased,
+    PolicyOverridden,
+    StatusProofRecorded,
+    StoredEvent,
+    Transferred,
+)
+from detainers.ledger._schema import booking_view, detainer_view
+
+__all__ = [
+    "BOOKING_PREFIX",
+    "BookingState",
+    "CORRECTABLE",
+    "DETAINER_PREFIX",
+    "DetainerState",
+    "PERSON_PREFIX",
+    "Projector",
+    "evolve_booking",
+    "evolve_detainer",
+    "rebuild",
+    "stream_kind",
+]
+
+DETAINER_PREFIX = "detainer-"
+BOOKING_PREFIX = "booking-"
+PERSON_PREFIX = "person-"
+
+
+def stream_kind(stream_id: str) -> tuple[str, str]:
+    kind, _, ident = stream_id.partition("-")
+    return kind, ident
+
+
+class _State(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class DetainerState(_State):
+    id: str
+    version: int = 0
+    office: str = ""
+    form: str = ""
+    requests: list[str] | None = None
+    warrant: str = "none"
+    pc_basis: list[str] = []
+    box2_transferred_for_proceeding: bool = False
+    issued_on: str | None = None
+    received_at: str = ""
+    ice_subject_id: str | None = None
+    ice_event_no: str | None = None
+    addressed_to: str | None = None
+    notify_phone: str | None = None
+    death_transfer_notify: bool = False
+    cancels_detainer_id: str | None = None
+    subject_key: str | None = None
+    served_at: str | None = None
+    served_manner: str | None = None
+    booking_id: str | None = None
+    jurisdiction: str | None = None
+    booking_status: str | None = None
+    lifted_at: str | None = None
+    lift_reason: str | None = None
+    attachments: list[dict[str, Any]] = []
+    corrections: list[dict[str, Any]] = []
+    notices: list[dict[str, Any]] = []
+
+    @property
+    def status(self) -> str:
+        if self.lifted_at:
+            return "lifted"
+        if self.booking_status in ("released", "transferred"):
+            return self.booking_status
+        if self.booking_id:
+            return "active"
+        return "received"
+
+
+class BookingState(_State):
+    id: str
+    version: int = 0
+    booking_number: str = ""
+    facility: str | None = None
+    jurisdiction: str = ""
+    timezone: str = "UTC"
+    booked_at: str | None = None
+    charges: list[dict[str, Any]] = []
+    convictions: list[dict[str, Any]] = []
+    subject_key: str | None = None
+    eligible_at: str | None = None
+    eligibility_reason: str | None = None
+    bail_refused_at: str | None = None
+    status_proof: str = "none"
+    status_proof_at: str | None = None
+    released_at: str | None = None
+    released_to: str | None = None
+    transferred_at: str | None = None
+    to_agency: str | None = None
+    detainer_ids: list[str] = []
+    decision: dict[str, Any] | None = None
+    decision_seq: int | None = None
+    override: dict[str, Any] | None = None
+    warned_hold_until: str | None = None
+    over_limit_at: str | None = None
+    corrections: list[dict[str, Any]] = []
+
+    @property
+    def status(self) -> str:
+        if self.transferred_at:
+            return "transferred"
+        if self.released_at:
+            return "released"
+        return "in_custody"
+
+
+# Fields a supervisor may correct, and the state attribute each one sets.
+CORRECTABLE: dict[str, tuple[str, ...]] = {
+    "detainer": (
+        "form",
+        "requests",
+        "warrant",
+        "pc_basis",
+        "box2_transferred_for_proceeding",
+        "issued_on",
+        "received_at",
+        "served_at",
+        "office",
+        "ice_subject_id",
+        "ice_event_no",
+        "lifted_at",
+        "lift_reason",
+    ),
+    "booking": (
+        "booking_number",
+        "facility",
+        "jurisdiction",
+        "timezone",
+        "booked_at",
+        "eligible_at",
+        "eligibility_reason",
+        "bail_refused_at",
+        "released_at",
+        "released_to",
+        "status_proof",
+        "charges",
+        "convictions",
+    ),
+}
+
+
+def _iso(value: Any) -> Any:
+    return value
+
+
+def evolve_detainer(state: DetainerState, event: StoredEvent) -> DetainerState:
+    """The detainer after one event of its own stream (pure)."""
+    kind = event.kind
+    data = state.model_dump()
+    data["version"] = event.version
+    payload = event.payload
+    if kind is EventType.DETAINER_RECEIVED:
+        DetainerReceived.model_validate(payload)
+        for key, value in payload.items():
+            data[key] = value
+    elif kind is EventType.DETAINER_SERVED:
+        DetainerServed.model_validate(payload)
+        data["served_at"] = payload["served_at"]
+        data["served_manner"] = payload["manner"]
+    elif kind is EventType.ATTACHMENT_ADDED:
+        AttachmentAdded.model_validate(payload)
+        data["attachments"] = [*state.attachments, payload]
+    elif kind is EventType.LINKED_TO_BOOKING:
+        LinkedToBooking.model_validate(payload)
+        data["booking_id"] = payload["booking_id"]
+    elif kind is EventType.DETAINER_LIFTED:
+        DetainerLifted.model_validate(payload)
+        data["lifted_at"] = payload["lifted_at"]
+        data["lift_reason"] = payload["reason"]
+    elif kind is EventType.CORRECTED:
+        Corrected.model_validate(payload)
+        data[payload["field"]] = payload["new"]
+        data["corrections"] = [*state.corrections, {**payload, "seq": event.seq, "by": event.actor}]
+    elif kind is EventType.NOTIFICATION_QUEUED:
+        NotificationQueued.model_validate(payload)
+        data["notices"] = [*state.notices, {"status": "queued", "seq": event.seq, **payload}]
+    elif kind in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED):
+        (NotificationSent if kind is EventType.NOTIFICATION_SENT else NotificationFailed).model_validate(payload)
+        status = "sent" if kind is EventType.NOTIFICATION_SENT else "failed"
+        notices = [dict(n) for n in state.notices]
+        idem = payload.get("idempotency_key")
+        for notice in notices:
+            if idem is not None and notice.get("idempotency_key") == idem:
+                notice.update(status=status, attempts=payload.get("attempts"), at=event.recorded_at)
+                break
+        else:
+            notices.append({"status": status, "seq": event.seq, **payload})
+        data["notices"] = notices
+    return DetainerState.model_validate(data)
+
+
+def evolve_booking(state: BookingState, event: StoredEvent) -> BookingState:
+    """The booking after one event of its own stream (pure)."""
+    kind = event.kind
+    data = state.model_dump()
+    data["version"] = event.version
+    payload = event.payload
+    if kind is EventType.BOOKING_OPENED:
+        BookingOpened.model_validate(payload)
+        data.update(payload)
+    elif kind is EventType.ELIGIBILITY_RECORDED:
+        EligibilityRecorded.model_validate(payload)
+        data["eligible_at"] = payload["eligible_at"]
+        data["eligibility_reason"] = payload["reason"]
+        data["bail_refused_at"] = payload.get("bail_refused_at")
+    elif kind is EventType.STATUS_PROOF_RECORDED:
+        StatusProofRecorded.model_validate(payload)
+        data["status_proof"] = payload["proof"]
+        data["status_proof_at"] = payload["shown_at"]
+    elif kind is EventType.PERSON_RELEASED:
+        PersonReleased.model_validate(payload)
+        data["released_at"] = payload["released_at"]
+        data["released_to"] = payload["released_to"]
+    elif kind is EventType.TRANSFERRED:
+        Transferred.model_validate(payload)
+        data["transferred_at"] = payload["transferred_at"]
+        data["to_agency"] = payload["to_agency"]
+        data["released_to"] = "ice" if payload["to_agency"].lower().startswith("ice") else "other_agency"
+    elif kind is EventType.DECISION_MADE:
+        DecisionMade.model_validate(payload)
+        data["decision"] = {
+            **payload["decision"],
+            "detainer_ids": payload["detainer_ids"],
+            "trigger": payload["trigger"],
+        }
+        data["decision_seq"] = event.seq
+    elif kind is EventType.POLICY_OVERRIDDEN:
+        PolicyOverridden.model_validate(payload)
+        data["override"] = {**payload, "seq": event.seq, "by": event.actor}
+    elif kind is EventType.DEADLINE_WARNING:
+        DeadlineWarning.model_validate(payload)
+        data["warned_hold_until"] = payload["hold_until"]
+    elif kind is EventType.OVER_LIMIT_MARKED:
+        OverLimitMarked.model_validate(payload)
+        data["over_limit_at"] = payload["at"]
+    elif kind is EventType.CORRECTED:
+        Corrected.model_validate(payload)
+        data[payload["field"]] = payload["new"]
+        data["corrections"] = [*state.corrections, {**payload, "seq": event.seq, "by": event.actor}]
+    return BookingState.model_validate(data)
+
+
+class Projector:
+    """Keeps ``detainer_view`` and ``booking_view`` in step with the ledger, inside the append transaction."""
+
+    def apply(self, conn: Connection, event: StoredEvent) -> None:
+        kind, ident = stream_kind(event.stream_id)
+        if kind == "detainer":
+            self._detainer(conn, ident, event)
+        elif kind == "booking":
+            self._booking(conn, ident, event)
+
+    # -- detainers
+
+    @staticmethod
+    def load_detainer(conn: Connection, ident: str) -> DetainerState | None:
+        row = conn.execute(select(detainer_view.c.data).where(detainer_view.c.id == ident)).first()
+        return DetainerState.model_validate_json(row.data) if row else None
+
+    @staticmethod
+    def load_booking(conn: Connection, ident: str) -> BookingState | None:
+        row = conn.execute(select(booking_view.c.data).where(booking_view.c.id == ident)).first()
+        return BookingState.model_validate_json(row.data) if row else None
+
+    def _save_detainer(self, conn: Connection, state: DetainerState, *, new: bool) -> None:
+        values = {
+            "version": state.version,
+            "office": state.office,
+            "form": state.form,
+            "status": state.status,
+            "jurisdiction": state.jurisdiction,
+            "booking_id": state.booking_id,
+            "received_at": state.received_at,
+            "data": state.model_dump_json(),
+        }
+        if new:
+            conn.execute(insert(detainer_view).values(id=state.id, **values))
+        else:
+            conn.execute(update(detainer_view).where(detainer_view.c.id == state.id).values(**values))
+
+    def _save_booking(self, conn: Connection, state: BookingState, *, new: bool) -> None:
+        values = {
+            "version": state.version,
+            "booking_number": state.booking_number,
+            "jurisdiction": state.jurisdiction,
+            "status": state.status,
+            "active": state.status == "in_custody",
+            "data": state.model_dump_json(),
+        }
+        if new:
+            conn.execute(insert(booking_view).values(id=state.id, **values))
+        else:
+            conn.execute(update(booking_view).where(booking_view.c.id == state.id).values(**values))
+
+    def _detainer(self, conn: Connection, ident: str, event: StoredEvent) -> None:
+        current = self.load_detainer(conn, ident)
+        state = evolve_detainer(current or DetainerState(id=ident), event)
+        if event.kind is EventType.LINKED_TO_BOOKING:
+            booking = self.load_booking(conn, state.booking_id or "")
+            if booking is not None:
+                state = state.model_copy(
+                    update={"jurisdiction": booking.jurisdiction, "booking_status": booking.status}
+                )
+                if ident not in booking.detainer_ids:
+                    booking = booking.model_copy(update={"detainer_ids": [*booking.detainer_ids, ident]})
+                    self._save_booking(conn, booking, new=False)
+        self._save_detainer(conn, state, new=current is None)
+
+    def _booking(self, conn: Connection, ident: str, event: StoredEvent) -> None:
+        current = self.load_booking(conn, ident)
+        state = evolve_booking(current or BookingState(id=ident), event)
+        self._save_booking(conn, state, new=current is None)
+        if current is not None and (current.status != state.status or current.jurisdiction != state.jurisdiction):
+            for detainer_id in state.detainer_ids:
+                detainer = self.load_detainer(conn, detainer_id)
+                if detainer is not None:
+                    detainer = detainer.model_copy(
+                        update={"booking_status": state.status, "jurisdiction": state.jurisdiction}
+                    )
+                    self._save_detainer(conn, detainer, new=False)
+
+
+def rebuild(conn: Connection, events: Any) -> int:
+    """Empty the views and fold every event again (``events``: iterable of StoredEvent in seq order)."""
+    conn.execute(delete(detainer_view))
+    conn.execute(delete(booking_view))
+    projector = Projector()
+    count = 0
+    for event in events:
+        projector.apply(conn, event)
+        count += 1
+    return count
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)

@@ -1,0 +1,213 @@
+"""The recorder: appends events to the chain under one lock, reads streams, verifies, rebuilds projections.
+
+One SQLAlchemy implementation serves both backends; the backend specifics are how the chain head is locked:
+``SELECT … FOR UPDATE`` on the single ``ledger_head`` row on PostgreSQL, ``BEGIN IMMEDIATE`` (a database write
+lock taken at the start of the transaction) on SQLite in WAL mode. Either way appends are serialised, so the
+global chain is linear, and a stale ``expected_version`` for a stream raises :class:`ConcurrencyError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from detainers.ledger._chain import VerifyReport, event_hash, hash_body, verify_events
+from detainers.ledger._database import write_connection
+from detainers.ledger._events import PendingEvent, StoredEvent, format_utc
+from detainers.ledger._projections import Projector, rebuild
+from detainers.ledger._schema import events, head
+
+__all__ = ["AfterAppend", "ConcurrencyError", "Recorder"]
+
+AfterAppend = Callable[[Connection, list[StoredEvent]], None]
+
+
+class ConcurrencyError(Exception):
+    """Somebody else wrote to the stream since the writer read it."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream_id} is at version {actual}, not {expected}: reload and retry")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def _stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        seq=row.seq,
+        stream_id=row.stream_id,
+        version=row.version,
+        type=row.type,
+        recorded_at=row.recorded_at,
+        actor=row.actor,
+        authority=row.authority,
+        subject_key=row.subject_key,
+        payload=json.loads(row.payload),
+        rules=tuple(json.loads(row.rules)),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class Recorder:
+    """Append-only event store with a hash chain and synchronous projections."""
+
+    def __init__(self, engine: Engine, *, projector: Projector | None = None) -> None:
+        self.engine = engine
+        self.projector = projector if projector is not None else Projector()
+
+    # -- writing
+
+    def append(self, pending: Sequence[PendingEvent], *, after: AfterAppend | None = None) -> list[StoredEvent]:
+        """Append ``pending`` atomically; ``after`` runs in the same transaction (views, outbox, side tables).
+
+        Each event's ``expected_version`` is compared with its stream's version before this batch.
+        """
+        if not pending:
+            return []
+        with write_connection(self.engine) as conn, conn.begin():
+            return self.append_in(conn, pending, after=after)
+
+    def append_in(
+        self, conn: Connection, pending: Sequence[PendingEvent], *, after: AfterAppend | None = None
+    ) -> list[StoredEvent]:
+        """Like :meth:`append`, inside a transaction the caller opened with ``write_connection``."""
+        row = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()).one()
+        seq, prev = int(row.seq), str(row.hash)
+        before: dict[str, int] = {}
+        current: dict[str, int] = {}
+        stored: list[StoredEvent] = []
+        rows: list[dict[str, Any]] = []
+        for item in pending:
+            if item.stream_id not in before:
+                found = conn.execute(
+                    select(func.max(events.c.version)).where(events.c.stream_id == item.stream_id)
+                ).scalar()
+                before[item.stream_id] = int(found or 0)
+                current[item.stream_id] = before[item.stream_id]
+            if item.expected_version is not None and item.expected_version != before[item.stream_id]:
+                raise ConcurrencyError(item.stream_id, item.expected_version, before[item.stream_id])
+            current[item.stream_id] += 1
+            seq += 1
+            payload = item.payload_json()
+            rules = [dict(r) for r in item.rules]
+            recorded_at = format_utc(item.recorded_at)
+            body = hash_body(
+                seq=seq,
+                stream_id=item.stream_id,
+                version=current[item.stream_id],
+                type=item.type.value,
+                recorded_at=recorded_at,
+                actor=item.actor,
+                authority=item.authority.value,
+                subject_key=item.subject_key,
+                payload=payload,
+                rules=rules,
+                prev_hash=prev,
+            )
+            digest = event_hash(body)
+            rows.append(
+                {
+                    "seq": seq,
+                    "stream_id": item.stream_id,
+                    "version": current[item.stream_id],
+                    "type": item.type.value,
+                    "recorded_at": recorded_at,
+                    "actor": item.actor,
+                    "authority": item.authority.value,
+                    "subject_key": item.subject_key,
+                    "payload": _json(payload),
+                    "rules": _json(rules),
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            stored.append(
+                StoredEvent(
+                    seq=seq,
+                    stream_id=item.stream_id,
+                    version=current[item.stream_id],
+                    type=item.type.value,
+                    recorded_at=recorded_at,
+                    actor=item.actor,
+                    authority=item.authority.value,
+                    subject_key=item.subject_key,
+                    payload=payload,
+                    rules=tuple(rules),
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            prev = digest
+        try:
+            conn.execute(insert(events), rows)
+        except IntegrityError as error:  # belt and braces: the unique (stream, version) index
+            raise ConcurrencyError(pending[0].stream_id, -1, -1) from error
+        conn.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=prev))
+        for event in stored:
+            self.projector.apply(conn, event)
+        if after is not None:
+            after(conn, stored)
+        return stored
+
+    # -- reading
+
+    def stream_version(self, stream_id: str) -> int:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(func.max(events.c.version)).where(events.c.stream_id == stream_id)).scalar()
+        return int(found or 0)
+
+    def stream(self, stream_id: str, *, after_version: int = 0) -> list[StoredEvent]:
+        query = (
+            select(events)
+            .where(events.c.stream_id == stream_id, events.c.version > after_version)
+            .order_by(events.c.version)
+        )
+        with self.engine.connect() as conn:
+            return [_stored(row) for row in conn.execute(query)]
+
+    def read(self, *, after_seq: int = 0, limit: int = 100, subject_key: str | None = None) -> list[StoredEvent]:
+        query = select(events).where(events.c.seq > after_seq).order_by(events.c.seq).limit(limit)
+        if subject_key is not None:
+            query = query.where(events.c.subject_key == subject_key)
+        with self.engine.connect() as conn:
+            return [_stored(row) for row in conn.execute(query)]
+
+    def iter_all(self, *, batch: int = 2000, conn: Connection | None = None) -> Iterator[StoredEvent]:
+        after = 0
+        while True:
+            query = select(events).where(events.c.seq > after).order_by(events.c.seq).limit(batch)
+            if conn is None:
+                with self.engine.connect() as own:
+                    rows = list(own.execute(query))
+            else:
+                rows = list(conn.execute(query))
+            if not rows:
+                return
+            for row in rows:
+                yield _stored(row)
+            after = int(rows[-1].seq)
+
+    def head(self) -> tuple[int, str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1)).one()
+        return int(row.seq), str(row.hash)
+
+    # -- audit
+
+    def verify(self) -> VerifyReport:
+        """Recompute the whole chain; the report names the first event that does not match."""
+        head_seq, head_hash = self.head()
+        return verify_events(self.iter_all(), head_seq=head_seq, head_hash=head_hash)
+
+    def rebuild_projections(self) -> int:
+        with write_connection(self.engine) as conn, conn.begin():
+            return rebuild(conn, list(self.iter_all(conn=conn)))
