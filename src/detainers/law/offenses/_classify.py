@@ -1,0 +1,238 @@
+"""Classifying a statute against the offense tables.
+
+The index is built once (a dict keyed by (state, code, section)), so classification is a parse (cached) plus one
+dict lookup and a short filter; bulk replay can instead join `OffenseTables.rows()` in DuckDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import NamedTuple
+
+from detainers.domain import Level
+from detainers.law.offenses._doj import doj_known_sections
+from detainers.law.offenses._statute import StatuteRef, parse_statute
+from detainers.law.offenses._tables import OffenseEntry, OffenseTable, OffenseTableError, load_table, state_of
+
+TABLES_DIR = Path(__file__).resolve().parent / "tables"
+
+# Plain policy words mapped to the state's list tags (Gov. Code 7282(f)/(g) define them by PC 1192.7(c)/667.5(c)).
+_PLAIN_TAGS: dict[str, dict[str, str]] = {"CA": {"serious": "ca_serious", "violent": "ca_violent"}}
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    table_id: str
+    item: str | None
+    citation: str  # e.g. "Cal. Penal Code 1192.7(c)(19)"
+    evidence: str
+    tags: frozenset[str]
+    entry_statute: str
+    when_tag: str | None = None  # the match counts only if the input carries this tag
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    statute: str
+    ref: StatuteRef | None
+    tags: frozenset[str]
+    matches: tuple[Match, ...]
+    known: bool
+    reason: str | None = None
+    # Matched the statute, but the entry needs a fact the statute cannot show (degree, value, conduct): the engine
+    # must decide, or the caller passes the `when_tag` in `extra_tags`.
+    conditional: tuple[Match, ...] = ()
+    # Matched the statute, but the entry is limited to a level and the level was not given.
+    needs_level: tuple[Match, ...] = ()
+
+
+class OffenseRow(NamedTuple):
+    """Flat record for joining in bulk (one per entry and tag). Dates combine table and entry limits."""
+
+    table_id: str
+    state: str | None
+    code: str | None
+    section: str  # StatuteRef.key_section
+    subdivisions_prefix: str  # "(a)(1)" or ""
+    tag: str
+    level_limit: str | None
+    effective_from: date | None
+    effective_to: date | None
+    when_tag: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    table: OffenseTable
+    entry: OffenseEntry
+
+    def in_force(self, on: date | None) -> bool:
+        if not self.table.in_force(on):
+            return False
+        e = self.entry
+        return on is None or (
+            (e.effective_from is None or e.effective_from <= on) and (e.effective_to is None or on <= e.effective_to)
+        )
+
+    def match(self) -> Match:
+        t, e = self.table, self.entry
+        item = f"({e.item})" if e.item and not e.item.startswith("(") else e.item
+        return Match(
+            table_id=t.id,
+            item=e.item,
+            citation=f"{t.citation}{item or ''}",
+            evidence=e.evidence or t.evidence,
+            tags=e.tags,
+            entry_statute=e.statute,
+            when_tag=e.when_tag,
+            note=e.note,
+        )
+
+
+def _max(a: date | None, b: date | None) -> date | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _min(a: date | None, b: date | None) -> date | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+class OffenseTables:
+    """All loaded tables with a lookup index."""
+
+    def __init__(self, tables: Iterable[OffenseTable]) -> None:
+        self.tables: dict[str, OffenseTable] = {}
+        self._index: dict[tuple[str | None, str | None, str], list[_Indexed]] = {}
+        self._states: set[str] = set()
+        for table in tables:
+            if table.id in self.tables:
+                raise OffenseTableError(f"{table.path}: table: key 'id': duplicate table id {table.id!r}")
+            self.tables[table.id] = table
+            self._states.add(table.state)
+            for entry in table.entries:
+                self._index.setdefault(entry.ref.key, []).append(_Indexed(table, entry))
+
+    def __getitem__(self, table_id: str) -> OffenseTable:
+        return self.tables[table_id]
+
+    def __iter__(self) -> Iterator[OffenseTable]:
+        return iter(self.tables.values())
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    def candidates(self, ref: StatuteRef) -> list[_Indexed]:
+        return [ix for ix in self._index.get(ref.key, ()) if ref.is_within(ix.entry.ref)]
+
+    def in_tables(self, ref: StatuteRef) -> bool:
+        return ref.key in self._index
+
+    def has_state(self, state: str | None) -> bool:
+        return state in self._states
+
+    def rows(self) -> Iterator[OffenseRow]:
+        for table in self.tables.values():
+            for e in table.entries:
+                for tag in sorted(e.tags):
+                    yield OffenseRow(
+                        table_id=table.id,
+                        state=e.ref.state,
+                        code=e.ref.code,
+                        section=e.ref.key_section,
+                        subdivisions_prefix=e.ref.subdivision_text,
+                        tag=tag,
+                        level_limit=e.level.value if e.level else None,
+                        effective_from=_max(table.effective_from, e.effective_from),
+                        effective_to=_min(table.effective_to, e.effective_to),
+                        when_tag=e.when_tag,
+                    )
+
+    def classify(
+        self,
+        statute: str,
+        *,
+        level: Level | None,
+        jurisdiction: str,
+        on: date | None = None,
+        extra_tags: Iterable[str] = (),
+    ) -> Classification:
+        state = state_of(jurisdiction)
+        ref = parse_statute(statute, default_state=state) if isinstance(statute, str) else None
+        given = frozenset(extra_tags)
+        plain = _PLAIN_TAGS.get((ref.state if ref else None) or state or "", {})
+        explicit = frozenset(plain.get(t, t) for t in given)
+        if ref is None:
+            return Classification(statute, None, explicit, (), False, f"cannot read a statute from {statute!r}")
+
+        matches: list[Match] = []
+        conditional: list[Match] = []
+        needs_level: list[Match] = []
+        tags = set(explicit)
+        for ix in self.candidates(ref):
+            if not ix.in_force(on):
+                continue
+            m = ix.match()
+            limit = ix.entry.level
+            if limit is not None and level is None:
+                needs_level.append(m)
+                continue
+            if limit is not None and level != limit:
+                continue
+            if m.when_tag is not None and m.when_tag not in given:
+                conditional.append(m)
+                continue
+            matches.append(m)
+            tags |= m.tags
+
+        known, reason = self._known(ref)
+        return Classification(
+            statute=statute,
+            ref=ref,
+            tags=frozenset(tags),
+            matches=tuple(matches),
+            known=known,
+            reason=reason,
+            conditional=tuple(conditional),
+            needs_level=tuple(needs_level),
+        )
+
+    def _known(self, ref: StatuteRef) -> tuple[bool, str | None]:
+        if self.in_tables(ref):
+            return True, None
+        if ref.state == "CA":
+            if ref.key in doj_known_sections():
+                return True, None
+            return False, f"{ref.code} {ref.section} is not in the CA DOJ statute dictionary or any CA table"
+        if ref.state is None:
+            return False, "no state for the statute (give a jurisdiction or a state prefix)"
+        if self.has_state(ref.state):
+            return False, f"{ref} is not in any us/{ref.state.lower()} table"
+        return False, f"no statute dictionary for us/{ref.state.lower()}"
+
+
+def load_offense_tables_from(directory: Path) -> OffenseTables:
+    """Load every `*.yaml` table in `directory` (for tests and alternative table sets)."""
+    return OffenseTables(load_table(p) for p in sorted(directory.glob("*.yaml")))
+
+
+@cache
+def load_offense_tables() -> OffenseTables:
+    """The project's tables, loaded once per process."""
+    return load_offense_tables_from(TABLES_DIR)
+
+
+def classify(
+    statute: str,
+    *,
+    level: Level | None,
+    jurisdiction: str,
+    on: date | None = None,
+    extra_tags: Iterable[str] = (),
+) -> Classification:
+    """Classify against the project's tables; see `OffenseTables.classify`."""
+    return load_offense_tables().classify(statute, level=level, jurisdiction=jurisdiction, on=on, extra_tags=extra_tags)
