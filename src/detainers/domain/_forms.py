@@ -62,9 +62,7 @@ def default_requests(form: DetainerForm) -> frozenset[Request]:
 _LETTER = re.compile(r"^I-?\s?247\s*([ADNXG]?)\b", re.IGNORECASE)
 
 
-def parse_form(
-    label: str, *, version_date: date | None = None, received_on: date | None = None
-) -> DetainerForm:
+def parse_form(label: str, *, version_date: date | None = None, received_on: date | None = None) -> DetainerForm:
     """Read a form name (``I-247A``) or an ICE data label into a :class:`DetainerForm`.
 
     ``version_date`` names the printing when the label alone does not (the I-247 before or after

@@ -5,8 +5,9 @@ No I/O here. Every instant is timezone-aware (validated); dates are calendar dat
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -45,9 +46,11 @@ def validate_a_number(value: str) -> str:
 
 
 def _aware(value: datetime) -> datetime:
+    # Stored in UTC: comparing or subtracting two datetimes that share one ZoneInfo uses wall-clock
+    # arithmetic in Python, which is an hour off across DST. Shown in the facility's zone on output.
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("instant must carry a UTC offset or time zone")
-    return value
+    return value.astimezone(UTC)
 
 
 ANumber = Annotated[str, AfterValidator(validate_a_number)]
@@ -136,7 +139,7 @@ class Conviction(_Record):
     date: date
     jurisdiction: str | None = None
     punishable_by_state_prison: bool | None = None
-    sentence_end: date | None = None
+    sentence_end: dt.date | None = None
     tags: tuple[str, ...] = ()
 
 

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from detainers.clock import OverDetentionFlag
+
 __all__ = ["Decision", "LayerRef", "Notice", "OverDetentionFlag", "RuleRef", "Step", "Transfer"]
 
 
@@ -14,14 +16,6 @@ class Transfer(StrEnum):
     NOT_ALLOWED = "not_allowed"
     ALLOWED = "allowed"
     REQUIRED = "required"
-
-
-class OverDetentionFlag(StrEnum):
-    """Why custody after release eligibility was unlawful (domain.md §4.5)."""
-
-    BEYOND_RELEASE = "beyond_release"  # no hold was allowed at all
-    BEYOND_48H = "beyond_48h"  # a hold was allowed but ran past its deadline
-    BAIL_REFUSED = "bail_refused"  # constructive: bail refused or not accepted because of the detainer
 
 
 class _Out(BaseModel):

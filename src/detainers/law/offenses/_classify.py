@@ -66,6 +66,14 @@ class OffenseRow(NamedTuple):
     when_tag: str | None
 
 
+def _join_item(citation: str, item: str) -> str:
+    """'Gov. Code 7282.5(a)(3)' + '(a)(3)(F)' -> 'Gov. Code 7282.5(a)(3)(F)': drop the part both repeat."""
+    for k in range(len(item), 0, -1):
+        if item[k - 1] == ")" and citation.endswith(item[:k]):
+            return citation + item[k:]
+    return citation + item
+
+
 @dataclass(frozen=True, slots=True)
 class _Indexed:
     table: OffenseTable
@@ -85,7 +93,7 @@ class _Indexed:
         return Match(
             table_id=t.id,
             item=e.item,
-            citation=f"{t.citation}{item or ''}",
+            citation=_join_item(str(t.citation), item or ""),
             evidence=e.evidence or t.evidence,
             tags=e.tags,
             entry_statute=e.statute,

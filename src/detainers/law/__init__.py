@@ -1,0 +1,70 @@
+"""Policy packs, offense tables and the evaluator: the law as data, applied at the legally relevant instant."""
+
+from detainers.law._decision import Decision, LayerRef, Notice, RuleRef, Step, Transfer
+from detainers.law._engine import DecisionError, decide, default_packs, engine_version
+from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
+from detainers.law._jurisdictions import Layer, default_zone, layers_of, parse_jurisdiction
+from detainers.law._packs import (
+    Citation,
+    Effects,
+    Pack,
+    PackError,
+    PackSet,
+    PackVersion,
+    Permission,
+    Rule,
+    SharedCondition,
+    load_packs,
+)
+from detainers.law._predicates import Predicate, PredicateError, parse_predicate
+from detainers.law._scenarios import (
+    CaseResult,
+    Mismatch,
+    Scenario,
+    ScenarioError,
+    check_scenario,
+    decision_json,
+    load_scenarios,
+)
+from detainers.law._tri import Tri
+
+__all__ = [
+    "CaseResult",
+    "ChargeFacts",
+    "Citation",
+    "ConvictionFacts",
+    "Decision",
+    "DecisionError",
+    "Effects",
+    "Facts",
+    "Layer",
+    "LayerRef",
+    "Mismatch",
+    "Notice",
+    "Pack",
+    "PackError",
+    "PackSet",
+    "PackVersion",
+    "Permission",
+    "Predicate",
+    "PredicateError",
+    "Rule",
+    "RuleRef",
+    "Scenario",
+    "ScenarioError",
+    "SharedCondition",
+    "Step",
+    "Transfer",
+    "Tri",
+    "check_scenario",
+    "decide",
+    "decision_json",
+    "default_packs",
+    "default_zone",
+    "engine_version",
+    "layers_of",
+    "load_packs",
+    "load_scenarios",
+    "parse_jurisdiction",
+    "parse_predicate",
+]
