@@ -1,9 +1,273 @@
-"""Commands filled in by a later issue; registers nothing yet."""
+"""``detainers import``: load ICE detainer releases and jail exports into an analysis store, with provenance."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from detainers.ingest import (
+    ImportRejected,
+    ImportReport,
+    LayoutError,
+    MappingError,
+    Store,
+    TableReadError,
+    load_mapping,
+)
+
+__all__ = ["register"]
+
+_DEFAULT_STORE = Path("detainers-store")
+_SHOWN_REJECTS = 20
+
+StoreOpt = Annotated[Path, typer.Option("--store", help="Store directory (created when absent).")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Reject the whole file if any row is malformed.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the import report as JSON.")]
+RejectsOpt = Annotated[
+    Path | None, typer.Option("--rejects", help="Write malformed rows here (default: STORE/rejects/<id>.csv).")
+]
+
+import_app = typer.Typer(
+    name="import",
+    help="Import ICE detainer releases and jail exports into an analysis store (DuckDB over Parquet).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _print_report(console: Console, report: ImportReport) -> None:
+    if report.status == "already_imported":
+        console.print(f"[yellow]already imported[/] {report.source} (import {report.import_id[:12]}): nothing to do")
+        return
+    verb = "[red]rejected[/]" if report.status == "rejected" else "[green]imported[/]"
+    layout = f" as {report.layout}" if report.layout else ""
+    console.print(
+        f"{verb} {report.source}{layout}: {report.rows_loaded:,} row(s) loaded, {len(report.rejects):,} malformed"
+        + (f" in {report.seconds:.2f}s" if report.seconds else "")
+    )
+    for name, rows in report.tables.items():
+        console.print(f"  {name}: {rows:,} row(s)")
+    for note in report.notes:
+        console.print(f"  note: {note}")
+    if report.rejects:
+        table = Table("file", "row", "reason", title="malformed rows", title_justify="left")
+        for file, reject in report.rejects[:_SHOWN_REJECTS]:
+            table.add_row(Path(file).name, str(reject.source_row or "?"), reject.reason)
+        console.print(table)
+        if len(report.rejects) > _SHOWN_REJECTS:
+            console.print(f"  … and {len(report.rejects) - _SHOWN_REJECTS:,} more")
+    if report.rejects_file:
+        console.print(f"  rejects file: {report.rejects_file}")
+
+
+def _fail(console: Console, message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@import_app.command("detainers")
+def import_detainers(
+    files: Annotated[list[Path], typer.Argument(help="CSV, XLSX or Parquet files of ICE detainer rows.")],
+    store: StoreOpt = _DEFAULT_STORE,
+    fmt: Annotated[str, typer.Option("--format", help="npr, ddp or auto (read the header).")] = "auto",
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Sheet of a workbook (default: the first).")] = None,
+    skip_rows: Annotated[int, typer.Option("--skip-rows", help="Banner rows above the header.")] = 0,
+    strict: StrictOpt = False,
+    rejects: RejectsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import ICE detainer releases: NPR's six columns or the Deportation Data Project / ICE LESA layouts.
+
+    Redaction markers such as [bold]b(6), b(7)c[/] become empty; detainer-type labels are parsed into form versions
+    (the raw label is kept). Every row keeps file, sheet, row number and hashes. Importing the same file again does
+    nothing.
+
+    Example:
+
+        detainers import detainers pa_detainers.csv --store store/ --format npr
+    """
+    console = _console()
+    if fmt not in {"npr", "ddp", "auto"}:
+        raise _fail(console, f"--format must be npr, ddp or auto, not {fmt!r}")
+    target = Store(store)
+    reports: list[ImportReport] = []
+    failed = False
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json,
+    ) as progress:
+        task = progress.add_task("importing", total=len(files))
+        for path in files:
+            progress.update(task, description=f"importing {path.name}")
+            try:
+                report = target.import_detainers(
+                    path,
+                    fmt=fmt,
+                    sheet=sheet,
+                    skip_rows=skip_rows,
+                    strict=strict,
+                    rejects_path=rejects if len(files) == 1 else None,
+                )
+            except ImportRejected as exc:
+                report = exc.report
+                failed = True
+            except (LayoutError, TableReadError) as exc:
+                raise _fail(console, str(exc)) from exc
+            reports.append(report)
+            progress.advance(task)
+    _finish(console, reports, as_json, failed)
+
+
+@import_app.command("jail")
+def import_jail(
+    mapping: Annotated[Path, typer.Option("--mapping", help="The YAML mapping file for this export.")],
+    charges: Annotated[Path, typer.Option("--charges", help="The file with one row per charge.")],
+    bookings: Annotated[
+        Path | None, typer.Option("--bookings", help="The file with one row per booking, if the export has one.")
+    ] = None,
+    store: StoreOpt = _DEFAULT_STORE,
+    strict: StrictOpt = False,
+    rejects: RejectsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a jail export (bookings and charges) through a mapping file you write (see docs/importing.md).
+
+    Example:
+
+        detainers import jail --mapping examples/mappings/travis_county_tx.yaml
+            --bookings travis_ice_detainer_bookings.csv --charges travis_ice_detainer_charges.csv --store store/
+    """
+    console = _console()
+    try:
+        spec = load_mapping(mapping)
+    except MappingError as exc:
+        raise _fail(console, str(exc)) from exc
+    failed = False
+    with console.status("importing jail export", spinner="dots") if not as_json else _null():
+        try:
+            report = Store(store).import_jail(
+                spec, charges=charges, bookings=bookings, strict=strict, rejects_path=rejects
+            )
+        except ImportRejected as exc:
+            report, failed = exc.report, True
+        except (MappingError, TableReadError) as exc:
+            raise _fail(console, str(exc)) from exc
+    _finish(console, [report], as_json, failed)
+
+
+@import_app.command("check-mapping")
+def check_mapping(mapping: Annotated[Path, typer.Argument(help="The YAML mapping file.")]) -> None:
+    """Check a mapping file without importing anything; unknown keys are named.
+
+    Example:
+
+        detainers import check-mapping examples/mappings/travis_county_tx.yaml
+    """
+    console = _console()
+    try:
+        spec = load_mapping(mapping)
+    except MappingError as exc:
+        raise _fail(console, str(exc), code=1) from exc
+    console.print(
+        f"[green]ok[/] {spec.name}: {len(spec.files.charges.columns)} charge field(s), "
+        f"{len(spec.dispositions)} disposition(s), {len(spec.holds.immigration)} immigration-hold rule(s)"
+    )
+
+
+@import_app.command("list")
+def list_imports(store: StoreOpt = _DEFAULT_STORE, as_json: JsonOpt = False) -> None:
+    """List what a store holds, one line per imported file.
+
+    Example:
+
+        detainers import list --store store/
+    """
+    records = Store(store).imports()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "import_id": r.import_id,
+                        "kind": r.kind,
+                        "source_files": r.source_files,
+                        "sheet": r.source_sheet,
+                        "layout": r.layout,
+                        "rows_loaded": r.rows_loaded,
+                        "rows_rejected": r.rows_rejected,
+                        "imported_at": r.imported_at.isoformat(),
+                    }
+                    for r in records
+                ],
+                indent=2,
+            )
+        )
+        return
+    table = Table("import", "kind", "files", "layout", "rows", "malformed", "imported (UTC)")
+    for r in records:
+        table.add_row(
+            r.import_id[:12],
+            r.kind,
+            "\n".join(Path(f).name for f in r.source_files),
+            r.layout or "",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_rejected:,}",
+            r.imported_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    _console().print(table)
+
+
+@import_app.command("repair")
+def repair(store: StoreOpt = _DEFAULT_STORE) -> None:
+    """Delete files a killed import left behind (never anything a finished import recorded).
+
+    Example:
+
+        detainers import repair --store store/
+    """
+    removed = Store(store).repair()
+    console = _console()
+    for path in removed:
+        console.print(f"removed {path}")
+    console.print(f"{len(removed)} orphaned file(s) removed")
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def _finish(console: Console, reports: list[ImportReport], as_json: bool, failed: bool) -> None:
+    if as_json:
+        payload = [report.as_dict() for report in reports]
+        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, default=str))
+    else:
+        for report in reports:
+            _print_report(console, report)
+    if failed:
+        if not as_json:
+            console.print("[red]strict import: the file(s) above were rejected and nothing of them was written[/]")
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``detainers import ...`` to app."""
+    app.add_typer(import_app, name="import")

@@ -1,0 +1,306 @@
+"""ICE detainer releases: NPR's six-column layout and the Deportation Data Project / ICE LESA layouts (domain.md §5.2).
+
+Every layout is read into one canonical table (:data:`DETAINER_COLUMNS`). Columns that would identify a person by
+name, A-number or date of birth are never read. Redaction markers become nulls. Detainer-type labels are parsed
+with :func:`detainers.domain.parse_form`; the raw label is kept beside the parsed form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+import polars as pl
+
+from detainers.domain import FormLabelError, parse_form
+from detainers.ingest._redaction import null_redactions
+from detainers.ingest._tabular import ROW, RawReject, RawTable, normalize_name, read_table
+
+__all__ = [
+    "DETAINER_COLUMNS",
+    "DetainerLoad",
+    "Layout",
+    "LayoutError",
+    "SENSITIVE_COLUMNS",
+    "detect_layout",
+    "load_detainers",
+]
+
+
+class Layout(StrEnum):
+    """Which release a detainer file comes from (domain.md §5.1–5.2)."""
+
+    NPR = "npr"  # NPR's six columns of the FY2008–2015 FOIA release
+    DDP_LATEST = "ddp_latest"  # 2024-ICFO-39357 (§5.2 A)
+    DDP_HISTORICAL = "ddp_historical"  # 2025-ICFO-18038 (§5.2 B)
+    DDP_2026 = "ddp_2026"  # March 2026 release, FY25/FY26 (§5.2 C)
+
+
+class LayoutError(ValueError):
+    """The file's columns match no known detainer layout (or not the one asked for)."""
+
+
+#: Canonical columns of an imported detainer row, after the provenance columns.
+DETAINER_COLUMNS: dict[str, pl.DataType] = {
+    "layout": pl.String(),
+    "prepare_date": pl.Date(),
+    "lift_date": pl.Date(),
+    "lift_reason": pl.String(),
+    "lift_reason_code": pl.String(),
+    "facility": pl.String(),
+    "facility_code": pl.String(),
+    "city": pl.String(),
+    "state": pl.String(),
+    "aor": pl.String(),
+    "detainer_type": pl.String(),
+    "detainer_form": pl.String(),
+    "person_id": pl.String(),
+    "detainer_id": pl.String(),
+    "departed_date": pl.Date(),
+    "gender": pl.String(),
+    "race": pl.String(),
+    "ethnicity": pl.String(),
+    "citizenship_country": pl.String(),
+    "birth_year": pl.Int32(),
+    "criminality": pl.String(),
+    "threat_level": pl.String(),
+    "case_status": pl.String(),
+}
+
+_DATE_COLUMNS = ("prepare_date", "lift_date", "departed_date")
+
+#: Columns never read from any release (normalized names): names, A-numbers, full dates of birth, places of birth.
+SENSITIVE_COLUMNS: frozenset[str] = frozenset(
+    {
+        "subject_name",
+        "name",
+        "alien_file_number",
+        "a_number",
+        "birth_date",
+        "date_of_birth",
+        "dob",
+        "birth_city",
+        "birth_state",
+    }
+)
+
+# canonical column -> accepted source names (normalized), first match wins.
+_NPR_ALIASES: dict[str, tuple[str, ...]] = {
+    "prepare_date": ("date",),
+    "lift_reason": ("lift_reason",),
+    "facility": ("det_facility",),
+    "city": ("city",),
+    "state": ("state",),
+    "detainer_type": ("detainer_type",),
+}
+_DDP_ALIASES: dict[str, tuple[str, ...]] = {
+    "prepare_date": ("detainer_prepare_date",),
+    "lift_date": ("detainer_lift_date",),
+    "lift_reason": ("detainer_lift_reason",),
+    "lift_reason_code": ("detainer_lift_reason_code",),
+    "facility": ("detention_facility", "detainer_facility", "detainer_detention_facility"),
+    "facility_code": ("detention_facility_code", "detainer_facility_code", "detainer_detention_facility_code"),
+    "city": ("facility_city",),
+    "state": ("facility_state",),
+    "aor": ("facility_aor", "detainer_aor"),
+    "detainer_type": ("detainer_type",),
+    "person_id": ("unique_identifier", "anonymized_identifier", "alien_number_unique_identifier", "eid_subject_id"),
+    "detainer_id": ("detainer_id", "eid_dta_id"),
+    "departed_date": ("departed_date",),
+    "gender": ("gender",),
+    "race": ("race",),
+    "ethnicity": ("ethnicity",),
+    "citizenship_country": ("citizenship_country",),
+    "birth_year": ("birth_year",),
+    "criminality": ("detainer_prepared_criminality", "detainer_criminality"),
+    "threat_level": ("detainer_prep_threat_level", "detainer_threat_level"),
+    "case_status": ("case_status",),
+}
+_NPR_REQUIRED = {"date", "lift_reason", "det_facility", "state"}
+
+# Date text seen in the releases: ISO (with or without time), US month/day/year, compact.
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%d-%b-%Y", "%d-%b-%y", "%Y%m%d")
+_EARLIEST, _LATEST = date(1950, 1, 1), date(2100, 1, 1)
+
+
+@dataclass
+class DetainerLoad:
+    """A detainer file read into canonical rows, with its rejects and what was noticed on the way."""
+
+    path: Path
+    sheet: str | None
+    layout: Layout
+    frame: pl.DataFrame  # ROW + raw-hash input columns + canonical columns
+    raw_columns: list[str]  # positional aliases of the source columns kept (``__src_0`` ...), for row_hash
+    source_columns: list[str]  # their names in the file
+    rejects: list[RawReject]
+    notes: list[str] = field(default_factory=list)
+    redacted: dict[str, int] = field(default_factory=dict)
+    unknown_forms: dict[str, int] = field(default_factory=dict)
+
+
+def _header_hint(names: list[str]) -> bool:
+    found = set(names)
+    return "detainer_prepare_date" in found or _NPR_REQUIRED <= found
+
+
+def detect_layout(columns: list[str]) -> Layout:
+    """Name the layout from a header row."""
+    names = {normalize_name(column) for column in columns}
+    if _NPR_REQUIRED <= names:
+        return Layout.NPR
+    if "detainer_prepare_date" in names:
+        if "anonymized_identifier" in names or "tod_current_duty_site" in names:
+            return Layout.DDP_2026
+        if "detainer_lift_date" in names or "detainer_id" in names or "detainer_prepare_fiscal_year" in names:
+            return Layout.DDP_HISTORICAL
+        return Layout.DDP_LATEST
+    raise LayoutError(
+        "columns match no detainer layout: NPR needs date, lift_reason, det_facility, state (and city, "
+        "detainer_type); the DDP/ICE layouts need 'Detainer Prepare Date'. Found: " + ", ".join(columns[:12])
+    )
+
+
+def parse_dates(column: pl.Expr) -> pl.Expr:
+    """Text to Date under the formats ICE releases use; unparseable text becomes null."""
+    head = column.str.slice(0, 10)
+    attempts = [head.str.to_date("%Y-%m-%d", strict=False)]
+    attempts += [column.str.to_date(fmt, strict=False) for fmt in _DATE_FORMATS[1:]]
+    attempts.append(column.str.split(" ").list.first().str.to_date("%m/%d/%Y", strict=False))
+    return pl.coalesce(attempts)
+
+
+def load_detainers(
+    path: Path, *, fmt: str = "auto", sheet: str | None = None, skip_rows: int = 0, delimiter: str | None = None
+) -> DetainerLoad:
+    """Read one ICE detainer file. ``fmt`` is ``npr``, ``ddp`` or ``auto``."""
+    table = read_table(path, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter, header_hint=_header_hint)
+    layout = detect_layout(table.columns)
+    if fmt == "npr" and layout is not Layout.NPR:
+        raise LayoutError(f"{path}: --format npr, but the columns are the {layout.value} layout")
+    if fmt == "ddp" and layout is Layout.NPR:
+        raise LayoutError(f"{path}: --format ddp, but the columns are NPR's six-column layout")
+    if fmt not in {"npr", "ddp", "auto"}:
+        raise LayoutError(f"unknown format {fmt!r}; use npr, ddp or auto")
+    return _canonical(table, layout)
+
+
+def _canonical(table: RawTable, layout: Layout) -> DetainerLoad:
+    # Raw columns are carried under positional names (__src_0, ...) so they never collide with canonical names.
+    kept = [column for column in table.columns if normalize_name(column) not in SENSITIVE_COLUMNS]
+    raw_columns = [f"__src_{index}" for index in range(len(kept))]
+    by_norm: dict[str, str] = {}
+    for column, alias in zip(kept, raw_columns, strict=True):
+        by_norm.setdefault(normalize_name(column), alias)
+    aliases = _NPR_ALIASES if layout is Layout.NPR else _DDP_ALIASES
+    frame = table.frame.select([ROW, *[pl.col(c).alias(a) for c, a in zip(kept, raw_columns, strict=True)]])
+    sources = {
+        target: next((by_norm[name] for name in aliases.get(target, ()) if name in by_norm), None)
+        for target in DETAINER_COLUMNS
+    }
+    mapped = sorted({source for source in sources.values() if source is not None})
+    # Raw columns stay as read (they feed row_hash and the rejects file); canonical columns lose redactions.
+    clean, redacted_by_alias = null_redactions(frame.select(mapped), mapped)
+    redacted = {kept[raw_columns.index(alias)]: count for alias, count in redacted_by_alias.items()}
+    frame = frame.with_columns([clean.get_column(name).alias(f"__clean_{name}") for name in mapped])
+
+    picks: list[pl.Expr] = []
+    for target, dtype in DETAINER_COLUMNS.items():
+        if target == "layout":
+            picks.append(pl.lit(layout.value, dtype=pl.String).alias(target))
+            continue
+        if target == "detainer_form":
+            continue
+        source = sources[target]
+        if source is None:
+            picks.append(pl.lit(None, dtype=dtype).alias(target))
+            continue
+        value = pl.col(f"__clean_{source}")
+        if target in _DATE_COLUMNS:
+            picks.append(parse_dates(value).alias(target))
+            picks.append(value.alias(f"__raw_{target}"))
+        elif target == "birth_year":
+            picks.append(value.str.slice(0, 4).cast(pl.Int32, strict=False).alias(target))
+        else:
+            picks.append(value.alias(target))
+    out = frame.with_columns(picks)
+
+    # Detainer-type labels: parse each distinct label once.
+    labels = out.get_column("detainer_type").drop_nulls().unique().to_list()
+    forms: dict[str, str | None] = {}
+    unknown: dict[str, int] = {}
+    for label in labels:
+        try:
+            forms[label] = parse_form(label).code
+        except FormLabelError:
+            forms[label] = None
+    if labels:
+        counts = out.get_column("detainer_type").value_counts()
+        for label, count in counts.iter_rows():
+            if label is not None and forms.get(label) is None:
+                unknown[label] = int(count)
+    out = out.with_columns(
+        pl.col("detainer_type").replace_strict(forms, default=None, return_dtype=pl.String).alias("detainer_form")
+    )
+
+    # Row-level validation: the prepare date is what places a detainer in time; without it the row is malformed.
+    reasons = pl.lit(None, dtype=pl.String)
+    checks: list[tuple[pl.Expr, pl.Expr]] = []
+    raw_prepare = pl.col("__raw_prepare_date") if "__raw_prepare_date" in out.columns else pl.lit(None, pl.String)
+    checks.append((raw_prepare.is_null(), pl.lit("prepare date is missing")))
+    checks.append(
+        (
+            pl.col("prepare_date").is_null() & raw_prepare.is_not_null(),
+            pl.format("prepare date {} is not a date", raw_prepare),
+        )
+    )
+    checks.append(
+        (
+            (pl.col("prepare_date") < _EARLIEST) | (pl.col("prepare_date") >= _LATEST),
+            pl.format("prepare date {} is outside 1950–2099", pl.col("prepare_date")),
+        )
+    )
+    for target in ("lift_date", "departed_date"):
+        raw = f"__raw_{target}"
+        if raw in out.columns:
+            checks.append(
+                (
+                    pl.col(target).is_null() & pl.col(raw).is_not_null(),
+                    pl.format(f"{target.replace('_', ' ')} {{}} is not a date", pl.col(raw)),
+                )
+            )
+    for condition, message in reversed(checks):
+        reasons = pl.when(condition).then(message).otherwise(reasons)
+    out = out.with_columns(reasons.alias("__reject"))
+    bad = out.filter(pl.col("__reject").is_not_null())
+    rejects = list(table.rejects)
+    if bad.height:
+        texts = bad.select(pl.concat_str([pl.col(c).fill_null("") for c in raw_columns], separator=",").alias("t"))
+        for row, reason, text in zip(bad[ROW].to_list(), bad["__reject"].to_list(), texts["t"].to_list(), strict=True):
+            rejects.append(RawReject(row, reason, text[:500]))
+        rejects.sort(key=lambda r: r.source_row or 0)
+    good = out.filter(pl.col("__reject").is_null()).drop(
+        ["__reject", *[c for c in out.columns if c.startswith(("__raw_", "__clean_"))]]
+    )
+    notes = list(table.notes)
+    if redacted:
+        notes.append("redaction markers set to null: " + ", ".join(f"{k} {v:,}" for k, v in sorted(redacted.items())))
+    if unknown:
+        notes.append(
+            "detainer type labels no form matches (raw label kept, form left empty): "
+            + "; ".join(f"{label!r} ×{count:,}" for label, count in sorted(unknown.items()))
+        )
+    return DetainerLoad(
+        path=table.path,
+        sheet=table.sheet,
+        layout=layout,
+        frame=good,
+        raw_columns=raw_columns,
+        source_columns=kept,
+        rejects=rejects,
+        notes=notes,
+        redacted=redacted,
+        unknown_forms=unknown,
+    )

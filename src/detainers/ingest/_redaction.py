@@ -1,0 +1,38 @@
+"""FOIA redaction markers become nulls (domain.md §5.3): ``b(6), b(7)c``, ``(b)(6), (b)(7)(c) (b)(7)(e)`` ..."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+__all__ = ["REDACTION_PATTERN", "is_redaction", "null_redactions"]
+
+# A cell that is nothing but FOIA exemption citations: b(6), (b)(6), b(7)c, (b)(7)(C), (b)(7)(e) ..., joined by
+# commas, semicolons, slashes, "and" or spaces, optionally prefixed by "redacted" / "withheld".
+_TOKEN = r"\(?b\)?\s*\(\s*[1-9]\s*\)\s*(?:\(?\s*[a-f]\s*\)?)?"
+REDACTION_PATTERN = rf"(?i)^\s*(?:redacted|withheld)?\s*[:\-]?\s*{_TOKEN}(?:\s*(?:,|;|/|&|and)?\s*{_TOKEN})*\s*$"
+_COMPILED = re.compile(REDACTION_PATTERN)
+
+
+def is_redaction(value: str | None) -> bool:
+    """True when a cell holds only redaction markers.
+
+    >>> is_redaction("(b)(6), (b)(7)(c) (b)(7)(e)"), is_redaction("b(6), b(7)c"), is_redaction("Lifted")
+    (True, True, False)
+    """
+    return value is not None and bool(_COMPILED.match(value))
+
+
+def null_redactions(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Replace redaction-only cells by null in ``columns``; return the frame and the count per column."""
+    flags = frame.select(
+        [pl.col(name).str.contains(REDACTION_PATTERN).fill_null(False).alias(name) for name in columns]
+    )
+    counts = {name: int(flags[name].sum()) for name in columns}
+    hit = [name for name, count in counts.items() if count]
+    if hit:
+        frame = frame.with_columns(
+            [pl.when(flags[name]).then(None).otherwise(pl.col(name)).alias(name) for name in hit]
+        )
+    return frame, {name: count for name, count in counts.items() if count}

@@ -1,0 +1,430 @@
+"""The analysis store: a directory holding Parquet files (the rows) and a DuckDB catalogue (which files count).
+
+Layout::
+
+    STORE/catalog.duckdb                       imports table: one row per imported file, the commit point
+    STORE/parquet/<table>/<import_id>.parquet  rows of one import, written to a temporary file and renamed
+    STORE/rejects/<import_id>.csv              malformed rows with file, sheet, row number and reason
+
+An import writes its Parquet file(s) first (temporary name, fsync, atomic rename), then records itself in the
+catalogue in one DuckDB transaction. Readers see only catalogued files, so a killed import leaves nothing visible;
+:meth:`Store.repair` deletes the orphaned files it may leave. Importing the same bytes again is a no-op.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from detainers.ingest._ice import DETAINER_COLUMNS, load_detainers
+from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, load_jail
+from detainers.ingest._mapping import Mapping
+from detainers.ingest._provenance import PROVENANCE_COLUMNS, atomic_path, file_sha256
+from detainers.ingest._tabular import ROW, RawReject
+
+__all__ = ["TABLES", "ImportRecord", "ImportRejected", "ImportReport", "Store"]
+
+#: Tables a store exposes, with their canonical columns (after the provenance columns).
+TABLES: dict[str, dict[str, pl.DataType]] = {
+    "detainers": DETAINER_COLUMNS,
+    "jail_bookings": BOOKING_COLUMNS,
+    "jail_charges": CHARGE_COLUMNS,
+}
+
+_CATALOG_DDL = """
+CREATE TABLE IF NOT EXISTS imports (
+    import_id VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    source_files VARCHAR NOT NULL,
+    source_sheet VARCHAR,
+    source_sha256 VARCHAR NOT NULL,
+    mapping_sha256 VARCHAR,
+    layout VARCHAR,
+    rows_loaded BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    rejects_file VARCHAR,
+    parquet_files VARCHAR NOT NULL,
+    imported_at TIMESTAMP NOT NULL
+)
+"""
+
+# Test hook: called between the Parquet rename and the catalogue commit (a crash there must leave nothing visible).
+_before_commit: Callable[[], None] = lambda: None  # noqa: E731
+
+
+class ImportRejected(Exception):
+    """``--strict`` import of a file with malformed rows: nothing was written."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(f"{report.source}: {len(report.rejects)} malformed row(s); strict import wrote nothing")
+        self.report = report
+
+
+@dataclass
+class ImportReport:
+    """What one import did."""
+
+    status: str  # imported | already_imported | rejected
+    kind: str
+    import_id: str
+    source: str
+    sheet: str | None = None
+    layout: str | None = None
+    rows_loaded: int = 0
+    rejects: list[tuple[str, RawReject]] = field(default_factory=list)
+    rejects_file: Path | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    tables: dict[str, int] = field(default_factory=dict)
+    source_files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "kind": self.kind,
+            "import_id": self.import_id,
+            "source": self.source,
+            "sheet": self.sheet,
+            "layout": self.layout,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": len(self.rejects),
+            "rejects_file": str(self.rejects_file) if self.rejects_file else None,
+            "rejects": [
+                {"file": file, "row": reject.source_row, "reason": reject.reason}
+                for file, reject in self.rejects[:1000]
+            ],
+            "notes": self.notes,
+            "tables": self.tables,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    import_id: str
+    kind: str
+    source_files: list[str]
+    source_sheet: str | None
+    layout: str | None
+    rows_loaded: int
+    rows_rejected: int
+    imported_at: datetime
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Store:
+    """A directory of imported data. ``Store(path)`` creates it when absent."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.catalog = root / "catalog.duckdb"
+        with duckdb.connect(str(self.catalog)) as con:
+            con.execute(_CATALOG_DDL)
+
+    # ---- reading -------------------------------------------------------------------------------------------------
+    def imports(self) -> list[ImportRecord]:
+        with duckdb.connect(str(self.catalog), read_only=True) as con:
+            rows = con.execute(
+                "SELECT import_id, kind, source_files, source_sheet, layout, rows_loaded, rows_rejected, imported_at "
+                "FROM imports ORDER BY imported_at, import_id"
+            ).fetchall()
+        return [ImportRecord(r[0], r[1], json.loads(r[2]), r[3], r[4], int(r[5]), int(r[6]), r[7]) for r in rows]
+
+    def files(self, table: str) -> list[Path]:
+        """The committed Parquet files of ``table``."""
+        with duckdb.connect(str(self.catalog), read_only=True) as con:
+            rows = con.execute("SELECT parquet_files FROM imports ORDER BY imported_at, import_id").fetchall()
+        out: list[Path] = []
+        for (files,) in rows:
+            for name, relative in json.loads(files).items():
+                if name == table:
+                    out.append(self.root / relative)
+        return out
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with one view per table over the committed Parquet files."""
+        con = duckdb.connect()
+        for table, columns in TABLES.items():
+            files = [path for path in self.files(table) if path.exists()]
+            if files:
+                listing = "[" + ", ".join(_lit(str(path)) for path in files) + "]"
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({listing}, union_by_name = true)")
+            else:
+                empty = pl.DataFrame(schema={**_provenance_schema(), **columns})
+                con.register(f"__empty_{table}", empty.to_arrow())
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM __empty_{table}")
+        return con
+
+    def table(self, name: str) -> pl.DataFrame:
+        """A whole table as a Polars frame."""
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+        files = [path for path in self.files(name) if path.exists()]
+        if not files:
+            return pl.DataFrame(schema={**_provenance_schema(), **TABLES[name]})
+        return pl.concat([pl.read_parquet(path) for path in files], how="diagonal_relaxed")
+
+    def repair(self) -> list[Path]:
+        """Delete Parquet and rejects files no committed import lists (what a killed import leaves). Returns them."""
+        listed: set[Path] = set()
+        with duckdb.connect(str(self.catalog), read_only=True) as con:
+            for files, rejects in con.execute("SELECT parquet_files, rejects_file FROM imports").fetchall():
+                listed.update(self.root / relative for relative in json.loads(files).values())
+                if rejects:
+                    listed.add(self.root / rejects)
+        removed = []
+        for folder in (self.root / "parquet", self.root / "rejects"):
+            if not folder.exists():
+                continue
+            for path in folder.rglob("*"):
+                if path.is_file() and path not in listed:
+                    path.unlink()
+                    removed.append(path)
+        return removed
+
+    def _already(self, import_id: str) -> bool:
+        with duckdb.connect(str(self.catalog), read_only=True) as con:
+            return bool(con.execute("SELECT count(*) FROM imports WHERE import_id = ?", [import_id]).fetchone()[0])  # type: ignore[index]
+
+    # ---- writing -------------------------------------------------------------------------------------------------
+    def import_detainers(
+        self,
+        path: Path,
+        *,
+        fmt: str = "auto",
+        sheet: str | None = None,
+        skip_rows: int = 0,
+        delimiter: str | None = None,
+        strict: bool = False,
+        rejects_path: Path | None = None,
+    ) -> ImportReport:
+        """Import one ICE detainer file (NPR or DDP layout; CSV, XLSX or Parquet)."""
+        started = time.perf_counter()
+        digest = file_sha256(path)
+        import_id = digest if sheet is None else hashlib.sha256(f"{digest}:{sheet}".encode()).hexdigest()
+        if self._already(import_id):
+            return ImportReport("already_imported", "detainers", import_id, str(path), sheet)
+        load = load_detainers(path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter)
+        report = ImportReport(
+            "imported",
+            "detainers",
+            import_id,
+            str(path),
+            load.sheet,
+            load.layout.value,
+            rejects=[(str(path), reject) for reject in load.rejects],
+            notes=load.notes,
+        )
+        if strict and report.rejects:
+            report.status = "rejected"
+            raise ImportRejected(report)
+        provenance = {"source_file": str(path), "source_sheet": load.sheet, "source_sha256": digest}
+        frames = {"detainers": (load.frame, load.raw_columns, provenance)}
+        self._commit(report, frames, digest=digest, mapping=None, rejects_path=rejects_path, started=started)
+        return report
+
+    def import_jail(
+        self,
+        mapping: Mapping,
+        *,
+        charges: Path,
+        bookings: Path | None = None,
+        strict: bool = False,
+        rejects_path: Path | None = None,
+    ) -> ImportReport:
+        """Import a jail export (charges, and bookings when the mapping has them) through ``mapping``."""
+        started = time.perf_counter()
+        digests = {"charges": file_sha256(charges)}
+        if bookings is not None:
+            digests["bookings"] = file_sha256(bookings)
+        import_id = hashlib.sha256(
+            json.dumps({"mapping": mapping.sha256, **digests}, sort_keys=True).encode()
+        ).hexdigest()
+        sources = f"{bookings}, {charges}" if bookings else str(charges)
+        if self._already(import_id):
+            return ImportReport("already_imported", "jail", import_id, sources)
+        load = load_jail(mapping, charges=charges, bookings=bookings)
+        report = ImportReport("imported", "jail", import_id, sources, rejects=load.rejects, notes=load.notes)
+        report.source_files = [str(path) for path in (bookings, charges) if path is not None]
+        if strict and report.rejects:
+            report.status = "rejected"
+            raise ImportRejected(report)
+        context = {"import_id": import_id, "jurisdiction": mapping.jurisdiction, "facility": mapping.facility}
+        ch = load.charges.with_columns([pl.lit(value, dtype=pl.String).alias(key) for key, value in context.items()])
+        bk = load.bookings.with_columns([pl.lit(value, dtype=pl.String).alias(key) for key, value in context.items()])
+        charge_raw = list(load.charge_source.columns)
+        ch = ch.join(
+            load.charge_source.frame.select([ROW, *charge_raw]).rename(
+                {c: f"__src_{i}" for i, c in enumerate(charge_raw)}
+            ),
+            on=ROW,
+            how="left",
+        )
+        frames: dict[str, tuple[pl.DataFrame, list[str], dict[str, str | None]]] = {
+            "jail_charges": (
+                ch,
+                [f"__src_{i}" for i in range(len(charge_raw))],
+                {
+                    "source_file": str(charges),
+                    "source_sheet": load.charge_source.sheet,
+                    "source_sha256": digests["charges"],
+                },
+            )
+        }
+        if bookings is not None and load.booking_source is not None:
+            raw = list(load.booking_source.columns)
+            bk = bk.join(
+                load.booking_source.frame.select([ROW, *raw]).rename({c: f"__src_{i}" for i, c in enumerate(raw)}),
+                on=ROW,
+                how="left",
+            )
+            frames["jail_bookings"] = (
+                bk,
+                [f"__src_{i}" for i in range(len(raw))],
+                {
+                    "source_file": str(bookings),
+                    "source_sheet": load.booking_source.sheet,
+                    "source_sha256": digests["bookings"],
+                },
+            )
+        else:  # bookings derived from charge rows: provenance is the first charge row of the booking
+            bk = bk.join(ch.select([ROW, *frames["jail_charges"][1]]), on=ROW, how="left")
+            frames["jail_bookings"] = (bk, frames["jail_charges"][1], frames["jail_charges"][2])
+        self._commit(
+            report,
+            frames,
+            digest=json.dumps(digests, sort_keys=True),
+            mapping=mapping.sha256,
+            rejects_path=rejects_path,
+            started=started,
+        )
+        return report
+
+    def _commit(
+        self,
+        report: ImportReport,
+        frames: dict[str, tuple[pl.DataFrame, list[str], dict[str, str | None]]],
+        *,
+        digest: str,
+        mapping: str | None,
+        rejects_path: Path | None,
+        started: float,
+    ) -> None:
+        written: list[Path] = []
+        parquet: dict[str, str] = {}
+        try:
+            with duckdb.connect() as con:
+                for table, (frame, raw_columns, provenance) in frames.items():
+                    dest = self.root / "parquet" / table / f"{report.import_id}.parquet"
+                    with atomic_path(dest) as tmp:
+                        _write_parquet(con, frame, raw_columns, provenance, TABLES[table], tmp)
+                    written.append(dest)
+                    parquet[table] = str(dest.relative_to(self.root))
+                    report.tables[table] = frame.height
+            rejects_rel: str | None = None
+            if report.rejects:
+                dest = rejects_path or (self.root / "rejects" / f"{report.import_id}.csv")
+                with atomic_path(dest) as tmp:
+                    _write_rejects(tmp, report.rejects, report.sheet)
+                written.append(dest)
+                report.rejects_file = dest
+                if dest.is_relative_to(self.root):
+                    rejects_rel = str(dest.relative_to(self.root))
+            main = "detainers" if "detainers" in report.tables else "jail_charges"
+            report.rows_loaded = report.tables.get(main, 0)
+            _before_commit()
+            with duckdb.connect(str(self.catalog)) as con:
+                con.execute("BEGIN TRANSACTION")
+                con.execute(
+                    "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        report.import_id,
+                        report.kind,
+                        json.dumps(report.source_files or [report.source]),
+                        report.sheet,
+                        digest,
+                        mapping,
+                        report.layout,
+                        report.rows_loaded,
+                        len(report.rejects),
+                        rejects_rel,
+                        json.dumps(parquet),
+                        datetime.now(UTC).replace(tzinfo=None),
+                    ],
+                )
+                con.execute("COMMIT")
+        except BaseException:
+            for path in written:
+                if rejects_path is None or path != rejects_path:
+                    path.unlink(missing_ok=True)
+            raise
+        report.seconds = time.perf_counter() - started
+
+
+def _provenance_schema() -> dict[str, pl.DataType]:
+    return {
+        "source_file": pl.String(),
+        "source_sheet": pl.String(),
+        "source_row": pl.Int64(),
+        "source_sha256": pl.String(),
+        "row_hash": pl.String(),
+    }
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection,
+    frame: pl.DataFrame,
+    raw_columns: Sequence[str],
+    provenance: dict[str, str | None],
+    columns: dict[str, pl.DataType],
+    dest: Path,
+) -> None:
+    """Provenance + canonical columns to Parquet; ``row_hash`` = md5 of the raw cells joined by U+001F."""
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        frame = frame.with_columns([pl.lit(None, dtype=columns[name]).alias(name) for name in missing])
+    frame = frame.select([ROW, *raw_columns, *[pl.col(name).cast(dtype) for name, dtype in columns.items()]])
+    con.register("__frame", frame.to_arrow())
+    cells = ", ".join(f"coalesce({_q(c)}, '')" for c in raw_columns) or "''"
+    sheet_name = provenance.get("source_sheet")
+    sheet = _lit(sheet_name) if sheet_name else "NULL::VARCHAR"
+    select = ", ".join(
+        [
+            f"{_lit(provenance['source_file'] or '')} AS source_file",
+            f"{sheet} AS source_sheet",
+            f"{_q(ROW)} AS source_row",
+            f"{_lit(provenance['source_sha256'] or '')} AS source_sha256",
+            f"md5(concat_ws(chr(31), {cells})) AS row_hash",
+            *[_q(name) for name in columns],
+        ]
+    )
+    con.execute(f"COPY (SELECT {select} FROM __frame) TO {_lit(str(dest))} (FORMAT parquet, COMPRESSION zstd)")
+    con.unregister("__frame")
+
+
+def _write_rejects(dest: Path, rejects: list[tuple[str, RawReject]], sheet: str | None) -> None:
+    with dest.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source_file", "source_sheet", "source_row", "reason", "raw"])
+        for file, reject in rejects:
+            writer.writerow([file, sheet or "", reject.source_row or "", reject.reason, reject.text])
+
+
+assert PROVENANCE_COLUMNS == tuple(_provenance_schema())

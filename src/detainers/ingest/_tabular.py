@@ -1,0 +1,291 @@
+"""Read a CSV, XLSX/XLS/ODS sheet or Parquet file into string columns with the row number of every record.
+
+The fast path reads CSV with pyarrow's multi-threaded parser. If any record has the wrong number of fields (or the
+file has blank lines), the file is read again with Python's csv module so that every rejected record gets its exact
+row number and every loaded record keeps the right one: nothing is padded, truncated or skipped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+__all__ = ["ROW", "RawReject", "RawTable", "TableReadError", "normalize_name", "read_table"]
+
+#: Name of the row-number column in a :class:`RawTable` frame.
+ROW = "__row"
+
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+
+
+class TableReadError(ValueError):
+    """The file cannot be read as a table at all (missing header, unknown sheet, unreadable encoding)."""
+
+
+@dataclass(frozen=True)
+class RawReject:
+    """A record that could not be loaded, with where it is and why."""
+
+    source_row: int | None
+    reason: str
+    text: str
+
+
+@dataclass
+class RawTable:
+    """A file's records as strings: one column per header cell plus :data:`ROW`."""
+
+    path: Path
+    sheet: str | None
+    columns: list[str]
+    frame: pl.DataFrame
+    rejects: list[RawReject] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def normalize_name(name: str) -> str:
+    """``"Detainer Prepare Date"`` and ``"Detainer_Prepare_Date"`` both become ``detainer_prepare_date``."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def _dedupe(names: Sequence[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for raw in names:
+        name = raw.strip() or "column"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def read_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    delimiter: str | None = None,
+    skip_rows: int = 0,
+    encoding: str = "utf-8",
+    header_hint: Callable[[list[str]], bool] | None = None,
+) -> RawTable:
+    """Read ``path`` (by suffix: ``.csv``/``.txt``/``.tsv``, ``.xlsx``/``.xls``/``.ods``, ``.parquet``).
+
+    ``skip_rows`` rows above the header are ignored (banner lines in agency exports). For spreadsheets, when
+    ``header_hint`` is given and ``skip_rows`` is 0, the header is the first of the top 30 rows the hint accepts.
+    """
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise TableReadError(f"{path}: no such file")
+    if suffix in _EXCEL_SUFFIXES:
+        return _read_excel(path, sheet=sheet, skip_rows=skip_rows, header_hint=header_hint)
+    if suffix in {".parquet", ".pq"}:
+        return _read_parquet(path)
+    sep = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(path, encoding, skip_rows))
+    return _read_csv(path, sep=sep, skip_rows=skip_rows, encoding=encoding)
+
+
+def _sniff_delimiter(path: Path, encoding: str, skip_rows: int) -> str:
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        lines = [handle.readline() for _ in range(skip_rows + 1)]
+    header = lines[-1] if lines else ""
+    counts = {sep: header.count(sep) for sep in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else ","
+
+
+def _read_csv(path: Path, *, sep: str, skip_rows: int, encoding: str) -> RawTable:
+    data: bytes | None = None
+    source: Path | io.BytesIO = path
+    if encoding.lower().replace("_", "-") not in {"utf-8", "utf8", "utf-8-sig"}:
+        data = path.read_bytes().decode(encoding).encode("utf-8")
+        source = io.BytesIO(data)
+    header = _csv_header(path, sep=sep, skip_rows=skip_rows, encoding=encoding)
+    names = _dedupe(header)
+    invalid: list[str] = []
+
+    def _on_invalid(row: pacsv.InvalidRow) -> str:
+        invalid.append(row.text)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            source,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip_rows + 1, use_threads=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=_on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise TableReadError(f"{path}: cannot read as {encoding} CSV: {exc}") from exc
+    if invalid:
+        return _read_csv_slow(path, sep=sep, skip_rows=skip_rows, encoding=encoding, names=names)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    first = skip_rows + 2  # header is row skip_rows + 1
+    frame = frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW))
+    return RawTable(path=path, sheet=None, columns=names, frame=_empty_to_null(frame, names))
+
+
+def _csv_header(path: Path, *, sep: str, skip_rows: int, encoding: str) -> list[str]:
+    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding
+    with path.open("r", encoding=enc, newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        for _ in range(skip_rows):
+            next(reader, None)
+        header = next(reader, None)
+    if not header or not any(cell.strip() for cell in header):
+        raise TableReadError(f"{path}: no header row (row {skip_rows + 1} is empty)")
+    return header
+
+
+def _read_csv_slow(path: Path, *, sep: str, skip_rows: int, encoding: str, names: list[str]) -> RawTable:
+    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding
+    width = len(names)
+    columns: list[list[str]] = [[] for _ in names]
+    rows: list[int] = []
+    rejects: list[RawReject] = []
+    blank = 0
+    with path.open("r", encoding=enc, newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        for number, record in enumerate(reader, start=1):
+            if number <= skip_rows + 1:
+                continue
+            if not record or (len(record) == 1 and record[0] == ""):
+                blank += 1
+                continue
+            if len(record) != width:
+                text = sep.join(record)
+                rejects.append(
+                    RawReject(number, f"expected {width} fields as in the header, found {len(record)}", text[:500])
+                )
+                continue
+            rows.append(number)
+            for index, value in enumerate(record):
+                columns[index].append(value)
+    frame = pl.DataFrame(
+        {name: pl.Series(name, col, dtype=pl.String) for name, col in zip(names, columns, strict=True)}
+    )
+    frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
+    notes = [f"{blank} blank row(s) skipped (counted in row numbers)"] if blank else []
+    return RawTable(
+        path=path, sheet=None, columns=names, frame=_empty_to_null(frame, names), rejects=rejects, notes=notes
+    )
+
+
+def _empty_to_null(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    return frame.with_columns([pl.col(name).str.strip_chars().replace("", None).alias(name) for name in names])
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+def _read_excel(
+    path: Path, *, sheet: str | None, skip_rows: int, header_hint: Callable[[list[str]], bool] | None
+) -> RawTable:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several unrelated types
+        raise TableReadError(f"{path}: cannot open workbook: {exc}") from exc
+    names_in_book: list[str] = list(book.sheet_names)
+    if sheet is None:
+        if not names_in_book:
+            raise TableReadError(f"{path}: workbook has no sheets")
+        sheet = names_in_book[0]
+    elif sheet not in names_in_book:
+        raise TableReadError(f"{path}: no sheet {sheet!r}; sheets are {', '.join(names_in_book)}")
+    grid = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    header_index = skip_rows
+    if header_hint is not None and skip_rows == 0:
+        for index, row in enumerate(grid[:30]):
+            cells = [_cell(value).strip() for value in row]
+            if header_hint([normalize_name(cell) for cell in cells if cell]):
+                header_index = index
+                break
+    if header_index >= len(grid):
+        raise TableReadError(f"{path} [{sheet}]: no header row")
+    header = [_cell(value) for value in grid[header_index]]
+    while header and not header[-1].strip():
+        header.pop()
+    if not header:
+        raise TableReadError(f"{path} [{sheet}]: header row {header_index + 1} is empty")
+    names = _dedupe(header)
+    width = len(names)
+    columns: list[list[str]] = [[] for _ in names]
+    rows: list[int] = []
+    rejects: list[RawReject] = []
+    blank = 0
+    for index in range(header_index + 1, len(grid)):
+        cells = [_cell(value) for value in grid[index]]
+        if not any(cell.strip() for cell in cells):
+            blank += 1
+            continue
+        extra = [cell for cell in cells[width:] if cell.strip()]
+        if extra:
+            rejects.append(RawReject(index + 1, f"{len(extra)} value(s) to the right of the last header column", ""))
+            continue
+        cells = (cells + [""] * width)[:width]
+        rows.append(index + 1)
+        for position, value in enumerate(cells):
+            columns[position].append(value)
+    frame = pl.DataFrame(
+        {name: pl.Series(name, col, dtype=pl.String) for name, col in zip(names, columns, strict=True)}
+    )
+    frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
+    notes = [f"header found on sheet row {header_index + 1}"] if header_index else []
+    if blank:
+        notes.append(f"{blank} blank row(s) skipped (counted in row numbers)")
+    return RawTable(
+        path=path, sheet=sheet, columns=names, frame=_empty_to_null(frame, names), rejects=rejects, notes=notes
+    )
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several types for corrupt files
+        raise TableReadError(f"{path}: cannot read Parquet: {exc}") from exc
+    names = list(frame.columns)
+    casts = []
+    for name, dtype in frame.schema.items():
+        if dtype == pl.String:
+            casts.append(pl.col(name))
+        elif dtype.is_temporal():
+            casts.append(
+                pl.col(name).dt.to_string().alias(name) if dtype != pl.Duration else pl.col(name).cast(pl.String)
+            )
+        else:
+            casts.append(pl.col(name).cast(pl.String))
+    frame = frame.select(casts).with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW))
+    return RawTable(path=path, sheet=None, columns=names, frame=_empty_to_null(frame, names))
