@@ -2,6 +2,7 @@
 
 from detainers.domain._forms import DetainerForm, FormLabelError, Request, default_requests, parse_form
 from detainers.domain._model import (
+    Agreement,
     ANumber,
     AwareDatetime,
     Booking,
@@ -22,6 +23,7 @@ from detainers.domain._model import (
 
 __all__ = [
     "ANumber",
+    "Agreement",
     "AwareDatetime",
     "Booking",
     "Case",

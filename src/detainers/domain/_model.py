@@ -17,6 +17,7 @@ from detainers.domain._forms import DetainerForm, Request, default_requests
 
 __all__ = [
     "ANumber",
+    "Agreement",
     "AwareDatetime",
     "Booking",
     "Case",
@@ -153,14 +154,27 @@ class Charge(_Record):
 
 
 class Person(_Record):
+    """The person held. ``tags`` record facts no conviction shows (e.g. ``ca_registrant``,
+    ``terrorist_screening_match``, ``previously_removed``)."""
+
     ids: PersonIds = PersonIds()
     status_proof: StatusProof = StatusProof.NONE
     status_proof_at: AwareDatetime | None = None
     convictions: tuple[Conviction, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+class Agreement(StrEnum):
+    """An INA 287(g) agreement of the agency holding the person (domain.md §2)."""
+
+    JAIL_ENFORCEMENT = "287g_jem"
+    WARRANT_SERVICE = "287g_wso"
+    TASK_FORCE = "287g_tfm"
 
 
 class Booking(_Record):
-    """One stay in one facility. ``timezone`` is the facility's IANA zone."""
+    """One stay in one facility. ``timezone`` is the facility's IANA zone; ``agreements`` the holding
+    agency's 287(g) agreements in force at the time."""
 
     facility: str | None = None
     jurisdiction: str
@@ -172,6 +186,7 @@ class Booking(_Record):
     bail_refused_at: AwareDatetime | None = None
     released_at: AwareDatetime | None = None
     released_to: ReleasedTo | None = None
+    agreements: frozenset[Agreement] = frozenset()
 
     @model_validator(mode="after")
     def _ordered(self) -> Booking:

@@ -75,6 +75,7 @@ class Decision(_Out):
     hold_required: bool
     transfer: Transfer
     inform_subject: bool
+    custody_basis: str | None  # detainer | judicial_warrant | federal_admin_warrant_287g; None: no custody past release
     notices: tuple[Notice, ...]
     over_detention_hours: float
     over_detention_flags: tuple[OverDetentionFlag, ...]

@@ -27,7 +27,7 @@ from detainers.domain import Case, Detainer, StatusProof
 from detainers.law._decision import Decision, LayerRef, Notice, RuleRef, Step, Transfer
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
 from detainers.law._jurisdictions import layers_of
-from detainers.law._packs import Effects, Pack, PackSet, PackVersion, Permission, Rule, load_packs
+from detainers.law._packs import CustodyBasis, Effects, Pack, PackSet, PackVersion, Permission, Rule, load_packs
 from detainers.law._tri import Tri
 from detainers.law.offenses import Classification, classify
 
@@ -173,6 +173,8 @@ def _facts(case: Case, detainer: Detainer, instant: datetime, zone: str, run: _R
         booking_date=local_date(case.booking.booked_at, zone) if case.booking.booked_at else None,
         convictions=tuple(convictions),
         charges=tuple(charges),
+        person_tags=frozenset(case.person.tags),
+        agreements=case.booking.agreements,
     )
 
 
@@ -185,8 +187,10 @@ def _apply(
         clock["kind"] = effects.hold_clock
         clock["kind_rule"] = rule
     if effects.hold_hours is not None:
-        clock["hours"] = effects.hold_hours
+        clock["hours"] = min(effects.hold_hours, float(clock.get("hours", effects.hold_hours)))  # type: ignore[arg-type]
         clock["hours_rule"] = rule
+    if effects.custody_basis is not None:
+        clock["basis"] = effects.custody_basis
 
 
 def _evaluate_layer(
@@ -420,6 +424,13 @@ def decide(case: Case, *, packs: PackSet | None = None) -> Decision:
         od_hours, flags = od.hours, od.flags
         if od.hours > 0:
             run.step("clock", f"over-detention {od.hours:.2f} h ({', '.join(str(f) for f in od.flags)})")
+    basis: str | None = None
+    if isinstance(clock.get("basis"), CustodyBasis) and hold is not Permission.FORBID:
+        basis = str(clock["basis"])
+    elif judicial_custody:
+        basis = CustodyBasis.JUDICIAL_WARRANT.value
+    elif hold_until is not None and eligible is not None and hold_until > eligible:
+        basis = CustodyBasis.DETAINER.value
     for dim in _DIMENSIONS:
         run.step("fact", f"result: {dim} {final[dim].value}")
 
@@ -436,6 +447,7 @@ def decide(case: Case, *, packs: PackSet | None = None) -> Decision:
         hold_required=hold is Permission.REQUIRE and hold_until is not None and hold_until != eligible,
         transfer=transfer,
         inform_subject=run.inform_subject,
+        custody_basis=basis,
         notices=tuple(run.notices),
         over_detention_hours=round(od_hours, 4),
         over_detention_flags=tuple(flags),

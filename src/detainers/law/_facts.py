@@ -6,7 +6,16 @@ import datetime as dt
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from detainers.domain import DetainerForm, EligibilityReason, Level, PCBasis, Request, StatusProof, WarrantKind
+from detainers.domain import (
+    Agreement,
+    DetainerForm,
+    EligibilityReason,
+    Level,
+    PCBasis,
+    Request,
+    StatusProof,
+    WarrantKind,
+)
 
 __all__ = ["ChargeFacts", "ConvictionFacts", "Facts"]
 
@@ -52,3 +61,5 @@ class Facts:
     booking_date: date | None
     convictions: tuple[ConvictionFacts, ...]
     charges: tuple[ChargeFacts, ...]
+    person_tags: frozenset[str] = frozenset()
+    agreements: frozenset[Agreement] = frozenset()

@@ -32,6 +32,7 @@ from detainers.law._predicates import Predicate, PredicateError, parse_predicate
 
 __all__ = [
     "Citation",
+    "CustodyBasis",
     "Effects",
     "Evidence",
     "NoticeSpec",
@@ -80,6 +81,14 @@ class Citation(_Strict):
         return " ".join(parts)
 
 
+class CustodyBasis(StrEnum):
+    """What custody past release eligibility rests on."""
+
+    DETAINER = "detainer"  # a detainer honoured under state or local law
+    JUDICIAL_WARRANT = "judicial_warrant"  # a criminal warrant: warrant process, not the detainer clock
+    FEDERAL_287G = "federal_admin_warrant_287g"  # a federal administrative arrest by a deputized officer
+
+
 class Effects(_Strict):
     notify: Permission | None = None
     hold: Permission | None = None
@@ -87,6 +96,7 @@ class Effects(_Strict):
     hold_clock: HoldClockKind | None = None
     hold_hours: float | None = Field(default=None, gt=0, le=240)
     inform_subject: bool | None = None
+    custody_basis: CustodyBasis | None = None
 
     def permissions(self) -> dict[str, Permission]:
         return {d: p for d in ("notify", "hold", "transfer") if (p := getattr(self, d)) is not None}
@@ -99,6 +109,8 @@ class Effects(_Strict):
             parts.append(f"hold at most {self.hold_hours:g} h")
         if self.inform_subject:
             parts.append("inform the person")
+        if self.custody_basis is not None:
+            parts.append(f"custody basis {self.custody_basis.value}")
         return ", ".join(parts) or "no effect"
 
 

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from detainers.clock import years_before
-from detainers.domain import DetainerForm, EligibilityReason, Level, PCBasis, Request, StatusProof, WarrantKind
+from detainers.domain import (
+    Agreement,
+    DetainerForm,
+    EligibilityReason,
+    Level,
+    PCBasis,
+    Request,
+    StatusProof,
+    WarrantKind,
+)
 from detainers.law._facts import ConvictionFacts, Facts
 from detainers.law._tri import Tri
 
@@ -148,6 +157,32 @@ class Requests(Predicate):
 
     def describe(self) -> str:
         return f"the detainer requests {self.request.value}"
+
+
+@dataclass(frozen=True)
+class PersonTagsAny(Predicate):
+    """The person carries one of these recorded facts (registrant, watch-list match, ...)."""
+
+    tags: frozenset[str]
+
+    def evaluate(self, facts: Facts, why: list[str]) -> Tri:
+        return Tri.of(bool(facts.person_tags & self.tags))
+
+    def describe(self) -> str:
+        return "the person is recorded as one of [" + ", ".join(sorted(self.tags)) + "]"
+
+
+@dataclass(frozen=True)
+class AgreementIn(Predicate):
+    """The holding agency has one of these 287(g) agreements in force."""
+
+    agreements: frozenset[Agreement]
+
+    def evaluate(self, facts: Facts, why: list[str]) -> Tri:
+        return Tri.of(bool(facts.agreements & self.agreements))
+
+    def describe(self) -> str:
+        return "the agency has a 287(g) agreement of kind [" + ", ".join(sorted(a.value for a in self.agreements)) + "]"
 
 
 @dataclass(frozen=True)
@@ -379,6 +414,13 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
             return Requests(Request(str(body)))
         except ValueError:
             raise PredicateError(f"{here}: expected notify, hold or transfer, got {body!r}") from None
+    if key == "person_tags_any":
+        return PersonTagsAny(frozenset(_strings(body, here)))
+    if key == "agreement_in":
+        try:
+            return AgreementIn(frozenset(Agreement(v) for v in _strings(body, here)))
+        except ValueError as exc:
+            raise PredicateError(f"{here}: {exc}") from None
     if key == "pc_basis_any":
         try:
             return PCBasisAny(frozenset(PCBasis(v) for v in _strings(body, here)))
@@ -418,6 +460,19 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
             **tags,
         )
     allowed = sorted(
-        [*_FIELDS, *_BOOLS, "all", "any", "not", "condition", "requests", "pc_basis_any", "conviction", "charge"]
+        [
+            *_FIELDS,
+            *_BOOLS,
+            "agreement_in",
+            "all",
+            "any",
+            "not",
+            "condition",
+            "person_tags_any",
+            "requests",
+            "pc_basis_any",
+            "conviction",
+            "charge",
+        ]
     )
     raise PredicateError(f"{here}: unknown condition {key!r} (known: {', '.join(allowed)})")

@@ -71,7 +71,7 @@ _CASE_KEYS = {
     "facility",
     "note",
 }
-_PERSON_KEYS = {"status_proof", "status_proof_at", "convictions", "ids"}
+_PERSON_KEYS = {"status_proof", "status_proof_at", "convictions", "ids", "tags"}
 _CONVICTION_KEYS = {"statute", "level", "date", "punishable_by_state_prison", "sentence_end", "tags", "jurisdiction"}
 _CHARGE_KEYS = {"statute", "level", "magistrate_probable_cause_at", "tags"}
 _BOOKING_KEYS = {
@@ -83,6 +83,7 @@ _BOOKING_KEYS = {
     "bail_refused_at",
     "released_at",
     "released_to",
+    "agreements",
 }
 _DETAINER_KEYS = {
     "form",
@@ -111,6 +112,8 @@ EXPECT_KEYS = {
     "rules",
     "jurisdiction_chain",
     "unknown_statutes",
+    "custody_basis",
+    "notices",
 }
 _INSTANT_KEYS = {"hold_until", "notify_target"}
 
@@ -247,6 +250,7 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
         status_proof_at=r.instant(person_raw.get("status_proof_at"), "person.status_proof_at"),
         convictions=tuple(convictions),
         ids=person_raw.get("ids"),
+        tags=tuple(person_raw.get("tags") or ()),
     )
 
     b = r.keys(raw["booking"], _BOOKING_KEYS, "booking")
@@ -279,6 +283,7 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
         bail_refused_at=r.instant(b.get("bail_refused_at"), "booking.bail_refused_at"),
         released_at=r.instant(b.get("released_at"), "booking.released_at"),
         released_to=b.get("released_to"),
+        agreements=frozenset(b.get("agreements") or ()),
     )
 
     detainers_raw = raw["detainers"]
