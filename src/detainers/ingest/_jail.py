@@ -128,7 +128,8 @@ def _timestamps(frame: pl.DataFrame, name: str, mapping: Mapping) -> pl.DataFram
     """``name`` text -> ``name_on`` (local date) and ``name_at`` (UTC instant, null when the export has dates only)."""
     zone = mapping.zone_for(name)
     base = name.removesuffix("_at")
-    raw = pl.col(name)
+    frame = frame.with_columns(pl.col(name).alias(f"__raw_{name}"))
+    raw = pl.col(f"__raw_{name}")
     dates: list[pl.Expr] = []
     instants: list[pl.Expr] = []
     for fmt in mapping.formats_for(name):
@@ -197,11 +198,11 @@ def _time_checks(frame: pl.DataFrame, names: list[str]) -> list[tuple[pl.Expr, p
     checks = []
     for name in names:
         base = name.removesuffix("_at")
-        if name in frame.columns:
+        if f"__raw_{name}" in frame.columns:
             checks.append(
                 (
-                    pl.col(name).is_not_null() & pl.col(f"{base}_on").is_null(),
-                    pl.format(f"{name} {{}} matches none of the mapping's timestamp formats", pl.col(name)),
+                    pl.col(f"__raw_{name}").is_not_null() & pl.col(f"{base}_on").is_null(),
+                    pl.format(f"{name} {{}} matches none of the mapping's timestamp formats", pl.col(f"__raw_{name}")),
                 )
             )
     return checks
