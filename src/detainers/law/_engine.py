@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 import detainers
@@ -288,9 +288,21 @@ def _outcome_rules(
             run.step("rule", f"{rule.title}: applies because {rule.on_outcome} is permitted", rule.id)
 
 
-def decide(case: Case, *, packs: PackSet | None = None) -> Decision:
-    """Decide one case under the law in force at its legally relevant instant."""
+def decide(
+    case: Case,
+    *,
+    packs: PackSet | None = None,
+    jurisdiction: str | None = None,
+    versions_on: date | None = None,
+) -> Decision:
+    """Decide one case under the law in force at its legally relevant instant.
+
+    What-if replay may apply another ``jurisdiction``'s packs to the same facts, and pin the pack versions
+    to those in force on ``versions_on`` instead of the case's own date.
+    """
     packs = packs or default_packs()
+    if jurisdiction is not None and jurisdiction != case.jurisdiction:
+        case = case.model_copy(update={"booking": case.booking.model_copy(update={"jurisdiction": jurisdiction})})
     run = _Run()
     zone = case.booking.timezone
     booking = case.booking
@@ -308,6 +320,9 @@ def decide(case: Case, *, packs: PackSet | None = None) -> Decision:
         source = "as_of" if case.as_of else f"release eligibility ({booking.eligibility_reason or 'reason not given'})"
         run.step("fact", f"decision instant {format_instant(instant, zone)} ({source}); facility zone {zone}")
     day = local_date(instant, zone)
+    version_day = versions_on or day
+    if versions_on is not None:
+        run.step("note", f"pack versions pinned to those in force on {versions_on} (what-if replay)")
 
     detainer, others = _operative_detainer(case, instant)
     requests = "+".join(sorted(r.value for r in detainer.effective_requests)) or "nothing"
@@ -336,7 +351,7 @@ def decide(case: Case, *, packs: PackSet | None = None) -> Decision:
             above = "the federal baseline" if layer.level == "state" else "the layers above"
             run.step("layer", f"no policy pack is encoded for {layer.path} ({layer.level}): {above} decide")
             continue
-        version = pack.version_on(day)
+        version = pack.version_on(version_day)
         chain.append(
             LayerRef(
                 level=pack.level,
@@ -349,8 +364,10 @@ def decide(case: Case, *, packs: PackSet | None = None) -> Decision:
         )
         if version is None:
             if layer.level == "federal":
-                raise DecisionError(f"case {case.name!r}: no version of the federal baseline is in force on {day}")
-            run.step("layer", f"{pack.title}: no version in force on {day}; this layer adds nothing")
+                raise DecisionError(
+                    f"case {case.name!r}: no version of the federal baseline is in force on {version_day}"
+                )
+            run.step("layer", f"{pack.title}: no version in force on {version_day}; this layer adds nothing")
             continue
         span = f"{version.effective_from} – {version.effective_to or 'today'}"
         run.step("layer", f"{pack.title} ({pack.pack}), version {version.version} in force {span}: {version.title}")
