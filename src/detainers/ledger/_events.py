@@ -70,7 +70,11 @@ def format_utc(instant: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """Read an ISO 8601 instant (``Z`` or an offset); naive text is an error."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"instant {text!r} has no UTC offset")
+    return value
 
 
 class Authority(StrEnum):

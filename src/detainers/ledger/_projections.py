@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 from sqlalchemy import Connection, delete, insert, select, update
 
 from detainers.ledger._events import (
@@ -33,6 +33,8 @@ from detainers.ledger._events import (
     StatusProofRecorded,
     StoredEvent,
     Transferred,
+    format_utc,
+    parse_utc,
 )
 from detainers.ledger._schema import booking_view, detainer_view
 
@@ -61,7 +63,7 @@ def stream_kind(stream_id: str) -> tuple[str, str]:
 
 
 class _State(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    model_config = ConfigDict(extra="ignore")
 
 
 class DetainerState(_State):
@@ -93,6 +95,7 @@ class DetainerState(_State):
     corrections: list[dict[str, Any]] = []
     notices: list[dict[str, Any]] = []
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def status(self) -> str:
         if self.lifted_at:
@@ -132,6 +135,7 @@ class BookingState(_State):
     over_limit_at: str | None = None
     corrections: list[dict[str, Any]] = []
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def status(self) -> str:
         if self.transferred_at:
@@ -307,7 +311,7 @@ class Projector:
             "status": state.status,
             "jurisdiction": state.jurisdiction,
             "booking_id": state.booking_id,
-            "received_at": state.received_at,
+            "received_at": format_utc(parse_utc(state.received_at)) if state.received_at else "",
             "data": state.model_dump_json(),
         }
         if new:

@@ -1,0 +1,187 @@
+"""The FastAPI application: settings, wiring (desk, tokens, worker), error bodies, JSON request logs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from detainers.clock import Clock, SystemClock
+from detainers.ledger import ConcurrencyError, database_url, make_engine, upgrade
+from detainers.service import routes
+from detainers.service._auth import TokenStore
+from detainers.service._desk import Decider, Desk
+from detainers.service._errors import DeskError
+from detainers.service._logging import log_event
+from detainers.service._notifiers import Notifier, SmtpNotifier, WebhookNotifier
+from detainers.service._outbox import Outbox
+from detainers.service._worker import Worker
+
+__all__ = ["Services", "Settings", "build_services", "create_app"]
+
+_log = logging.getLogger("detainers.http")
+
+API_DESCRIPTION = """\
+The detainer desk: receive immigration detainers, link them to bookings, record what happens, and get the
+lawful answer (notify? hold until when? transfer?) from the policy engine with its rule citations. Every change
+is an event in a SHA-256 hash chain (`GET /v1/audit/verify`). Authenticate with `Authorization: Bearer <token>`;
+the token's role (clerk, supervisor, ice_liaison, auditor, public) decides what you may see and do.
+Errors are JSON: `{"error": "...", "field": "..."}`.
+"""
+
+
+@dataclass
+class Settings:
+    database_url: str | None = None
+    migrate: bool = True
+    worker: bool = True
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "detainer-desk@localhost"
+    warn_lead: timedelta = timedelta(hours=4)
+    worker_max_sleep: float = 15.0
+
+
+@dataclass
+class Services:
+    desk: Desk
+    tokens: TokenStore
+    outbox: Outbox
+    worker: Worker
+    run_worker: bool = True
+    worker_max_sleep: float = 15.0
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in self.closers:
+            close()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    decider: Decider | None = None,
+    notifiers: dict[str, Notifier] | None = None,
+) -> Services:
+    """Engine (migrated), desk, tokens, outbox and worker for ``settings``."""
+    engine = make_engine(database_url(settings.database_url))
+    if settings.migrate:
+        upgrade(engine)
+    desk = Desk(engine, clock=clock or SystemClock(), decider=decider)
+    closers: list[Callable[[], None]] = [engine.dispose]
+    if notifiers is None:
+        webhook = WebhookNotifier()
+        closers.append(webhook.close)
+        notifiers = {"webhook": webhook}
+        if settings.smtp_host:
+            notifiers["email"] = SmtpNotifier(settings.smtp_host, settings.smtp_port, sender=settings.smtp_sender)
+    outbox = Outbox(desk, notifiers)
+    return Services(
+        desk=desk,
+        tokens=TokenStore(engine),
+        outbox=outbox,
+        worker=Worker(desk, outbox, warn_lead=settings.warn_lead),
+        run_worker=settings.worker,
+        worker_max_sleep=settings.worker_max_sleep,
+        closers=closers,
+    )
+
+
+def _error(status: int, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": message, "field": field, **extra})
+
+
+def create_app(services: Services) -> FastAPI:
+    """The API over ``services``; the worker thread (if enabled) runs for the app's lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if services.run_worker:
+            thread = threading.Thread(
+                target=services.worker.run_forever,
+                args=(stop,),
+                kwargs={"max_sleep": services.worker_max_sleep},
+                name="detainers-worker",
+                daemon=True,
+            )
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=10)
+
+    app = FastAPI(
+        title="Detainer desk",
+        version="1",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.desk = services.desk
+    app.state.tokens = services.tokens
+    app.state.outbox = services.outbox
+    app.state.services = services
+    for module in (routes.detainers, routes.bookings, routes.people, routes.audit, routes.public, routes.reports):
+        app.include_router(module.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = []
+        for error in exc.errors():
+            loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+            details.append({"field": ".".join(loc) or None, "message": str(error.get("msg", "invalid"))})
+        first = details[0] if details else {"field": None, "message": "invalid input"}
+        return _error(422, f"invalid input: {first['message']}", first["field"], details=details)
+
+    @app.exception_handler(DeskError)
+    async def desk_error(_request: Request, exc: DeskError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.field)
+
+    @app.exception_handler(ConcurrencyError)
+    async def conflict(_request: Request, exc: ConcurrencyError) -> JSONResponse:
+        return _error(409, str(exc), "expected_version", current_version=exc.actual)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = _error(exc.status_code, str(exc.detail))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        response = await call_next(request)
+        route = request.scope.get("route")
+        principal = getattr(request.state, "principal", None)
+        response.headers["x-request-id"] = request_id
+        log_event(
+            _log,
+            "request",
+            request_id=request_id,
+            method=request.method,
+            route=getattr(route, "path", None),
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+            role=principal.role.value if principal else None,
+            token_id=principal.token_id if principal else None,
+        )
+        return response
+
+    return app

@@ -1,0 +1,799 @@
+"""The detainer desk: commands that append events (and re-ask the policy engine), queries over the views.
+
+Every command validates its input before anything is written, checks the stream version it was given (a stale
+``expected_version`` raises :class:`~detainers.ledger.ConcurrencyError`), and appends its events, the policy
+engine's new decision and any personal data in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from detainers.clock import Clock, SystemClock
+from detainers.domain import (
+    Booking,
+    Case,
+    Charge,
+    Conviction,
+    Detainer,
+    DetainerForm,
+    Person,
+    default_requests,
+)
+from detainers.law._decision import Decision
+from detainers.ledger import (
+    BOOKING_PREFIX,
+    CORRECTABLE,
+    DETAINER_PREFIX,
+    AttachmentAdded,
+    Authority,
+    BookingOpened,
+    BookingState,
+    Corrected,
+    DecisionMade,
+    DetainerLifted,
+    DetainerReceived,
+    DetainerServed,
+    DetainerState,
+    EligibilityRecorded,
+    LinkedToBooking,
+    NotificationSent,
+    Payload,
+    PendingEvent,
+    PersonalData,
+    PersonalStore,
+    PersonReleased,
+    PolicyOverridden,
+    Projector,
+    Recorder,
+    StatusProofRecorded,
+    StoredEvent,
+    Transferred,
+    evolve_booking,
+    evolve_detainer,
+    format_utc,
+    parse_utc,
+    write_connection,
+)
+from detainers.ledger._schema import attachments, booking_view, detainer_view, offices
+from detainers.service._errors import InvalidCommand, NotFound, PolicyUnavailable
+from detainers.service._schemas import (
+    AttachmentIn,
+    BookingIn,
+    CorrectionIn,
+    DetainerIn,
+    EligibilityIn,
+    LiftIn,
+    LinkIn,
+    ManualNotificationIn,
+    OverrideIn,
+    ReleaseIn,
+    ServedIn,
+    StatusProofIn,
+    TransferIn,
+)
+
+_log = logging.getLogger("detainers.desk")
+
+__all__ = ["Actor", "Decider", "Desk", "Office", "default_decider", "effective_decision"]
+
+Decider = Callable[[Case], Decision]
+
+# Decision fields whose change is worth a new decision_made event (over-detention hours move with the clock).
+_DECISION_KEYS = (
+    "notify",
+    "notify_required",
+    "notify_target",
+    "hold_until",
+    "hold_required",
+    "transfer",
+    "inform_subject",
+    "notices",
+    "over_detention_flags",
+    "rules",
+)
+
+
+def default_decider(case: Case) -> Decision:
+    """The lead's policy engine (``detainers.law.decide``), imported when first needed."""
+    try:
+        from detainers.law import decide  # type: ignore[attr-defined,unused-ignore]
+    except ImportError as error:  # pragma: no cover - only while the engine is being written
+        raise PolicyUnavailable("the policy engine (detainers.law.decide) is not available") from error
+    result: Decision = decide(case)
+    return result
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: ``name`` goes into every event (e.g. ``clerk:1a2b3c4d``)."""
+
+    name: str
+    role: str
+    office: str | None = None
+
+
+@dataclass(frozen=True)
+class Office:
+    code: str
+    name: str
+    webhook_url: str | None = None
+    email: str | None = None
+
+
+def effective_decision(booking: BookingState) -> dict[str, Any]:
+    """The engine's answer with any supervisor override applied (what the worker acts on)."""
+    decision = dict(booking.decision or {})
+    override = booking.override or {}
+    if override.get("notify") is not None:
+        decision["notify"] = override["notify"]
+    if override.get("clear_hold"):
+        decision["hold_until"] = None
+    elif override.get("hold_until"):
+        decision["hold_until"] = override["hold_until"]
+    decision["overridden"] = bool(override)
+    return decision
+
+
+def _comparable(decision: dict[str, Any]) -> dict[str, Any]:
+    return {key: decision.get(key) for key in _DECISION_KEYS}
+
+
+class Desk:
+    """The application service the API and the worker share."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock | None = None,
+        decider: Decider | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+        self.decider: Decider = decider or default_decider
+        self.recorder = Recorder(engine)
+        self.personal = PersonalStore(self.recorder)
+
+    # ---------------------------------------------------------------- helpers
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def _event(
+        self,
+        stream: str,
+        expected: int | None,
+        payload: Payload,
+        actor: Actor,
+        authority: Authority = Authority.API,
+        *,
+        subject_key: str | None = None,
+        rules: Sequence[dict[str, Any]] = (),
+    ) -> PendingEvent:
+        return PendingEvent(
+            stream_id=stream,
+            expected_version=expected,
+            payload=payload,
+            actor=actor.name,
+            authority=authority,
+            recorded_at=self.now(),
+            subject_key=subject_key,
+            rules=tuple(rules),
+        )
+
+    @staticmethod
+    def _load_detainer(conn: Connection, detainer_id: str) -> DetainerState:
+        state = Projector.load_detainer(conn, detainer_id)
+        if state is None:
+            raise NotFound(f"no detainer {detainer_id}", field="detainer_id")
+        return state
+
+    @staticmethod
+    def _load_booking(conn: Connection, booking_id: str) -> BookingState:
+        state = Projector.load_booking(conn, booking_id)
+        if state is None:
+            raise NotFound(f"no booking {booking_id}", field="booking_id")
+        return state
+
+    @staticmethod
+    def _expected(given: int | None, current: int) -> int:
+        """The version to check: the one the client gave, else the one just read (still refuses a racing write)."""
+        return current if given is None else given
+
+    def _commit(
+        self,
+        build: Callable[[Connection], tuple[list[PendingEvent], set[str]]],
+        actor: Actor,
+        trigger: str,
+    ) -> list[StoredEvent]:
+        """Run ``build`` under the write lock, append its events, then re-decide the bookings it names."""
+        with write_connection(self.engine) as conn, conn.begin():
+            pending, bookings = build(conn)
+            stored = self.recorder.append_in(conn, pending)
+            for booking_id in sorted(bookings):
+                stored += self._redecide(conn, booking_id, actor, trigger)
+            return stored
+
+    def _case(self, conn: Connection, booking: BookingState) -> Case | None:
+        detainers = [Projector.load_detainer(conn, d) for d in booking.detainer_ids]
+        present = [d for d in detainers if d is not None]
+        if not present:
+            return None
+
+        def when(text: str | None) -> datetime | None:
+            return parse_utc(text) if text else None
+
+        person = Person(
+            status_proof=booking.status_proof,
+            status_proof_at=when(booking.status_proof_at),
+            convictions=tuple(Conviction.model_validate(c) for c in booking.convictions),
+        )
+        record = Booking(
+            facility=booking.facility,
+            jurisdiction=booking.jurisdiction,
+            timezone=booking.timezone,
+            booked_at=when(booking.booked_at),
+            charges=tuple(Charge.model_validate(c) for c in booking.charges),
+            eligible_for_release_at=when(booking.eligible_at),
+            eligibility_reason=booking.eligibility_reason,
+            bail_refused_at=when(booking.bail_refused_at),
+            released_at=when(booking.released_at or booking.transferred_at),
+            released_to=booking.released_to,
+        )
+        return Case(
+            name=booking.id,
+            person=person,
+            booking=record,
+            detainers=tuple(
+                Detainer(
+                    form=DetainerForm(d.form),
+                    received_at=when(d.received_at),
+                    issued_on=d.issued_on,
+                    requests=frozenset(d.requests) if d.requests is not None else None,
+                    warrant=d.warrant,
+                    pc_basis=frozenset(d.pc_basis),
+                    box2_transferred_for_proceeding=d.box2_transferred_for_proceeding,
+                    served_on_subject_at=when(d.served_at),
+                    issuing_office=d.office,
+                    lifted_at=when(d.lifted_at),
+                    lift_reason=d.lift_reason,
+                )
+                for d in present
+            ),
+            as_of=self.now(),
+        )
+
+    def _redecide(self, conn: Connection, booking_id: str, actor: Actor, trigger: str) -> list[StoredEvent]:
+        booking = self._load_booking(conn, booking_id)
+        try:
+            case = self._case(conn, booking)
+        except ValidationError as error:
+            raise InvalidCommand(f"the booking's facts do not make a valid case: {error.errors()[0]['msg']}") from error
+        if case is None:
+            return []
+        try:
+            decision = self.decider(case)
+        except PolicyUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - a fact must be recordable even when the engine cannot decide
+            _log.warning(
+                "policy engine failed",
+                extra={"booking_id": booking_id, "error": type(error).__name__, "message": str(error)[:200]},
+            )
+            return []
+        dumped = decision.model_dump(mode="json")
+        if booking.decision is not None and _comparable(booking.decision) == _comparable(dumped):
+            return []
+        payload = DecisionMade(
+            detainer_ids=tuple(booking.detainer_ids),
+            decision=dumped,
+            engine_version=decision.engine_version,
+            trigger=trigger,
+        )
+        event = self._event(
+            BOOKING_PREFIX + booking_id,
+            booking.version,
+            payload,
+            actor,
+            Authority.WORKER if actor.role == "worker" else Authority.API,
+            subject_key=booking.subject_key,
+            rules=dumped.get("rules", ()),
+        )
+        return self.recorder.append_in(conn, [event])
+
+    # ---------------------------------------------------------------- offices
+
+    def register_office(self, office: Office) -> None:
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(offices.c.code).where(offices.c.code == office.code)).first()
+            values = {"name": office.name, "webhook_url": office.webhook_url, "email": office.email}
+            if exists:
+                conn.execute(offices.update().where(offices.c.code == office.code).values(**values))
+            else:
+                conn.execute(insert(offices).values(code=office.code, **values))
+
+    def office(self, code: str) -> Office | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(offices).where(offices.c.code == code)).first()
+        return Office(row.code, row.name, row.webhook_url, row.email) if row else None
+
+    def offices(self) -> list[Office]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(offices).order_by(offices.c.code)).all()
+        return [Office(r.code, r.name, r.webhook_url, r.email) for r in rows]
+
+    # ---------------------------------------------------------------- detainer commands
+
+    def receive_detainer(self, intake: DetainerIn, actor: Actor) -> DetainerState:
+        office = actor.office if actor.role == "ice_liaison" else intake.office
+        if not office:
+            raise InvalidCommand("the issuing ICE office is required", field="office")
+        if self.office(office) is None:
+            raise InvalidCommand(f"unknown ICE office {office!r}; register it first", field="office")
+        detainer_id = uuid.uuid4().hex
+        stream = DETAINER_PREFIX + detainer_id
+        now = self.now()
+
+        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+            if intake.booking_id is not None:
+                self._load_booking(conn, intake.booking_id)
+            if intake.cancels_detainer_id is not None:
+                self._load_detainer(conn, intake.cancels_detainer_id)
+            subject_key = None
+            if intake.subject is not None:
+                subject_key = self.personal.record_in(
+                    conn,
+                    PersonalData.model_validate(intake.subject.model_dump()),
+                    actor=actor.name,
+                    authority=intake.source,
+                    now=now,
+                )
+            received = DetainerReceived(
+                office=office,
+                form=intake.form,
+                requests=tuple(intake.requests) if intake.requests is not None else None,
+                warrant=intake.warrant,
+                pc_basis=tuple(sorted(set(intake.pc_basis))),
+                box2_transferred_for_proceeding=intake.box2_transferred_for_proceeding,
+                issued_on=intake.issued_on,
+                received_at=intake.received_at,
+                ice_subject_id=intake.ice_subject_id,
+                ice_event_no=intake.ice_event_no,
+                addressed_to=intake.addressed_to,
+                notify_phone=intake.notify_phone,
+                death_transfer_notify=intake.death_transfer_notify,
+                cancels_detainer_id=intake.cancels_detainer_id,
+                subject_key=subject_key,
+            )
+            events = [self._event(stream, 0, received, actor, intake.source, subject_key=subject_key)]
+            if intake.served_at is not None:
+                events.append(self._event(stream, 0, DetainerServed(served_at=intake.served_at), actor, intake.source))
+            bookings: set[str] = set()
+            if intake.booking_id is not None:
+                events.append(
+                    self._event(stream, 0, LinkedToBooking(booking_id=intake.booking_id), actor, intake.source)
+                )
+                bookings.add(intake.booking_id)
+            return events, bookings
+
+        self._commit(build, actor, "detainer_received")
+        return self.detainer(detainer_id)
+
+    def _detainer_command(
+        self,
+        detainer_id: str,
+        expected: int | None,
+        make: Callable[[Connection, DetainerState], Payload],
+        actor: Actor,
+        trigger: str,
+    ) -> DetainerState:
+        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+            state = self._load_detainer(conn, detainer_id)
+            payload = make(conn, state)
+            event = self._event(DETAINER_PREFIX + detainer_id, self._expected(expected, state.version), payload, actor)
+            # validate the fold before writing: a payload that cannot be applied never reaches the ledger
+            evolve_detainer(state, _probe(event, state.version + 1))
+            booking = payload.booking_id if isinstance(payload, LinkedToBooking) else state.booking_id
+            return [event], {booking} if booking else set()
+
+        self._commit(build, actor, trigger)
+        return self.detainer(detainer_id)
+
+    def serve(self, detainer_id: str, body: ServedIn, actor: Actor) -> DetainerState:
+        return self._detainer_command(
+            detainer_id,
+            body.expected_version,
+            lambda _c, _s: DetainerServed(served_at=body.served_at, manner=body.manner),
+            actor,
+            "detainer_served",
+        )
+
+    def link(self, detainer_id: str, body: LinkIn, actor: Actor) -> DetainerState:
+        def make(conn: Connection, state: DetainerState) -> Payload:
+            self._load_booking(conn, body.booking_id)
+            if state.booking_id == body.booking_id:
+                raise InvalidCommand("the detainer is already linked to this booking", field="booking_id")
+            if state.booking_id is not None:
+                raise InvalidCommand(
+                    f"the detainer is linked to booking {state.booking_id}; correct that link instead",
+                    field="booking_id",
+                )
+            return LinkedToBooking(booking_id=body.booking_id)
+
+        return self._detainer_command(detainer_id, body.expected_version, make, actor, "linked_to_booking")
+
+    def lift(self, detainer_id: str, body: LiftIn, actor: Actor) -> DetainerState:
+        def make(_conn: Connection, state: DetainerState) -> Payload:
+            if state.lifted_at is not None:
+                raise InvalidCommand("the detainer is already lifted", field="lifted_at")
+            return DetainerLifted(lifted_at=body.lifted_at, reason=body.reason)
+
+        return self._detainer_command(detainer_id, body.expected_version, make, actor, "detainer_lifted")
+
+    def add_attachment(self, detainer_id: str, body: AttachmentIn, actor: Actor) -> DetainerState:
+        try:
+            content = base64.b64decode(body.content_base64, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise InvalidCommand("content_base64 is not valid base64", field="content_base64") from error
+        if len(content) > 5_000_000:
+            raise InvalidCommand("attachments are limited to 5 MB", field="content_base64")
+        attachment_id = secrets.token_hex(8)
+        digest = hashlib.sha256(content).hexdigest()
+
+        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+            state = self._load_detainer(conn, detainer_id)
+            payload = AttachmentAdded(
+                attachment_id=attachment_id,
+                kind=body.kind,
+                filename=body.filename,
+                media_type=body.media_type,
+                sha256=digest,
+                size=len(content),
+            )
+            conn.execute(
+                insert(attachments).values(id=attachment_id, detainer_id=detainer_id, sha256=digest, content=content)
+            )
+            return [self._event(DETAINER_PREFIX + detainer_id, state.version, payload, actor)], set()
+
+        self._commit(build, actor, "attachment_added")
+        return self.detainer(detainer_id)
+
+    def correct(self, target: str, ident: str, body: CorrectionIn, actor: Actor) -> DetainerState | BookingState:
+        if body.field not in CORRECTABLE[target]:
+            allowed = ", ".join(CORRECTABLE[target])
+            raise InvalidCommand(f"{target} field {body.field!r} cannot be corrected; one of: {allowed}", field="field")
+
+        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+            state: DetainerState | BookingState
+            if target == "detainer":
+                state = self._load_detainer(conn, ident)
+                stream = DETAINER_PREFIX + ident
+            else:
+                state = self._load_booking(conn, ident)
+                stream = BOOKING_PREFIX + ident
+            old = state.model_dump(mode="json").get(body.field)
+            payload = Corrected(
+                target=target, field=body.field, old=old, new=_normalise(body.value), reason=body.reason
+            )
+            event = self._event(stream, self._expected(body.expected_version, state.version), payload, actor)
+            probe = _probe(event, state.version + 1)
+            try:
+                if isinstance(state, DetainerState):
+                    after = evolve_detainer(state, probe)
+                    DetainerReceived.model_validate(
+                        {k: getattr(after, k) for k in DetainerReceived.model_fields if k in after.model_fields}
+                    )
+                    booking = after.booking_id
+                else:
+                    after_b = evolve_booking(state, probe)
+                    BookingOpened.model_validate(
+                        {k: getattr(after_b, k) for k in BookingOpened.model_fields if k in after_b.model_fields}
+                    )
+                    if after_b.eligible_at:
+                        EligibilityRecorded.model_validate(
+                            {"eligible_at": after_b.eligible_at, "reason": after_b.eligibility_reason or "other"}
+                        )
+                    booking = ident
+            except ValidationError as error:
+                first = error.errors()[0]
+                raise InvalidCommand(f"corrected value is invalid: {first['msg']}", field="value") from error
+            return [event], {booking} if booking else set()
+
+        self._commit(build, actor, f"corrected:{body.field}")
+        return self.detainer(ident) if target == "detainer" else self.booking(ident)
+
+    # ---------------------------------------------------------------- booking commands
+
+    def open_booking(self, intake: BookingIn, actor: Actor) -> BookingState:
+        booking_id = uuid.uuid4().hex
+        now = self.now()
+
+        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+            subject_key = intake.subject_key
+            if intake.subject is not None:
+                subject_key = self.personal.record_in(
+                    conn,
+                    PersonalData.model_validate(intake.subject.model_dump()),
+                    actor=actor.name,
+                    authority=intake.source,
+                    now=now,
+                )
+            try:
+                payload = BookingOpened(
+                    booking_number=intake.booking_number,
+                    facility=intake.facility,
+                    jurisdiction=intake.jurisdiction,
+                    timezone=intake.timezone,
+                    booked_at=intake.booked_at,
+                    charges=tuple(intake.charges),
+                    convictions=tuple(intake.convictions),
+                    subject_key=subject_key,
+                )
+            except ValidationError as error:
+                first = error.errors()[0]
+                raise InvalidCommand(first["msg"], field=str(first["loc"][0]) if first["loc"] else None) from error
+            stream = BOOKING_PREFIX + booking_id
+            return [self._event(stream, 0, payload, actor, intake.source, subject_key=subject_key)], set()
+
+        self._commit(build, actor, "booking_opened")
+        return self.booking(booking_id)
+
+    def _booking_command(
+        self,
+        booking_id: str,
+        expected: int | None,
+        make: Callable[[BookingState], Payload],
+        actor: Actor,
+        trigger: str,
+        *,
+        redecide: bool = True,
+    ) -> BookingState:
+        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+            state = self._load_booking(conn, booking_id)
+            payload = make(state)
+            event = self._event(
+                BOOKING_PREFIX + booking_id,
+                self._expected(expected, state.version),
+                payload,
+                actor,
+                subject_key=state.subject_key,
+            )
+            return [event], {booking_id} if redecide else set()
+
+        self._commit(build, actor, trigger)
+        return self.booking(booking_id)
+
+    def record_eligibility(self, booking_id: str, body: EligibilityIn, actor: Actor) -> BookingState:
+        def make(state: BookingState) -> Payload:
+            if state.booked_at and body.eligible_at < parse_utc(state.booked_at):
+                raise InvalidCommand("eligible_at is before the booking", field="eligible_at")
+            return EligibilityRecorded(
+                eligible_at=body.eligible_at, reason=body.reason, bail_refused_at=body.bail_refused_at
+            )
+
+        return self._booking_command(booking_id, body.expected_version, make, actor, "eligibility_recorded")
+
+    def record_status_proof(self, booking_id: str, body: StatusProofIn, actor: Actor) -> BookingState:
+        return self._booking_command(
+            booking_id,
+            body.expected_version,
+            lambda _s: StatusProofRecorded(proof=body.proof, shown_at=body.shown_at),
+            actor,
+            "status_proof_recorded",
+        )
+
+    def release(self, booking_id: str, body: ReleaseIn, actor: Actor) -> BookingState:
+        def make(state: BookingState) -> Payload:
+            if state.status != "in_custody":
+                raise InvalidCommand(f"the person is already {state.status}", field="released_at")
+            if state.booked_at and body.released_at < parse_utc(state.booked_at):
+                raise InvalidCommand("released_at is before the booking", field="released_at")
+            return PersonReleased(released_at=body.released_at, released_to=body.released_to)
+
+        return self._booking_command(booking_id, body.expected_version, make, actor, "person_released")
+
+    def transfer(self, booking_id: str, body: TransferIn, actor: Actor) -> BookingState:
+        def make(state: BookingState) -> Payload:
+            if state.status != "in_custody":
+                raise InvalidCommand(f"the person is already {state.status}", field="transferred_at")
+            return Transferred(transferred_at=body.transferred_at, to_agency=body.to_agency, basis=body.basis)
+
+        return self._booking_command(booking_id, body.expected_version, make, actor, "transferred")
+
+    def override(self, booking_id: str, body: OverrideIn, actor: Actor) -> BookingState:
+        def make(state: BookingState) -> Payload:
+            if body.notify is None and body.hold_until is None and not body.clear_hold:
+                raise InvalidCommand("an override must set notify, hold_until or clear_hold", field="notify")
+            if body.hold_until is not None and body.clear_hold:
+                raise InvalidCommand("give hold_until or clear_hold, not both", field="hold_until")
+            return PolicyOverridden(
+                notify=body.notify, hold_until=body.hold_until, clear_hold=body.clear_hold, reason=body.reason
+            )
+
+        return self._booking_command(
+            booking_id, body.expected_version, make, actor, "policy_overridden", redecide=False
+        )
+
+    def record_notification(self, booking_id: str, body: ManualNotificationIn, actor: Actor) -> DetainerState:
+        """A notice the desk gave by hand (phone, fax …), recorded on the detainer's stream."""
+
+        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+            booking = self._load_booking(conn, booking_id)
+            if body.detainer_id not in booking.detainer_ids:
+                raise InvalidCommand("that detainer is not linked to this booking", field="detainer_id")
+            detainer = self._load_detainer(conn, body.detainer_id)
+            payload = NotificationSent(
+                detainer_id=body.detainer_id,
+                office=detainer.office,
+                channel=body.channel,
+                sent_at=body.sent_at,
+                manual=True,
+                recipient=body.recipient,
+                note=body.note,
+            )
+            rules = (booking.decision or {}).get("rules", ())
+            event = self._event(DETAINER_PREFIX + body.detainer_id, detainer.version, payload, actor, rules=rules)
+            return [event], set()
+
+        self._commit(build, actor, "notification_sent")
+        return self.detainer(body.detainer_id)
+
+    def redecide(self, booking_id: str, actor: Actor) -> BookingState:
+        with write_connection(self.engine) as conn, conn.begin():
+            self._redecide(conn, booking_id, actor, "requested")
+        return self.booking(booking_id)
+
+    # ---------------------------------------------------------------- queries
+
+    def detainer(self, detainer_id: str) -> DetainerState:
+        with self.engine.connect() as conn:
+            return self._load_detainer(conn, detainer_id)
+
+    def booking(self, booking_id: str) -> BookingState:
+        with self.engine.connect() as conn:
+            return self._load_booking(conn, booking_id)
+
+    def list_detainers(
+        self,
+        *,
+        office: str | None = None,
+        status: str | None = None,
+        jurisdiction: str | None = None,
+        form: str | None = None,
+        booking_id: str | None = None,
+        received_from: datetime | None = None,
+        received_to: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[DetainerState], int]:
+        conditions = []
+        if office is not None:
+            conditions.append(detainer_view.c.office == office)
+        if status is not None:
+            conditions.append(detainer_view.c.status == status)
+        if jurisdiction is not None:
+            conditions.append(detainer_view.c.jurisdiction.startswith(jurisdiction, autoescape=True))
+        if form is not None:
+            conditions.append(detainer_view.c.form == form)
+        if booking_id is not None:
+            conditions.append(detainer_view.c.booking_id == booking_id)
+        if received_from is not None:
+            conditions.append(detainer_view.c.received_at >= format_utc(received_from))
+        if received_to is not None:
+            conditions.append(detainer_view.c.received_at < format_utc(received_to))
+        query = select(detainer_view.c.data).where(*conditions)
+        with self.engine.connect() as conn:
+            total = int(conn.execute(select(func.count()).select_from(detainer_view).where(*conditions)).scalar() or 0)
+            rows = conn.execute(
+                query.order_by(detainer_view.c.received_at.desc(), detainer_view.c.id).limit(limit).offset(offset)
+            )
+            return [DetainerState.model_validate_json(r.data) for r in rows], total
+
+    def list_bookings(
+        self,
+        *,
+        status: str | None = None,
+        jurisdiction: str | None = None,
+        booking_number: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[BookingState], int]:
+        conditions = []
+        if status is not None:
+            conditions.append(booking_view.c.status == status)
+        if jurisdiction is not None:
+            conditions.append(booking_view.c.jurisdiction.startswith(jurisdiction, autoescape=True))
+        if booking_number is not None:
+            conditions.append(booking_view.c.booking_number == booking_number)
+        with self.engine.connect() as conn:
+            total = int(conn.execute(select(func.count()).select_from(booking_view).where(*conditions)).scalar() or 0)
+            rows = conn.execute(
+                select(booking_view.c.data)
+                .where(*conditions)
+                .order_by(booking_view.c.booking_number, booking_view.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            return [BookingState.model_validate_json(r.data) for r in rows], total
+
+    def active_bookings(self) -> list[BookingState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(booking_view.c.data).where(booking_view.c.active.is_(True)))
+            return [BookingState.model_validate_json(r.data) for r in rows]
+
+    def detainers_of(self, booking: BookingState) -> list[DetainerState]:
+        with self.engine.connect() as conn:
+            found = [Projector.load_detainer(conn, d) for d in booking.detainer_ids]
+        return [d for d in found if d is not None]
+
+    def counts(self, by: Sequence[str]) -> list[tuple[dict[str, str], int]]:
+        columns = {
+            "jurisdiction": detainer_view.c.jurisdiction,
+            "status": detainer_view.c.status,
+            "form": detainer_view.c.form,
+        }
+        chosen = [columns[b] for b in by]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*chosen, func.count()).group_by(*chosen).order_by(*chosen)).all()
+        return [
+            ({b: str(r[i]) if r[i] is not None else "unlinked" for i, b in enumerate(by)}, int(r[-1])) for r in rows
+        ]
+
+    def attachment(self, detainer_id: str, attachment_id: str) -> tuple[bytes, str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(attachments.c.content, attachments.c.sha256).where(
+                    attachments.c.id == attachment_id, attachments.c.detainer_id == detainer_id
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"no attachment {attachment_id}", field="attachment_id")
+        return bytes(row.content), str(row.sha256)
+
+    @staticmethod
+    def requests_notify(detainer: DetainerState) -> bool:
+        if detainer.requests is not None:
+            return "notify" in detainer.requests
+        return any(r.value == "notify" for r in default_requests(DetainerForm(detainer.form)))
+
+
+def _probe(event: PendingEvent, version: int) -> StoredEvent:
+    """The stored shape of a pending event, for validating the fold before writing."""
+    return StoredEvent(
+        seq=0,
+        stream_id=event.stream_id,
+        version=version,
+        type=event.type.value,
+        recorded_at=format_utc(event.recorded_at),
+        actor=event.actor,
+        authority=event.authority.value,
+        subject_key=event.subject_key,
+        payload=event.payload_json(),
+        rules=event.rules,
+        prev_hash="",
+        hash="",
+    )
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_utc(value)
+    if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and "T" in value:
+        try:
+            return format_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return value
+    return value

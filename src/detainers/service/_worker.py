@@ -1,0 +1,225 @@
+"""The deadline worker: sends release notices when the policy allows or requires it and the time comes, warns the
+desk before a hold deadline, and marks custody over its limit at the instant the deadline passes. Each action is a
+ledger event. Runs in-process with ``detainers serve`` or alone as ``detainers worker``; the clock is injectable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from detainers.ledger import (
+    BOOKING_PREFIX,
+    DETAINER_PREFIX,
+    Authority,
+    BookingState,
+    ConcurrencyError,
+    DeadlineWarning,
+    DetainerState,
+    NotificationQueued,
+    OverLimitMarked,
+    PendingEvent,
+    format_utc,
+    write_connection,
+)
+from detainers.service._desk import Desk, effective_decision
+from detainers.service._logging import log_event
+from detainers.service._outbox import Outbox, OutboxItem
+
+__all__ = ["Worker", "WorkerReport", "instant"]
+
+_log = logging.getLogger("detainers.worker")
+ACTOR = "worker:deadlines"
+
+
+def instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass
+class WorkerReport:
+    queued: int = 0
+    warned: int = 0
+    over_limit: int = 0
+    sent: int = 0
+    conflicts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(self, desk: Desk, outbox: Outbox, *, warn_lead: timedelta = timedelta(hours=4)) -> None:
+        self.desk = desk
+        self.outbox = outbox
+        self.warn_lead = warn_lead
+
+    # ---------------------------------------------------------------- one pass
+
+    def run_once(self) -> WorkerReport:
+        report = WorkerReport()
+        now = self.desk.now()
+        for booking in self.desk.active_bookings():
+            if booking.decision is None:
+                continue
+            decision = effective_decision(booking)
+            try:
+                self._notify(booking, decision, now, report)
+                self._deadline(booking, decision, now, report)
+            except ConcurrencyError:
+                report.conflicts += 1  # somebody wrote meanwhile; the next pass sees the new state
+        report.sent = self.outbox.deliver_due()
+        if report.queued or report.warned or report.over_limit or report.sent:
+            log_event(
+                _log,
+                "worker pass",
+                queued=report.queued,
+                warned=report.warned,
+                over_limit=report.over_limit,
+                sent=report.sent,
+            )
+        return report
+
+    def _notify_due(self, booking: BookingState, decision: dict[str, Any]) -> datetime | None:
+        if not decision.get("notify"):
+            return None
+        return instant(decision.get("notify_target")) or instant(booking.eligible_at)
+
+    def _pending_notices(self, booking: BookingState) -> list[tuple[DetainerState, str, str]]:
+        """(detainer, channel, target) still to queue for the booking's detainers that ask for notice."""
+        todo = []
+        for detainer in self.desk.detainers_of(booking):
+            if detainer.lifted_at is not None or not self.desk.requests_notify(detainer):
+                continue
+            office = self.desk.office(detainer.office)
+            if office is None:
+                continue
+            queued = {n.get("idempotency_key") for n in detainer.notices}
+            for channel, target in (("webhook", office.webhook_url), ("email", office.email)):
+                if target and _key(booking.id, detainer.id, channel) not in queued:
+                    todo.append((detainer, channel, target))
+        return todo
+
+    def _notify(self, booking: BookingState, decision: dict[str, Any], now: datetime, report: WorkerReport) -> None:
+        due = self._notify_due(booking, decision)
+        if due is None or now < due:
+            return
+        rules = tuple(decision.get("rules", ()))
+        for detainer, channel, target in self._pending_notices(booking):
+            key = _key(booking.id, detainer.id, channel)
+            body = {
+                "kind": "release_notification",
+                "subject": f"Release notification: booking {booking.booking_number}",
+                "idempotency_key": key,
+                "detainer_id": detainer.id,
+                "ice_subject_id": detainer.ice_subject_id,
+                "ice_event_no": detainer.ice_event_no,
+                "booking_number": booking.booking_number,
+                "facility": booking.facility,
+                "jurisdiction": booking.jurisdiction,
+                "release_eligible_at": booking.eligible_at,
+                "hold_until": decision.get("hold_until"),
+                "rules": [dict(r) for r in rules],
+            }
+            item = OutboxItem(key, booking.id, detainer.id, detainer.office, channel, target, body)
+            try:
+                with write_connection(self.desk.engine) as conn, conn.begin():
+                    if not self.outbox.enqueue_in(conn, item, due=now):
+                        continue
+                    self.desk.recorder.append_in(
+                        conn,
+                        [
+                            PendingEvent(
+                                stream_id=DETAINER_PREFIX + detainer.id,
+                                expected_version=None,
+                                payload=NotificationQueued(
+                                    detainer_id=detainer.id,
+                                    office=detainer.office,
+                                    channel=channel,
+                                    idempotency_key=key,
+                                    due_at=due,
+                                ),
+                                actor=ACTOR,
+                                authority=Authority.WORKER,
+                                recorded_at=now,
+                                rules=rules,
+                            )
+                        ],
+                    )
+            except IntegrityError:
+                continue  # another worker queued it first
+            report.queued += 1
+
+    def _deadline(self, booking: BookingState, decision: dict[str, Any], now: datetime, report: WorkerReport) -> None:
+        hold_until = instant(decision.get("hold_until"))
+        if hold_until is None or booking.over_limit_at is not None:
+            return
+        rules = tuple(decision.get("rules", ()))
+        if now >= hold_until:
+            payload: OverLimitMarked | DeadlineWarning = OverLimitMarked(at=hold_until, hold_until=hold_until)
+            report.over_limit += 1
+        elif now >= hold_until - self.warn_lead and instant(booking.warned_hold_until) != hold_until:
+            payload = DeadlineWarning(hold_until=hold_until, lead_minutes=int(self.warn_lead.total_seconds() // 60))
+            report.warned += 1
+        else:
+            return
+        self.desk.recorder.append(
+            [
+                PendingEvent(
+                    stream_id=BOOKING_PREFIX + booking.id,
+                    expected_version=booking.version,
+                    payload=payload,
+                    actor=ACTOR,
+                    authority=Authority.WORKER,
+                    recorded_at=now,
+                    subject_key=booking.subject_key,
+                    rules=rules,
+                )
+            ]
+        )
+        log_event(_log, payload.__class__.__name__, booking_id=booking.id, hold_until=format_utc(hold_until))
+
+    # ---------------------------------------------------------------- scheduling
+
+    def next_wake(self) -> datetime | None:
+        """The next instant something is due (a notice, a warning, a deadline, a retry)."""
+        candidates: list[datetime] = []
+        for booking in self.desk.active_bookings():
+            if booking.decision is None:
+                continue
+            decision = effective_decision(booking)
+            due = self._notify_due(booking, decision)
+            if due is not None and self._pending_notices(booking):
+                candidates.append(due)
+            hold_until = instant(decision.get("hold_until"))
+            if hold_until is not None and booking.over_limit_at is None:
+                candidates.append(hold_until)
+                if instant(booking.warned_hold_until) != hold_until:
+                    candidates.append(hold_until - self.warn_lead)
+        retry = self.outbox.next_due()
+        if retry is not None:
+            candidates.append(retry)
+        return min(candidates) if candidates else None
+
+    def run_forever(self, stop: threading.Event, *, max_sleep: float = 15.0, min_sleep: float = 0.05) -> None:
+        """Pass, then sleep until the next due instant (at most ``max_sleep``: new work arrives via the API)."""
+        while not stop.is_set():
+            try:
+                self.run_once()
+                wake = self.next_wake()
+            except Exception:  # noqa: BLE001 - a worker must keep going; the error is logged
+                _log.exception("worker pass failed")
+                wake = None
+            delay = max_sleep
+            if wake is not None:
+                delay = min(max_sleep, max(min_sleep, (wake - self.desk.now()).total_seconds()))
+            stop.wait(delay)
+
+
+def _key(booking_id: str, detainer_id: str, channel: str) -> str:
+    return f"release:{booking_id}:{detainer_id}:{channel}"

@@ -1,0 +1,84 @@
+"""Dependencies shared by the routes: the desk, the caller's principal, permission checks, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from detainers.ledger import DetainerState
+from detainers.service._auth import Principal, TokenStore
+from detainers.service._desk import Actor, Desk
+from detainers.service._errors import NotFound
+from detainers.service._roles import Permission, Role, allowed
+
+__all__ = [
+    "DeskDep",
+    "Paging",
+    "actor_of",
+    "requires",
+    "visible_detainer",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer dtn_…`")
+
+
+def get_desk(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+DeskDep = Annotated[Desk, Depends(get_desk)]
+
+
+def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    store: TokenStore = request.app.state.tokens
+    principal = store.authenticate(credentials.credentials)
+    if principal is None:
+        raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    request.state.principal = principal
+    return principal
+
+
+def requires(permission: Permission) -> Callable[..., Principal]:
+    """A dependency that lets the call through only for roles holding ``permission``."""
+
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not allowed(principal.role, permission):
+            raise HTTPException(403, f"role {principal.role.value} may not {permission.value}")
+        return principal
+
+    check.__name__ = f"requires_{permission.name.lower()}"
+    return check
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.actor, principal.role.value, principal.office)
+
+
+def visible_detainer(desk: Desk, principal: Principal, detainer_id: str) -> DetainerState:
+    """The detainer, or 404 when it does not exist or belongs to another office (for an ICE liaison)."""
+    state = desk.detainer(detainer_id)
+    if principal.role is Role.ICE_LIAISON and state.office != principal.office:
+        raise NotFound(f"no detainer {detainer_id}", field="detainer_id")
+    return state
+
+
+class Paging:
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
+        offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    ) -> None:
+        self.limit = limit
+        self.offset = offset
+
+    def next_offset(self, total: int) -> int | None:
+        following = self.offset + self.limit
+        return following if following < total else None
