@@ -75,7 +75,9 @@ def parse_form(label: str, *, version_date: date | None = None, received_on: dat
     """
     text = " ".join(label.strip().split())
     for member in DetainerForm:
-        if text == member.value or text.upper() == member.name:
+        # "I-247A" and "I-247" name more than one printing: the dates below decide those.
+        dated = member in (DetainerForm.I247A_2017, DetainerForm.I247_PRE2012) and text == member.value
+        if (text == member.value or text.upper() == member.name) and not dated:
             return member
     match = _LETTER.match(text)
     if match is None:
