@@ -179,8 +179,8 @@ def test_shipped_packs_cite_every_rule() -> None:
 
 
 def test_federal_pack_covers_every_form() -> None:
-    from detainers.law import Facts
     from detainers.domain import Request, StatusProof
+    from detainers.law import Facts
 
     federal = default_packs().get("us")
     assert federal is not None
