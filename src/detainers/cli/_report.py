@@ -1,9 +1,590 @@
-"""Commands filled in by a later issue; registers nothing yet."""
+"""``detainers report``: numbers from imported data, each rate with its numerator, denominator and their names."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from detainers.analytics import (
+    DENOMINATORS,
+    Outcome,
+    bar_chart,
+    bookings_by_month,
+    compare_monthly_table,
+    concordance,
+    held_longer,
+    illinois_805_25_rows,
+    line_chart,
+    outcome_report,
+    rearrest,
+    reconcile,
+    truth_act_annual,
+)
+from detainers.analytics._rearrest import CAVEATS as REARREST_CAVEATS
+from detainers.ingest import LayoutError, MappingError, Store, TableReadError, load_detainers, load_jail, load_mapping
+
+__all__ = ["register"]
+
+report_app = typer.Typer(
+    name="report",
+    help="Reports with named denominators: outcomes, monthly bookings, held-longer, re-arrest, reconciliation, "
+    "policy concordance, TRUTH Act and Illinois 805/25 figures.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print the report as CSV.")]
+ChartOpt = Annotated[Path | None, typer.Option("--chart", help="Also draw a chart to this .png or .svg file.")]
+StoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="Read jail data from this store (detainers import jail).")
+]
+MappingOpt = Annotated[Path | None, typer.Option("--mapping", help="Or read a jail export directly: its mapping file.")]
+ChargesOpt = Annotated[Path | None, typer.Option("--charges", help="With --mapping: the charges file.")]
+BookingsOpt = Annotated[Path | None, typer.Option("--bookings", help="With --mapping: the bookings file, if any.")]
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _fail(message: str) -> typer.Exit:
+    _console().print(f"[red]error:[/] {message}")
+    return typer.Exit(2)
+
+
+def _emit(
+    payload: dict[str, object], rows: list[dict[str, object]], as_json: bool, as_csv: bool, render: Callable[[], None]
+) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, indent=2, default=str))
+    elif as_csv:
+        buffer = io.StringIO()
+        fields: list[str] = []
+        for row in rows:
+            fields += [key for key in row if key not in fields]
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()})
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        render()
+
+
+class _Jail:
+    def __init__(
+        self,
+        bookings: pl.DataFrame,
+        charges: pl.DataFrame,
+        jurisdiction: str | None,
+        zone: str | None,
+        facility: str | None,
+    ) -> None:
+        self.bookings, self.charges = bookings, charges
+        self.jurisdiction, self.timezone, self.facility = jurisdiction, zone, facility
+
+
+def _jail(store: Path | None, mapping: Path | None, charges: Path | None, bookings: Path | None) -> _Jail:
+    if mapping is not None:
+        if charges is None:
+            raise _fail("--mapping needs --charges (and --bookings when the mapping has a bookings file)")
+        try:
+            spec = load_mapping(mapping)
+            load = load_jail(spec, charges=charges, bookings=bookings)
+        except (MappingError, TableReadError) as exc:
+            raise _fail(str(exc)) from exc
+        if load.rejects:
+            _console().print(
+                f"[yellow]note:[/] {len(load.rejects):,} malformed row(s) left out "
+                "(run detainers import jail to see them and keep a rejects file)"
+            )
+        return _Jail(load.bookings, load.charges, spec.jurisdiction, spec.timezone, spec.facility)
+    if store is None:
+        raise _fail("give --store, or --mapping with --charges")
+    st = Store(store)
+    b, c = st.table("jail_bookings"), st.table("jail_charges")
+    if b.height == 0:
+        raise _fail(f"store {store} holds no jail data; run detainers import jail first")
+    jurisdictions = b["jurisdiction"].drop_nulls().unique().to_list()
+    facilities = b["facility"].drop_nulls().unique().to_list()
+    return _Jail(
+        b,
+        c,
+        jurisdictions[0] if len(jurisdictions) == 1 else None,
+        None,
+        facilities[0] if len(facilities) == 1 else None,
+    )
+
+
+def _pct(share: float | None) -> str:
+    return f"{share * 100:.1f}%" if share is not None else "—"
+
+
+# ---- outcomes ---------------------------------------------------------------------------------------------------
+@report_app.command("outcomes")
+def outcomes(
+    input_file: Annotated[Path, typer.Option("--input", help="An ICE detainer file (CSV, XLSX or Parquet).")],
+    fmt: Annotated[str, typer.Option("--format", help="npr, ddp or auto.")] = "auto",
+    by: Annotated[
+        str | None, typer.Option("--by", help="Group by: facility,state,year,fiscal_year,month,form.")
+    ] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Workbook sheet.")] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    chart: ChartOpt = None,
+) -> None:
+    """What became of the detainers in a release: seven outcomes, each rate with its denominator named.
+
+    Denominators: [bold]of detainers issued[/] (rows after de-duplication), [bold]of resolved[/] (a lift reason
+    recorded), [bold]of decisions by the jail[/] (booked_by_ice + declined_by_lea).
+
+    Example:
+
+        detainers report outcomes --input pa_detainers.csv --format npr --by year
+    """
+    keys = [key.strip() for key in by.split(",")] if by else []
+    try:
+        load = load_detainers(input_file, fmt=fmt, sheet=sheet)
+        report = outcome_report(load.frame, source=str(input_file), layout=load.layout.value, by=keys)
+    except (LayoutError, TableReadError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    if load.rejects:
+        report.notes.insert(0, f"{len(load.rejects):,} malformed row(s) left out (see detainers import detainers)")
+    if chart is not None:
+        bar_chart(
+            chart,
+            list(report.overall.by_outcome),
+            list(report.overall.by_outcome.values()),
+            title=f"Detainer outcomes: {input_file.name}",
+            ylabel="detainers",
+        )
+
+    def render() -> None:
+        console = _console()
+        overall = report.overall
+        console.print(f"[bold]Detainer outcomes[/] — {input_file.name} ({report.layout})")
+        console.print(
+            f"total rows {overall.total_rows:,}; detainers issued (de-duplicated) {overall.deduplicated_total:,}"
+        )
+        console.print(f"de-duplication: {report.deduplication}", soft_wrap=True)
+        table = Table("outcome", "count", *[f"% {name}" for name in DENOMINATORS.values()])
+        for name, rates in overall.rates().items():
+            table.add_row(
+                name,
+                f"{rates['issued'].numerator:,}",
+                *[_pct(rates[k].share) if k in rates else "—" for k in DENOMINATORS],
+            )
+        console.print(table)
+        console.print("[bold]Every rate with its numerator and denominator:[/]")
+        for name, rates in overall.rates().items():
+            if name == "unclassified" and not overall.unclassified:
+                continue
+            console.print(f"  {name}: " + "; ".join(rate.text() for rate in rates.values()), soft_wrap=True)
+        if report.groups:
+            grouped = Table(*report.by, "issued", *[o.value for o in Outcome], "declined of jail decisions")
+            for key, counts in report.groups:
+                rate = counts.rates()[Outcome.DECLINED_BY_LEA.value]["jail_decisions"]
+                grouped.add_row(
+                    *key.values(),
+                    f"{counts.deduplicated_total:,}",
+                    *[f"{counts.by_outcome[o.value]:,}" for o in Outcome],
+                    rate.text(),
+                )
+            console.print(grouped)
+        for note in report.notes:
+            console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+        console.print(
+            "[dim]definitions: detainers issued = rows after de-duplication; resolved = a lift reason "
+            "recorded; decisions by the jail = booked_by_ice + declined_by_lea[/]",
+            soft_wrap=True,
+        )
+        for caveat in report.as_dict()["caveats"]:  # type: ignore[attr-defined]
+            console.print(f"[dim]caveat: {caveat}[/]", soft_wrap=True)
+
+    _emit(report.as_dict(), report.csv_rows(), as_json, as_csv, render)
+
+
+# ---- monthly ----------------------------------------------------------------------------------------------------
+@report_app.command("monthly")
+def monthly(
+    store: StoreOpt = None,
+    mapping: MappingOpt = None,
+    charges: ChargesOpt = None,
+    bookings: BookingsOpt = None,
+    since: Annotated[str | None, typer.Option("--since", help="First month, YYYY-MM.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last month, YYYY-MM.")] = None,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="A published table (month,total,felony,violent) to check.")
+    ] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    chart: ChartOpt = None,
+) -> None:
+    """Bookings with an immigration detainer by month, with at least one felony / violent charge.
+
+    Classification: felony by the mapping's levels (the hold line itself never counts); violent by the documented
+    charge-text patterns (docs/reports.md).
+
+    Example:
+
+        detainers report monthly --mapping examples/mappings/travis_county_tx.yaml
+            --bookings travis_ice_detainer_bookings.csv --charges travis_ice_detainer_charges.csv --since 2006-01
+    """
+    jail = _jail(store, mapping, charges, bookings)
+    rows = bookings_by_month(jail.bookings, jail.charges, since=since, until=until)
+    payload: dict[str, object] = {"report": "monthly", "months": [row.as_dict() for row in rows]}
+    checks = compare_monthly_table(rows, compare) if compare else None
+    if checks:
+        payload["comparison"] = {
+            name: {
+                "months": len(cells),
+                "matching": sum(c.matches for c in cells),
+                "differing": [
+                    {"month": c.key[0], "ours": c.ours, "published": c.published} for c in cells if not c.matches
+                ],
+            }
+            for name, cells in checks.items()
+        }
+    if chart is not None:
+        line_chart(
+            chart,
+            [r.month for r in rows],
+            {
+                "bookings with a detainer": [r.bookings for r in rows],
+                "with a felony": [r.with_felony for r in rows],
+                "with a violent charge": [r.with_violent for r in rows],
+            },
+            title="Bookings with an immigration detainer, by month",
+            ylabel="bookings",
+        )
+
+    def render() -> None:
+        console = _console()
+        table = Table(
+            "month",
+            "bookings with a detainer",
+            "≥1 felony",
+            "≥1 violent",
+            title="Bookings with an immigration detainer",
+        )
+        for row in rows:
+            table.add_row(row.month, f"{row.bookings:,}", f"{row.with_felony:,}", f"{row.with_violent:,}")
+        console.print(table)
+        if checks:
+            for name, cells in checks.items():
+                console.print(f"{name}: {sum(c.matches for c in cells)} of {len(cells)} published months match")
+
+    _emit(
+        payload, [row.as_dict() | {"felony_rate": None, "violent_rate": None} for row in rows], as_json, as_csv, render
+    )
+
+
+# ---- held longer ------------------------------------------------------------------------------------------------
+@report_app.command("held-longer")
+def held_longer_cmd(
+    store: StoreOpt = None,
+    mapping: MappingOpt = None,
+    charges: ChargesOpt = None,
+    bookings: BookingsOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    chart: ChartOpt = None,
+) -> None:
+    """Bookings held longer because of the detainer (hold released after every other charge), with stay lengths.
+
+    Example:
+
+        detainers report held-longer --store store/ --json
+    """
+    jail = _jail(store, mapping, charges, bookings)
+    report = held_longer(jail.bookings, jail.charges)
+    los = report.length_of_stay
+    if chart is not None:
+        bar_chart(
+            chart,
+            ["with hold: mean", "with hold: median", "without: mean", "without: median"],
+            [
+                float(los["with_hold"]["mean"] or 0),
+                float(los["with_hold"]["median"] or 0),
+                float(los["without_hold"]["mean"] or 0),
+                float(los["without_hold"]["median"] or 0),
+            ],
+            title="Length of stay (days)",
+            ylabel="days",
+        )
+
+    def render() -> None:
+        console = _console()
+        console.print(f"held longer because of the detainer: {report.rate().text()}", soft_wrap=True)
+        console.print(
+            f"extra time when held longer: mean {report.extra_days_mean} days, median {report.extra_days_median} days"
+        )
+        console.print(f"not judged: {report.hold_only:,} hold-only booking(s), {report.open_hold:,} still open")
+        table = Table("bookings", "n", "mean days", "median days", title="Length of stay")
+        for label, stats in los.items():
+            table.add_row(label.replace("_", " "), f"{stats['bookings']:,}", str(stats["mean"]), str(stats["median"]))
+        console.print(table)
+
+    _emit(report.as_dict(), report.per_booking.drop("booking_id").to_dicts(), as_json, as_csv, render)
+
+
+# ---- re-arrest --------------------------------------------------------------------------------------------------
+@report_app.command("rearrest")
+def rearrest_cmd(
+    store: StoreOpt = None,
+    mapping: MappingOpt = None,
+    charges: ChargesOpt = None,
+    bookings: BookingsOpt = None,
+    data_end: Annotated[str | None, typer.Option("--data-end", help="Last day the export covers (YYYY-MM-DD).")] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Re-arrest (a new booking) within 1, 3 and 5 years of release: Kaplan–Meier cumulative incidence with 95% CIs.
+
+    Example:
+
+        detainers report rearrest --store store/ --data-end 2019-12-31
+    """
+    jail = _jail(store, mapping, charges, bookings)
+    if jail.bookings["person_id"].is_null().all():
+        raise _fail("re-arrest needs a person identifier (person_id in the mapping); this export has none")
+    report = rearrest(jail.bookings, jail.charges, data_end=date.fromisoformat(data_end) if data_end else None)
+    rows = [
+        {
+            "cohort": c.name,
+            "people": c.people,
+            "events": c.events,
+            "horizon": k,
+            "cumulative_incidence": h.incidence,
+            "ci_lower": h.lower,
+            "ci_upper": h.upper,
+            "at_risk": h.at_risk,
+        }
+        for c in report.cohorts
+        for k, h in c.horizons.items()
+    ]
+
+    def render() -> None:
+        console = _console()
+        table = Table(
+            "cohort",
+            "people",
+            "re-arrested",
+            "1 year",
+            "3 years",
+            "5 years",
+            title=f"Re-arrest after release (data end {report.data_end})",
+        )
+        for c in report.cohorts:
+            cells = []
+            for key in ("1y", "3y", "5y"):
+                h = c.horizons.get(key)
+                cells.append(
+                    "not estimable"
+                    if h is None or h.incidence is None
+                    else f"{h.incidence:.1%} [{h.lower:.1%}–{h.upper:.1%}] (at risk {h.at_risk})"
+                )
+            table.add_row(c.name, f"{c.people:,}", f"{c.events:,}", *cells)
+        console.print(table)
+        for caveat in REARREST_CAVEATS:
+            console.print(f"[dim]caveat: {caveat}[/]", soft_wrap=True)
+
+    _emit(report.as_dict(), rows, as_json, as_csv, render)
+
+
+# ---- reconciliation ---------------------------------------------------------------------------------------------
+@report_app.command("reconcile")
+def reconcile_cmd(
+    detainers_file: Annotated[Path, typer.Option("--detainers", help="ICE's detainer release (any layout).")],
+    store: StoreOpt = None,
+    mapping: MappingOpt = None,
+    charges: ChargesOpt = None,
+    bookings: BookingsOpt = None,
+    facility: Annotated[str | None, typer.Option("--facility", help="Facility name as ICE spells it.")] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Compare a jail's own records with ICE's release for the same facility and months, by category.
+
+    Example:
+
+        detainers report reconcile --store store/ --detainers ice_release.xlsx --facility "TRAVIS COUNTY JAIL"
+    """
+    jail = _jail(store, mapping, charges, bookings)
+    name = facility or jail.facility
+    if not name:
+        raise _fail("give --facility (the name ICE uses for this jail)")
+    try:
+        load = load_detainers(detainers_file)
+    except (LayoutError, TableReadError) as exc:
+        raise _fail(str(exc)) from exc
+    result = reconcile(jail.bookings, jail.charges, load.frame, name)
+
+    def render() -> None:
+        console = _console()
+        if not result.months:
+            console.print(f"no month is covered by both the jail data and ICE's rows for {name!r}")
+            return
+        console.print(f"{name}: {result.months[0]} to {result.months[-1]} ({len(result.months)} months)")
+        table = Table("category", "jail", "ICE", "difference", "possible causes")
+        for cat in result.categories:
+            table.add_row(
+                f"{cat['category']}\n[dim]{cat['jail_definition']} / {cat['ice_definition']}[/]",
+                str(cat["jail"]),
+                str(cat["ice"]),
+                str(cat["difference"]),
+                str(cat["possible_causes"]),
+            )
+        console.print(table)
+
+    _emit(result.as_dict(), result.categories, as_json, as_csv, render)
+
+
+# ---- concordance ------------------------------------------------------------------------------------------------
+@report_app.command("concordance")
+def concordance_cmd(
+    store: StoreOpt = None,
+    mapping: MappingOpt = None,
+    charges: ChargesOpt = None,
+    bookings: BookingsOpt = None,
+    jurisdiction: Annotated[str | None, typer.Option("--jurisdiction", help="e.g. us/tx/travis")] = None,
+    timezone: Annotated[str | None, typer.Option("--timezone", help="IANA zone of the jail.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Decide only the first N bookings.")] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """The jail's actual decisions against what its policy packs say (detainers.law), listing disagreements.
+
+    Example:
+
+        detainers report concordance --mapping examples/mappings/travis_county_tx.yaml
+            --bookings travis_ice_detainer_bookings.csv --charges travis_ice_detainer_charges.csv --limit 500
+    """
+    from detainers.law import default_zone
+
+    jail = _jail(store, mapping, charges, bookings)
+    where = jurisdiction or jail.jurisdiction
+    if not where:
+        raise _fail("give --jurisdiction (e.g. us/tx/travis)")
+    zone = timezone or jail.timezone or default_zone(where)
+    if not zone:
+        raise _fail("give --timezone")
+    report = concordance(jail.bookings, jail.charges, jurisdiction=where, timezone=zone, limit=limit)
+
+    def render() -> None:
+        console = _console()
+        console.print(
+            f"{where}: {report.decided:,} booking(s) decided; {report.agree:,} agree with policy, "
+            f"{len(report.disagreements):,} disagreement(s); {report.undecidable:,} not decidable"
+        )
+        for why, n in report.undecidable_reasons.items():
+            console.print(f"  not decidable: {why} ×{n:,}", soft_wrap=True)
+        table = Table("case", "what happened", "what policy says", "why (rules)")
+        for d in report.disagreements[:50]:
+            table.add_row(d.case, d.actual, d.policy, d.explanation[:200])
+        console.print(table)
+        for note in report.as_dict()["assumptions"]:  # type: ignore[attr-defined]
+            console.print(f"[dim]assumption: {note}[/]", soft_wrap=True)
+
+    _emit(report.as_dict(), [d.__dict__ for d in report.disagreements], as_json, as_csv, render)
+
+
+# ---- compliance -------------------------------------------------------------------------------------------------
+@report_app.command("truth-act")
+def truth_act(
+    store: StoreOpt = None,
+    mapping: MappingOpt = None,
+    charges: ChargesOpt = None,
+    bookings: BookingsOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """California TRUTH Act annual figures: ICE access by hold request, transfer, notification, with demographics.
+
+    Example:
+
+        detainers report truth-act --store store/ --csv
+    """
+    jail = _jail(store, mapping, charges, bookings)
+    rows = truth_act_annual(jail.bookings, jail.charges)
+
+    def render() -> None:
+        table = Table(
+            "year",
+            "hold requests",
+            "transfers to ICE",
+            "notification requests",
+            "transfers by sex",
+            "transfers by race",
+            title="TRUTH Act (Gov. Code §7283.1) annual figures",
+        )
+        for row in rows:
+            table.add_row(
+                str(row["year"]),
+                str(row["hold_requests"]),
+                str(row["transfers_to_ice"]),
+                "not in export",
+                json.dumps(row["transfers_by_sex"]),
+                json.dumps(row["transfers_by_race"]),
+            )
+        _console().print(table)
+
+    _emit({"report": "truth-act", "years": rows}, rows, as_json, as_csv, render)
+
+
+@report_app.command("illinois")
+def illinois(
+    store: StoreOpt = None,
+    mapping: MappingOpt = None,
+    charges: ChargesOpt = None,
+    bookings: BookingsOpt = None,
+    year: Annotated[int | None, typer.Option("--year", help="Calendar year the detainers were received.")] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Illinois 5 ILCS 805/25 annual report rows (five fields per detainer; no personal information).
+
+    Example:
+
+        detainers report illinois --store store/ --year 2023 --csv
+    """
+    jail = _jail(store, mapping, charges, bookings)
+    rows: list[dict[str, object]] = illinois_805_25_rows(jail.bookings, jail.charges, year=year)
+
+    def render() -> None:
+        console = _console()
+        if not rows:
+            console.print("no detainers received: certify zero (5 ILCS 805/25)")
+            return
+        table = Table(
+            "#",
+            "(A) received",
+            "(B) bail posted",
+            "(C) released/transferred",
+            "(D) at",
+            "(E) agency",
+            title="5 ILCS 805/25 report rows",
+        )
+        for row in rows[:200]:
+            table.add_row(*[str(v) if v is not None else "—" for v in row.values()])
+        console.print(table)
+        if len(rows) > 200:
+            console.print(f"… {len(rows) - 200:,} more rows (use --csv for all)")
+
+    _emit({"report": "illinois-805-25", "year": year, "rows": rows}, rows, as_json, as_csv, render)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``detainers report ...`` to app."""
+    app.add_typer(report_app, name="report")

@@ -23,23 +23,23 @@ __all__ = [
 #: The documented violent-offence classification applied to charge text (docs/reports.md). A charge is violent
 #: when its text matches any pattern (case-insensitive). Abbreviations are those Texas and Washington jails print.
 DEFAULT_VIOLENT_PATTERNS: tuple[str, ...] = (
-    r"\bASS(?:AU)?LT\b|\bASSAULT|\bASLT\b",  # assault, incl. ASSLT/ASLT abbreviations
+    r"\bASS(?:AU)?LT\b|\bASSAULT\b|\bASLT\b",  # assault, incl. the ASSLT/ASLT abbreviations
     r"\bROBBERY\b",
     r"\bMURDER\b|\bHOMICIDE\b|\bMANSLAUGHTER\b",
     r"\bKIDNAPP?ING\b|\bUNLAWFUL RESTRAINT\b",
-    r"\bSEX(?:UAL)? (?:ASSLT|ASSAULT|ABUSE)\b|\bSEX ASLT\b|\bRAPE\b|\bINDECENCY W/CHILD\b",
+    r"\bSEX(?:UAL)? (?:ASSLT|ASSAULT|ABUSE)\b|\bSEX ASLT\b|\bRAPE\b|\bINDECENCY W/CHILD SEX",
     r"\bINJ(?:URY)? (?:TO )?CHI(?:LD)?\b|\bINJ CHILD\b",
     r"\bSTRANGULATION\b|\bIMPEDE BREATH\b",
     r"\bDEADLY WEAPON\b|\bW/WEAPON\b",
     r"\bARSON CAUSING\b",
-    r"\bTERRORISTIC THREAT\b",
-    r"\bINTOX(?:ICATION|ICATED)? (?:ASSAULT|MANSLAUGHTER)\b",
+    r"\bINTOX(?:ICATION|ICATED)? (?:ASSAULT|ASSLT|MANSLAUGHTER)\b",
     r"\bRENDER AID INJ",
     r"\bDISORDERLY CONDUCT-FIGHTING\b",
     r"\bTAKE WEAPON FROM OFFICER\b",
 )
-# Charges that name a violent word but are not an act of violence against a person.
-_NOT_VIOLENT = r"\bFAIL TO ID\b|\bWARRANT\b|\bHOLD\b|\bDETAINER\b|\bBOND\b"
+# Text that matches a pattern above but is not force against a person: no-injury assault classes (Texas class C
+# "by contact"/"by threat"), identification offences, holds, prior-conviction enhancements, animals.
+_NOT_VIOLENT = r"\bBY CONTACT\b|\bBY THREAT\b|\bFAIL TO ID\b|\bWARRANT\b|\bHOLD\b|\bDETAINER\b|\bBOND\b|PREV INTOX|\bOF DOG\b"
 
 #: Canonical charge columns (after provenance).
 CHARGE_COLUMNS: dict[str, pl.DataType] = {
