@@ -1,9 +1,74 @@
-"""Commands filled in by a later issue; registers nothing yet."""
+"""``detainers demo``: a fresh SQLite jail with synthetic people, one token per role, then serve it."""
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+__all__ = ["register"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Sink:
+    """The demo's stand-in for the ICE offices' mailboxes: accepts every notice and logs its key."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        import logging
+
+        logging.getLogger("detainers.demo").info(
+            "demo mailbox received a notice", extra={"to": list(envelope.rcpt_tos), "bytes": len(envelope.content)}
+        )
+        return "250 OK"
+
+
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="SQLite file to (re)create.")] = Path("detainers-demo.db"),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    size: Annotated[int, typer.Option(help="How many bookings.")] = 120,
+    seed: Annotated[int, typer.Option(help="Random seed for the synthetic jail.")] = 2024,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading.")] = True,
+    force: Annotated[bool, typer.Option(help="Overwrite --db even when it is not the default demo file.")] = False,
+) -> None:
+    """Build a live synthetic jail (LA, Orange, Harris, Travis, Cook, Fulton), print tokens, serve the API."""
+    from detainers.service._demo import load_demo
+
+    if db.exists() and db.name != "detainers-demo.db" and not force:
+        raise typer.BadParameter(f"{db} exists; pass --force to overwrite it", param_hint="--db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    result = load_demo(str(db), size=size, seed=seed)
+    base = f"http://{host}:{port}"
+    typer.echo(f"demo jail in {db}: {result.bookings} bookings, {result.detainers} detainers, {result.events} events")
+    typer.echo(f"API: {base}   (OpenAPI: {base}/docs)")
+    for role, token in result.tokens.items():
+        typer.echo(f"  {role:<12} {token}")
+    clerk = result.tokens["clerk"]
+    typer.echo(f'try: curl -H "Authorization: Bearer {clerk}" {base}/v1/detainers?limit=5')
+    if not serve:
+        return
+    from aiosmtpd.controller import Controller
+
+    from detainers.cli._serve import serve as run_server
+
+    smtp_port = _free_port()
+    sink = Controller(_Sink(), hostname="127.0.0.1", port=smtp_port)
+    sink.start()
+    typer.echo(f"release notices go by email to a local demo mailbox on 127.0.0.1:{smtp_port}")
+    try:
+        run_server(db=str(db), host=host, port=port, smtp_host="127.0.0.1", smtp_port=smtp_port)
+    finally:
+        sink.stop()
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``demo`` to app."""
+    app.command("demo")(demo)

@@ -1,0 +1,28 @@
+"""An app factory that reads its settings from the environment, for ``uvicorn --factory`` with several workers."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from detainers.service._app import Settings, build_services, create_app
+from detainers.service._logging import configure_logging
+
+__all__ = ["app_from_env", "settings_from_env"]
+
+
+def settings_from_env() -> Settings:
+    return Settings(
+        database_url=os.environ.get("DETAINERS_DATABASE_URL"),
+        migrate=os.environ.get("DETAINERS_MIGRATE", "1") == "1",
+        worker=os.environ.get("DETAINERS_WORKER", "1") == "1",
+        smtp_host=os.environ.get("DETAINERS_SMTP_HOST") or None,
+        smtp_port=int(os.environ.get("DETAINERS_SMTP_PORT", "25")),
+    )
+
+
+def app_from_env() -> FastAPI:
+    if os.environ.get("DETAINERS_LOG", "1") == "1":
+        configure_logging()
+    return create_app(build_services(settings_from_env()))
