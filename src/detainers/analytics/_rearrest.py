@@ -119,7 +119,7 @@ def rearrest(
     later = b.filter(pl.col("new").fill_null(False)).select("person_id", pl.col("booked_on").alias("next_on"))
     nxt = (
         index.join(later, on="person_id", how="left")
-        .filter(pl.col("next_on").is_null() | (pl.col("next_on") > pl.col("released_on")))
+        .with_columns(pl.when(pl.col("next_on") > pl.col("released_on")).then(pl.col("next_on")).alias("next_on"))
         .group_by("person_id", "booking_id", "released_on", "cohort")
         .agg(pl.col("next_on").min())
     )

@@ -360,7 +360,7 @@ def rearrest_cmd(
     if jail.bookings["person_id"].is_null().all():
         raise _fail("re-arrest needs a person identifier (person_id in the mapping); this export has none")
     report = rearrest(jail.bookings, jail.charges, data_end=date.fromisoformat(data_end) if data_end else None)
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "cohort": c.name,
             "people": c.people,

@@ -39,7 +39,9 @@ DEFAULT_VIOLENT_PATTERNS: tuple[str, ...] = (
 )
 # Text that matches a pattern above but is not force against a person: no-injury assault classes (Texas class C
 # "by contact"/"by threat"), identification offences, holds, prior-conviction enhancements, animals.
-_NOT_VIOLENT = r"\bBY CONTACT\b|\bBY THREAT\b|\bFAIL TO ID\b|\bWARRANT\b|\bHOLD\b|\bDETAINER\b|\bBOND\b|PREV INTOX|\bOF DOG\b"
+_NOT_VIOLENT = (
+    r"\bBY CONTACT\b|\bBY THREAT\b|\bFAIL TO ID\b|\bWARRANT\b|\bHOLD\b|\bDETAINER\b|\bBOND\b|PREV INTOX|\bOF DOG\b"
+)
 
 #: Canonical charge columns (after provenance).
 CHARGE_COLUMNS: dict[str, pl.DataType] = {
