@@ -1,0 +1,115 @@
+"""Import a generated 2,000,000-row NPR-layout CSV with our importer and with DuckDB's own ``read_csv``, same run.
+
+Ours does more than DuckDB's load: it hashes the file, keeps a row number and an md5 row hash per row, nulls
+redaction markers, parses dates, classifies detainer-type labels, validates rows and writes Parquet atomically
+plus a catalogue commit. The target is to stay within 2x of DuckDB's ``CREATE TABLE AS SELECT * FROM read_csv``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from detainers.ingest import Store
+
+ROWS = 2_000_000
+SEED = 20151001
+
+_LIFT = [
+    "Booked into Detention", "", "Lifted", "Case Closed", "Transferred", "Detainer Declined by LEA", "Early Release",
+    "Prosecutorial Discretion", "Alien Not Subject to Deportation", "United States Citizen Interviewed", "Died",
+]  # fmt: skip
+_LIFT_P = [0.42, 0.35, 0.08, 0.06, 0.03, 0.02, 0.01, 0.01, 0.01, 0.005, 0.005]
+_TYPES = [
+    "", "I247 - Immigration Detainer - Notice of Action (as of March 2013)", "I247D - Immigration Detainer - Request "
+    "for Action", "I247N - Immigration Advisal - Request for Notification",
+]  # fmt: skip
+
+
+def generate(path: Path, rows: int = ROWS, seed: int = SEED) -> Path:
+    """A synthetic NPR six-column file (seeded): dates FY2008-2015, 2,000 facilities, lift reasons, form labels."""
+    rng = np.random.default_rng(seed)
+    days = rng.integers(0, 2860, rows)
+    facility = rng.integers(0, 2000, rows)
+    states = np.array(["TEXAS", "CALIFORNIA", "PENNSYLVANIA", "ARIZONA", "NEW YORK", "FLORIDA", "ILLINOIS", "GEORGIA"])
+    base = np.datetime64("2007-10-01")
+    dates = (base + days.astype("timedelta64[D]")).astype(str)
+    frame = pl.DataFrame(
+        {
+            "date": np.char.add(dates, " 00:00:00"),
+            "lift_reason": rng.choice(_LIFT, rows, p=_LIFT_P),
+            "det_facility": np.char.add("SYNTHETIC FACILITY ", facility.astype(str)),
+            "city": np.char.add("CITY ", (facility % 500).astype(str)),
+            "state": states[facility % len(states)],
+            "detainer_type": rng.choice(_TYPES, rows, p=[0.9, 0.08, 0.015, 0.005]),
+        }
+    )
+    frame.write_csv(path)
+    return path
+
+
+def _duckdb_load(path: Path, db: Path) -> float:
+    started = time.perf_counter()
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"CREATE TABLE detainers AS SELECT * FROM read_csv('{path}', header = true)")
+        con.execute("CHECKPOINT")
+    return time.perf_counter() - started
+
+
+def _ours(path: Path, store: Path) -> float:
+    started = time.perf_counter()
+    report = Store(store).import_detainers(path, fmt="npr")
+    elapsed = time.perf_counter() - started
+    if report.rows_loaded != ROWS or report.rejects:
+        raise SystemExit(f"importer loaded {report.rows_loaded} rows with {len(report.rejects)} rejects")
+    return elapsed
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    versions = f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, Polars {pl.__version__}"
+    return f"{os.cpu_count()} CPUs (nproc), {model}, {ram} RAM, {versions}"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        root = Path(tmp)
+        started = time.perf_counter()
+        path = generate(root / "npr_2m.csv")
+        size = path.stat().st_size / 1e6
+        print(f"generated {ROWS:,} rows ({size:.0f} MB) in {time.perf_counter() - started:.1f}s; seed {SEED}")
+        runs = []
+        for attempt in range(3):
+            duck = _duckdb_load(path, root / f"duck{attempt}.duckdb")
+            ours = _ours(path, root / f"store{attempt}")
+            runs.append((duck, ours))
+            print(f"run {attempt + 1}: duckdb read_csv -> table {duck:.2f}s; detainers import {ours:.2f}s")
+        duck = min(r[0] for r in runs)
+        ours = min(r[1] for r in runs)
+        print(f"best of 3: duckdb {duck:.2f}s, ours {ours:.2f}s, ratio {ours / duck:.2f}x (target <= 2x)")
+        print(f"machine: {machine()}")
+
+
+if __name__ == "__main__":
+    main()
