@@ -1,0 +1,37 @@
+"""Columnar bulk evaluation: the packs' own rules, compiled to DuckDB SQL over case tables.
+
+One rule definition serves both paths: :func:`detainers.law.decide` evaluates a case's condition trees in
+Python; :func:`bulk_decide` compiles the same trees (and the engine's layer composition) to SQL and answers
+millions of cases in one plan. ``tests/bulk`` checks that both give the same answers.
+"""
+
+from detainers.law.bulk._compile import BulkCompileError, compile_condition, compiled_node_classes
+from detainers.law.bulk._evaluate import RESULT_COLUMNS, BulkPlan, bulk_decide, plan
+from detainers.law.bulk._schema import (
+    BOOKINGS,
+    CHARGES,
+    CONVICTIONS,
+    DETAINERS,
+    SCHEMAS,
+    BulkSource,
+    cases_from_rows,
+    tables_from_cases,
+)
+
+__all__ = [
+    "BOOKINGS",
+    "CHARGES",
+    "CONVICTIONS",
+    "DETAINERS",
+    "RESULT_COLUMNS",
+    "SCHEMAS",
+    "BulkCompileError",
+    "BulkPlan",
+    "BulkSource",
+    "bulk_decide",
+    "cases_from_rows",
+    "compile_condition",
+    "compiled_node_classes",
+    "plan",
+    "tables_from_cases",
+]

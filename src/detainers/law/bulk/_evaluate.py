@@ -1,0 +1,474 @@
+"""Bulk decisions: the packs' rules and the engine's composition, compiled to one DuckDB plan over case tables.
+
+Stages (each a temporary table in the caller's connection):
+
+1. ``facts``: per booking, the decision instant (``as_of``, else release eligibility, else the last detainer's
+   receipt), its local date, the operative detainer, and the scalar facts rules test;
+2. statute tags: each distinct (statute, level, explicit tags, state) classified once per table period;
+3. ``stage``: row-level conviction/charge conditions aggregated per case, every distinct rule condition as
+   a column, each layer's say (pack version chosen by the case's date or the pinned date), and the layers
+   composed exactly as :mod:`detainers.law._engine` does;
+4. the hold deadline (elapsed hours in SQL; business hours with the clock's own function over distinct
+   starting instants), over-detention and custody basis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import duckdb
+import pyarrow as pa
+
+from detainers.clock import HoldClockKind, business_deadline, calendar_by_name
+from detainers.domain import DetainerForm, Request, default_requests
+from detainers.law._engine import default_packs
+from detainers.law._jurisdictions import layers_of, parse_jurisdiction
+from detainers.law._packs import Effects, Pack, PackSet, PackVersion, Permission, Rule
+from detainers.law._predicates import Predicate
+from detainers.law.bulk._compile import CompileContext, charge_code, compile_condition, conviction_code, literal
+from detainers.law.bulk._schema import BulkSource
+from detainers.law.bulk._tags import SEPARATOR, classification_table
+
+__all__ = ["RESULT_COLUMNS", "BulkPlan", "bulk_decide", "plan"]
+
+_DIMS = ("notify", "hold", "transfer")
+_CODE = {Permission.FORBID: 0, Permission.ALLOW: 1, Permission.REQUIRE: 2}
+_LEVELS = 4  # federal, state, county, agency
+_JUDICIAL = "('judicial_warrant', 'judicial_probable_cause')"
+
+RESULT_COLUMNS = (
+    "booking_id",
+    "facility_id",
+    "jurisdiction",
+    "timezone",
+    "decided_at",
+    "decision_date",
+    "eligible_at",
+    "released_at",
+    "notify",
+    "notify_required",
+    "hold_until",
+    "hold_required",
+    "hold_hours",
+    "transfer",
+    "inform_subject",
+    "over_detention_hours",
+    "custody_basis",
+    "error",
+)
+
+
+@dataclass
+class BulkPlan:
+    """The compiled pack set: condition columns, row-level sub-conditions and the per-layer SQL."""
+
+    packs: PackSet
+    ctx: CompileContext = field(default_factory=CompileContext)
+    conditions: dict[Predicate, str] = field(default_factory=dict)
+
+    def condition(self, node: Predicate) -> str:
+        if node not in self.conditions:
+            sql = compile_condition(node, self.ctx)
+            self.conditions[node] = sql
+        return f"c_{list(self.conditions).index(node)}"
+
+    def packs_at(self, level: int) -> list[Pack]:
+        return [p for p in self.packs if len(p.pack.split("/")) == level + 1]
+
+
+def _rules(version: PackVersion) -> list[Rule]:
+    return [r for r in version.rules if r.on_outcome is None]
+
+
+def _chain(items: list[tuple[str, str | None, str | None]]) -> str:
+    """The value of the last rule (file order) whose applied effects set it: sets if TRUE, otherwise if not."""
+    expr = "NULL"
+    for cond, when_true, when_not in items:
+        if when_true is None and when_not is None:
+            continue
+        if when_true is not None and when_not is not None:
+            expr = f"(CASE WHEN {cond} IS TRUE THEN {when_true} ELSE {when_not} END)"
+        elif when_true is not None:
+            expr = f"(CASE WHEN {cond} IS TRUE THEN {when_true} ELSE {expr} END)"
+        else:
+            expr = f"(CASE WHEN {cond} IS TRUE THEN {expr} ELSE {when_not} END)"
+    return expr
+
+
+def _perm(effects: Effects | None, dim: str, rule: Rule) -> str | None:
+    value = None if effects is None else getattr(effects, dim)
+    if value is None:
+        return None
+    return str(_CODE[value] + (10 if dim in rule.preempts_local else 0))
+
+
+def _version_columns(plan: BulkPlan, version: PackVersion) -> dict[str, str]:
+    """What one pack version says, as SQL over the condition columns (NULL: the version does not say)."""
+    rules = [(plan.condition(r.condition), r) for r in _rules(version)]
+    out: dict[str, str] = {}
+    for dim in _DIMS:
+        out[dim] = _chain([(c, _perm(r.sets, dim, r), _perm(r.otherwise, dim, r)) for c, r in rules])
+
+    def attr(effects: Effects | None, name: str) -> str | None:
+        value = None if effects is None else getattr(effects, name)
+        return None if value is None else literal(value)
+
+    out["kind"] = _chain([(c, attr(r.sets, "hold_clock"), attr(r.otherwise, "hold_clock")) for c, r in rules])
+    out["basis"] = _chain([(c, attr(r.sets, "custody_basis"), attr(r.otherwise, "custody_basis")) for c, r in rules])
+    hours = []
+    informs = []
+    for c, r in rules:
+        h_true, h_not = r.sets.hold_hours, r.otherwise.hold_hours if r.otherwise else None
+        if h_true is not None or h_not is not None:
+            hours.append(f"(CASE WHEN {c} IS TRUE THEN {_double(h_true)} ELSE {_double(h_not)} END)")
+        if r.sets.inform_subject:
+            informs.append(f"({c} IS TRUE)")
+        if r.otherwise is not None and r.otherwise.inform_subject:
+            informs.append(f"({c} IS NOT TRUE)")
+    out["hours"] = "NULL" if not hours else hours[0] if len(hours) == 1 else f"LEAST({', '.join(hours)})"
+    out["inform"] = " OR ".join(informs) if informs else "FALSE"
+    return out
+
+
+def _double(value: float | None) -> str:
+    return "CAST(NULL AS DOUBLE)" if value is None else f"CAST({float(value)!r} AS DOUBLE)"
+
+
+def _in_force(version: PackVersion) -> str:
+    end = f" AND version_day <= DATE '{version.effective_to}'" if version.effective_to else ""
+    return f"(version_day >= DATE '{version.effective_from}'{end})"
+
+
+def _layer_columns(plan: BulkPlan, level: int) -> dict[str, str]:
+    """Per output, a CASE over the packs of this level and their versions."""
+    names = ("notify", "hold", "transfer", "kind", "basis", "hours", "inform")
+    branches: dict[str, list[str]] = {n: [] for n in (*names, "has", "cal")}
+    for pack in plan.packs_at(level):
+        per_version = [(v, _version_columns(plan, v)) for v in pack.versions]
+        for name in names:
+            inner = " ".join(f"WHEN {_in_force(v)} THEN {cols[name]}" for v, cols in per_version)
+            branches[name].append(f"WHEN {literal(pack.pack)} THEN (CASE {inner} ELSE NULL END)")
+        any_version = " OR ".join(_in_force(v) for v in pack.versions)
+        branches["has"].append(f"WHEN {literal(pack.pack)} THEN ({any_version})")
+        if pack.holiday_calendar:
+            branches["cal"].append(
+                f"WHEN {literal(pack.pack)} THEN (CASE WHEN {any_version} THEN {literal(pack.holiday_calendar)} END)"
+            )
+    out = {}
+    for name, items in branches.items():
+        default = "FALSE" if name in ("has", "inform") else "NULL"
+        body = " ".join(items)
+        out[f"{name}{level}"] = f"(CASE layer_{level} {body} ELSE {default} END)" if items else default
+    return out
+
+
+def _outcome_informs(plan: BulkPlan) -> str:
+    """Rules applied after composition (``on_outcome``) that tell the person when their dimension is permitted."""
+    terms = []
+    for level in range(_LEVELS):
+        for pack in plan.packs_at(level):
+            for version in pack.versions:
+                for rule in version.rules:
+                    if rule.on_outcome is None or not rule.sets.inform_subject:
+                        continue
+                    cond = plan.condition(rule.condition)
+                    terms.append(
+                        f"(layer_{level} = {literal(pack.pack)} AND {_in_force(version)} "
+                        f"AND COALESCE(f_{rule.on_outcome}, 0) <> 0 AND {cond} IS TRUE)"
+                    )
+    return " OR ".join(terms) if terms else "FALSE"
+
+
+def _compose_step(level: int) -> str:
+    """One layer of ``_compose``: forbid dominates, require beats allow, preempted dimensions ignore restriction."""
+    parts = []
+    for dim in _DIMS:
+        p, f, lk = f"p{level}_{dim}", f"f_{dim}", f"lk_{dim}"
+        perm = f"({p} % 10)"
+        parts.append(
+            f"(CASE WHEN {p} IS NULL THEN {f} WHEN {f} IS NULL THEN {perm} "
+            f"WHEN {lk} AND {perm} < {f} THEN {f} WHEN {perm} = 0 OR {f} = 0 THEN 0 "
+            f"WHEN {perm} = 2 OR {f} = 2 THEN 2 ELSE 1 END) AS {f}"
+        )
+        parts.append(
+            f"(CASE WHEN {p} IS NULL THEN {lk} WHEN {f} IS NOT NULL AND {lk} AND {perm} < {f} THEN {lk} "
+            f"ELSE {lk} OR {p} >= 10 END) AS {lk}"
+        )
+    return ", ".join(parts)
+
+
+def _default_requests_sql(request: Request) -> str:
+    forms = [f.name for f in DetainerForm if request in default_requests(f)]
+    return f"d.form IN ({', '.join(literal(f) for f in forms)})"
+
+
+def _facts_sql(source: BulkSource, jurisdiction: str | None, versions_on: date | None) -> str:
+    jur = literal(jurisdiction) if jurisdiction else "b.jurisdiction"
+    pinned = f"DATE '{versions_on.isoformat()}'" if versions_on else "NULL"
+    requests = ",\n      ".join(
+        f"CASE WHEN d.requests IS NULL THEN {_default_requests_sql(r)} "
+        f"ELSE list_contains(d.requests, {literal(r.value)}) END AS req_{r.value}"
+        for r in Request
+    )
+    layers = ",\n      ".join(
+        f"CASE WHEN len(string_split(i.jurisdiction, '/')) > {k} "
+        f"THEN array_to_string(string_split(i.jurisdiction, '/')[1:{k + 1}], '/') END AS layer_{k}"
+        for k in range(_LEVELS)
+    )
+    forms = ", ".join(literal(f.name) for f in DetainerForm)
+    return f"""
+WITH b AS (
+  SELECT b.booking_id, b.facility_id, {jur} AS jurisdiction, b.timezone, b.booked_at, b.eligible_at,
+         b.eligibility_reason, b.released_at, b.bail_refused_at, b.as_of, b.status_proof, b.status_proof_at,
+         b.person_tags, b.agreements
+  FROM {source.bookings} b
+),
+r AS (SELECT booking_id, max(received_at) AS last_received FROM {source.detainers} GROUP BY booking_id),
+i AS (
+  SELECT b.*, COALESCE(b.as_of, b.eligible_at, r.last_received) AS instant
+  FROM b JOIN r USING (booking_id)
+),
+d AS (
+  SELECT d.*, i.instant AS _instant FROM {source.detainers} d JOIN i USING (booking_id)
+  QUALIFY row_number() OVER (
+    PARTITION BY d.booking_id
+    ORDER BY (d.lifted_at IS NULL OR d.lifted_at > i.instant) DESC NULLS LAST, d.received_at DESC NULLS LAST,
+             d.seq DESC) = 1
+)
+SELECT
+      i.booking_id, i.facility_id, i.jurisdiction, i.timezone, i.instant, i.eligible_at, i.eligibility_reason,
+      i.released_at, i.bail_refused_at,
+      CAST(timezone(i.timezone, i.instant) AS DATE) AS decision_date,
+      CAST(timezone(i.timezone, i.booked_at) AS DATE) AS booking_date,
+      COALESCE({pinned}, CAST(timezone(i.timezone, i.instant) AS DATE)) AS version_day,
+      d.form,
+      {requests},
+      d.warrant,
+      COALESCE(d.pc_basis, []) AS pc_basis,
+      COALESCE(d.box2, FALSE) AS box2,
+      CASE WHEN d.served_at IS NULL THEN NULL ELSE d.served_at <= i.instant END AS served,
+      (d.lifted_at IS NOT NULL AND d.lifted_at <= i.instant) AS lifted,
+      CASE WHEN COALESCE(i.status_proof, 'none') <> 'none' AND i.status_proof_at IS NOT NULL
+                AND i.status_proof_at > i.instant THEN 'none'
+           ELSE COALESCE(i.status_proof, 'none') END AS status_proof,
+      COALESCE(i.person_tags, []) AS person_tags,
+      COALESCE(i.agreements, []) AS agreements,
+      CASE WHEN split_part(i.jurisdiction, '/', 1) = 'us' AND length(split_part(i.jurisdiction, '/', 2)) = 2
+           THEN upper(split_part(i.jurisdiction, '/', 2)) ELSE '' END AS cls_state,
+      {layers},
+      CASE WHEN i.instant IS NULL THEN 'no decision instant: give as_of, eligible_at or a detainer received_at'
+           WHEN d.form NOT IN ({forms}) THEN 'unknown detainer form ' || d.form
+      END AS error
+FROM i JOIN d USING (booking_id)
+"""
+
+
+_TAGS_KEY = f"array_to_string(list_sort(COALESCE(c.tags, [])), '{SEPARATOR}')"
+
+
+def _rows_cte(name: str, table: str, aggs: str, facts: str, cls: str) -> str:
+    return f"""{name} AS (
+  SELECT c.booking_id, {aggs}
+  FROM {table} c JOIN {facts} f USING (booking_id)
+  JOIN {cls} k ON k.statute = c.statute AND k.level = c.level AND k.tags_key = {_TAGS_KEY}
+       AND k.state = f.cls_state AND f.decision_date >= k.day_from AND f.decision_date < k.day_to
+  GROUP BY c.booking_id
+)"""
+
+
+def _rows_sql(plan: BulkPlan, source: BulkSource, facts: str, cls: str) -> list[str]:
+    """CTEs aggregating row-level conditions per case (max of 0/1/2 codes = three-valued 'there is one')."""
+    ctes = []
+    if plan.ctx.convictions:
+        aggs = ", ".join(f"max({conviction_code(n, plan.ctx)}) AS {col}" for n, col in plan.ctx.convictions.items())
+        ctes.append(_rows_cte("cv", source.convictions, aggs, facts, cls))
+    if plan.ctx.charges:
+        aggs = ", ".join(f"max({charge_code(n, plan.ctx)}) AS {col}" for n, col in plan.ctx.charges.items())
+        ctes.append(_rows_cte("ch", source.charges, aggs, facts, cls))
+    return ctes
+
+
+def _stage_sql(plan: BulkPlan, source: BulkSource, facts: str, cls: str) -> str:
+    layer_cols: dict[str, str] = {}
+    for level in range(_LEVELS):
+        layer_cols |= _layer_columns(plan, level)
+    outcome = _outcome_informs(plan)
+    ctes = _rows_sql(plan, source, facts, cls)
+    joined = [f"COALESCE({col}, 0) AS {col}" for col in (*plan.ctx.convictions.values(), *plan.ctx.charges.values())]
+    joins = "".join(
+        f" LEFT JOIN {name} USING (booking_id)"
+        for name, nodes in (("cv", plan.ctx.convictions), ("ch", plan.ctx.charges))
+        if nodes
+    )
+    ctes.append(f"rowfacts AS (SELECT f.*{''.join(', ' + j for j in joined)} FROM {facts} f{joins})")
+    conds = ", ".join(f"{sql} AS c_{i}" for i, sql in enumerate(plan.conditions.values()))
+    ctes.append(f"conds AS (SELECT *{', ' + conds if conds else ''} FROM rowfacts)")
+    says = []
+    for level in range(_LEVELS):
+        for dim in _DIMS:
+            says.append(f"{layer_cols[f'{dim}{level}']} AS p{level}_{dim}")
+        for name in ("kind", "basis", "hours", "inform", "has", "cal"):
+            says.append(f"{layer_cols[f'{name}{level}']} AS {name}{level}")
+    ctes.append(f"says AS (SELECT *, {', '.join(says)} FROM conds)")
+    init = ", ".join(f"CAST(NULL AS INTEGER) AS f_{d}, FALSE AS lk_{d}" for d in _DIMS)
+    ctes.append(f"step_init AS (SELECT *, {init} FROM says)")
+    previous = "step_init"
+    for level in range(_LEVELS):
+        replace = _compose_step(level)
+        ctes.append(f"step_{level} AS (SELECT * REPLACE ({replace}) FROM {previous})")
+        previous = f"step_{level}"
+    federal = [p.pack for p in plan.packs_at(0)]
+    no_federal = (
+        f"WHEN layer_0 IN ({', '.join(literal(p) for p in federal)}) AND NOT has0 "
+        "THEN 'no version of the federal baseline is in force on ' || CAST(version_day AS VARCHAR)"
+        if federal
+        else ""
+    )
+    rev = list(reversed(range(_LEVELS)))
+    with_clause = ",\n".join(ctes)
+    return f"""
+WITH {with_clause}
+SELECT booking_id, facility_id, jurisdiction, timezone, instant, decision_date, eligible_at, released_at,
+       bail_refused_at, warrant, lifted,
+       COALESCE(f_notify, 0) AS notify_p, COALESCE(f_hold, 0) AS hold_p, COALESCE(f_transfer, 0) AS transfer_p,
+       COALESCE({", ".join(f"kind{k}" for k in rev)}, 'none') AS kind,
+       COALESCE(LEAST({", ".join(f"hours{k}" for k in range(_LEVELS))}), CAST(48.0 AS DOUBLE)) AS hours,
+       COALESCE({", ".join(f"basis{k}" for k in rev)}) AS basis,
+       COALESCE({", ".join(f"cal{k}" for k in rev)}, 'us-federal') AS calendar,
+       ({" OR ".join(f"inform{k}" for k in range(_LEVELS))}) OR ({outcome}) AS inform,
+       CASE WHEN error IS NOT NULL THEN error {no_federal} END AS error
+FROM {previous}
+"""
+
+
+def _final_sql(stage: str, business: str) -> str:
+    return f"""
+WITH h AS (
+  SELECT s.*,
+    CASE WHEN s.error IS NOT NULL OR s.eligible_at IS NULL THEN NULL
+         WHEN s.hold_p = 0 OR s.kind = 'none' THEN s.eligible_at
+         WHEN s.kind = 'elapsed' THEN s.eligible_at + to_microseconds(CAST(round(s.hours * 3600000000) AS BIGINT))
+         ELSE z.deadline END AS hold_until,
+    (s.warrant IN {_JUDICIAL} AND s.transfer_p <> 0) AS judicial_custody
+  FROM {stage} s
+  LEFT JOIN {business} z ON s.kind = 'business' AND z.eligible_at = s.eligible_at AND z.timezone = s.timezone
+       AND z.hours = s.hours AND z.calendar = s.calendar
+)
+SELECT booking_id, facility_id, jurisdiction, timezone, instant AS decided_at, decision_date, eligible_at, released_at,
+  CASE WHEN error IS NULL THEN notify_p <> 0 END AS notify,
+  CASE WHEN error IS NULL THEN notify_p = 2 END AS notify_required,
+  hold_until,
+  CASE WHEN error IS NULL THEN hold_p = 2 AND hold_until IS NOT NULL AND hold_until <> eligible_at END AS hold_required,
+  CASE WHEN hold_until IS NOT NULL THEN (epoch_us(hold_until) - epoch_us(eligible_at)) / 1000000.0 / 3600.0
+  END AS hold_hours,
+  CASE WHEN error IS NULL THEN (CASE transfer_p WHEN 0 THEN 'not_allowed' WHEN 1 THEN 'allowed' ELSE 'required' END)
+  END AS transfer,
+  CASE WHEN error IS NULL THEN inform END AS inform_subject,
+  CASE WHEN error IS NOT NULL THEN NULL
+       WHEN eligible_at IS NULL OR hold_until IS NULL THEN 0.0
+       ELSE round(
+         (CASE WHEN released_at IS NOT NULL AND NOT lifted AND NOT judicial_custody AND released_at > hold_until
+               THEN (epoch_us(released_at) - epoch_us(hold_until)) / 1000000.0 / 3600.0 ELSE 0.0 END)
+         + (CASE WHEN bail_refused_at IS NOT NULL AND bail_refused_at < eligible_at
+               THEN (epoch_us(eligible_at) - epoch_us(bail_refused_at)) / 1000000.0 / 3600.0 ELSE 0.0 END), 4)
+  END AS over_detention_hours,
+  CASE WHEN error IS NOT NULL THEN NULL
+       WHEN basis IS NOT NULL AND hold_p <> 0 THEN basis
+       WHEN judicial_custody THEN 'judicial_warrant'
+       WHEN hold_until IS NOT NULL AND eligible_at IS NOT NULL AND hold_until > eligible_at THEN 'detainer'
+  END AS custody_basis,
+  error
+FROM h
+"""
+
+
+def plan(packs: PackSet | None = None) -> BulkPlan:
+    """Compile every pack version's conditions once (raises :class:`BulkCompileError` on an unknown node)."""
+    compiled = BulkPlan(packs or default_packs())
+    for pack in compiled.packs:
+        for version in pack.versions:
+            for rule in version.rules:
+                compiled.condition(rule.condition)
+    return compiled
+
+
+def _business_table(rows: list[tuple[datetime, str, float, str]]) -> pa.Table:
+    deadlines = []
+    calendars: dict[str, object] = {}
+    for start, zone, hours, calendar in rows:
+        cal = calendars.setdefault(calendar, calendar_by_name(calendar))
+        deadline = business_deadline(start, hours, zone, cal)  # type: ignore[arg-type]
+        deadlines.append(deadline.astimezone(UTC))
+    ts = pa.timestamp("us", tz="UTC")
+    return pa.table(
+        {
+            "eligible_at": pa.array([r[0] for r in rows], ts),
+            "timezone": pa.array([r[1] for r in rows], pa.string()),
+            "hours": pa.array([r[2] for r in rows], pa.float64()),
+            "calendar": pa.array([r[3] for r in rows], pa.string()),
+            "deadline": pa.array(deadlines, ts),
+        }
+    )
+
+
+def _names(prefix: str) -> Iterator[str]:
+    for part in ("facts", "cls", "stage", "business"):
+        yield f"{prefix}_{part}"
+
+
+def bulk_decide(
+    con: duckdb.DuckDBPyConnection,
+    source: BulkSource | None = None,
+    *,
+    packs: PackSet | None = None,
+    jurisdiction: str | None = None,
+    versions_on: date | None = None,
+    into: str = "bulk_decisions",
+    compiled: BulkPlan | None = None,
+) -> str:
+    """Decide every case in ``source`` into the temporary table ``into`` (columns :data:`RESULT_COLUMNS`).
+
+    Same arguments and answers as :func:`detainers.law.decide`: ``jurisdiction`` applies another jurisdiction's
+    packs to every case (what-if), ``versions_on`` pins pack versions to those in force on that date. Cases that
+    the per-case path would refuse carry an ``error`` and no answers.
+    """
+    source = source or BulkSource()
+    compiled = compiled or plan(packs)
+    if jurisdiction is not None:
+        jurisdiction = parse_jurisdiction(jurisdiction)
+        layers_of(jurisdiction)
+    facts, cls, stage, business = _names(f"_bulk_{into}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {facts} AS {_facts_sql(source, jurisdiction, versions_on)}")
+    # Bad jurisdiction paths are refused case by case, as decide() would.
+    for (path,) in con.execute(f"SELECT DISTINCT jurisdiction FROM {facts}").fetchall():
+        try:
+            layers_of(path)
+        except ValueError as exc:
+            con.execute(f"UPDATE {facts} SET error = COALESCE(error, ?) WHERE jurisdiction = ?", [str(exc), path])
+    keys = con.execute(
+        f"""
+        SELECT DISTINCT c.statute, c.level, {_TAGS_KEY} AS tags_key, f.cls_state
+        FROM (SELECT booking_id, statute, level, tags FROM {source.convictions}
+              UNION ALL SELECT booking_id, statute, level, tags FROM {source.charges}) c
+        JOIN {facts} f USING (booking_id)
+        """
+    ).fetchall()
+    cls_table = classification_table(keys, compiled.ctx.tags)
+    con.register(f"{cls}_arrow", cls_table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {cls} AS SELECT * FROM {cls}_arrow")
+    con.unregister(f"{cls}_arrow")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(compiled, source, facts, cls)}")
+    starts = con.execute(
+        f"""SELECT DISTINCT eligible_at, timezone, hours, calendar FROM {stage}
+            WHERE error IS NULL AND eligible_at IS NOT NULL AND hold_p <> 0 AND kind = ?""",
+        [HoldClockKind.BUSINESS.value],
+    ).fetchall()
+    con.register(f"{business}_arrow", _business_table(starts))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {business} AS SELECT * FROM {business}_arrow")
+    con.unregister(f"{business}_arrow")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {_final_sql(stage, business)}")
+    for name in (facts, cls, stage, business):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    return into
