@@ -75,6 +75,21 @@ class PersonalStore:
         subject_key: str | None = None,
     ) -> str:
         """Store personal data inside the caller's write transaction; returns the subject key."""
+        key, event = self.prepare_in(conn, data, actor=actor, authority=authority, now=now, subject_key=subject_key)
+        self.recorder.append_in(conn, [event])
+        return key
+
+    def prepare_in(
+        self,
+        conn: Connection,
+        data: PersonalData,
+        *,
+        actor: str,
+        authority: Authority,
+        now: datetime,
+        subject_key: str | None = None,
+    ) -> tuple[str, PendingEvent]:
+        """Store the row and return the ``personal_data_recorded`` event for the caller to append in its batch."""
         key = subject_key or new_subject_key()
         conn.execute(
             insert(personal_data).values(subject_key=key, data=data.model_dump_json(), created_at=format_utc(now))
@@ -88,8 +103,7 @@ class PersonalStore:
             recorded_at=now,
             subject_key=key,
         )
-        self.recorder.append_in(conn, [event])
-        return key
+        return key, event
 
     def record(self, data: PersonalData, *, actor: str, authority: Authority, now: datetime) -> str:
         with write_connection(self.recorder.engine) as conn, conn.begin():

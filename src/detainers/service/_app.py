@@ -6,16 +6,18 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+import anyio.to_thread
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from detainers.clock import Clock, SystemClock
 from detainers.ledger import ConcurrencyError, database_url, make_engine, upgrade
@@ -61,6 +63,7 @@ class Services:
     worker: Worker
     run_worker: bool = True
     worker_max_sleep: float = 15.0
+    threads: int = 8
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -99,6 +102,46 @@ def build_services(
     )
 
 
+class _AccessLog:
+    """One JSON log line per request (pure ASGI: cheaper than ``@app.middleware``). Ids and timings only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:16]
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if _log.isEnabledFor(logging.INFO):
+                principal = scope.get("state", {}).get("principal")
+                log_event(
+                    _log,
+                    "request",
+                    request_id=request_id,
+                    method=scope["method"],
+                    route=getattr(scope.get("route"), "path", None),
+                    status=status,
+                    ms=round((time.perf_counter() - started) * 1000, 2),
+                    role=principal.role.value if principal else None,
+                    token_id=principal.token_id if principal else None,
+                )
+
+
 def _error(status: int, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": message, "field": field, **extra})
 
@@ -108,6 +151,8 @@ def create_app(services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A few threads do the blocking work; dozens would only convoy on the GIL while the chain lock is held.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = services.threads
         stop = threading.Event()
         thread = None
         if services.run_worker:
@@ -163,25 +208,5 @@ def create_app(services: Services) -> FastAPI:
             response.headers[key] = value
         return response
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        response = await call_next(request)
-        route = request.scope.get("route")
-        principal = getattr(request.state, "principal", None)
-        response.headers["x-request-id"] = request_id
-        log_event(
-            _log,
-            "request",
-            request_id=request_id,
-            method=request.method,
-            route=getattr(route, "path", None),
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 2),
-            role=principal.role.value if principal else None,
-            token_id=principal.token_id if principal else None,
-        )
-        return response
-
+    app.add_middleware(_AccessLog)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from fastapi import FastAPI
 
@@ -23,6 +24,8 @@ def settings_from_env() -> Settings:
 
 
 def app_from_env() -> FastAPI:
+    # Shorter GIL hand-over: request threads wait on the database far more than they compute.
+    sys.setswitchinterval(0.0005)
     if os.environ.get("DETAINERS_LOG", "1") == "1":
         configure_logging()
     return create_app(build_services(settings_from_env()))

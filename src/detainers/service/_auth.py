@@ -46,6 +46,7 @@ class TokenStore:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
+        self._verifying: dict[str, threading.Lock] = {}  # one argon2 run per token at a time (single flight)
 
     def create(self, role: Role, *, label: str, now: datetime, office: str | None = None) -> tuple[str, Principal]:
         """A new token (returned once, never stored) and its principal."""
@@ -86,6 +87,16 @@ class TokenStore:
             hit = self._cache.get(fingerprint)
         if hit is not None and hit[1] > clock:
             return hit[0]
+        with self._lock:
+            gate = self._verifying.setdefault(fingerprint, threading.Lock())
+        with gate:
+            with self._lock:
+                hit = self._cache.get(fingerprint)
+            if hit is not None and hit[1] > time.monotonic():
+                return hit[0]
+            return self._verify(token, fingerprint)
+
+    def _verify(self, token: str, fingerprint: str) -> Principal | None:
         token_id = token[len(_PREFIX) :].split("_", 1)[0]
         with self.engine.connect() as conn:
             row = conn.execute(select(tokens).where(tokens.c.token_id == token_id)).first()
@@ -97,7 +108,8 @@ class TokenStore:
             return None
         principal = Principal(row.token_id, Role(row.role), row.office, row.label)
         with self._lock:
-            self._cache[fingerprint] = (principal, clock + self.cache_seconds)
+            self._cache[fingerprint] = (principal, time.monotonic() + self.cache_seconds)
+            self._verifying.pop(fingerprint, None)
         return principal
 
     def list(self) -> list[dict[str, str | None]]:

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import logging
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -166,6 +167,10 @@ class Desk:
         self.decider: Decider = decider or default_decider
         self.recorder = Recorder(engine)
         self.personal = PersonalStore(self.recorder)
+        # Writers in this process queue here rather than in the database: the chain head is one lock anyway, and a
+        # Python lock hands over at once where SQLite's busy handler sleeps and a crowd of threads convoys on the GIL.
+        self.write_lock = threading.Lock()
+        self._offices: dict[str, Office | None] = {}
 
     # ---------------------------------------------------------------- helpers
 
@@ -220,7 +225,7 @@ class Desk:
         trigger: str,
     ) -> list[StoredEvent]:
         """Run ``build`` under the write lock, append its events, then re-decide the bookings it names."""
-        with write_connection(self.engine) as conn, conn.begin():
+        with self.write_lock, write_connection(self.engine) as conn, conn.begin():
             pending, bookings = build(conn)
             stored = self.recorder.append_in(conn, pending)
             for booking_id in sorted(bookings):
@@ -317,6 +322,7 @@ class Desk:
     # ---------------------------------------------------------------- offices
 
     def register_office(self, office: Office) -> None:
+        self._offices.pop(office.code, None)
         with self.engine.begin() as conn:
             exists = conn.execute(select(offices.c.code).where(offices.c.code == office.code)).first()
             values = {"name": office.name, "webhook_url": office.webhook_url, "email": office.email}
@@ -326,9 +332,14 @@ class Desk:
                 conn.execute(insert(offices).values(code=office.code, **values))
 
     def office(self, code: str) -> Office | None:
+        if code in self._offices:
+            return self._offices[code]
         with self.engine.connect() as conn:
             row = conn.execute(select(offices).where(offices.c.code == code)).first()
-        return Office(row.code, row.name, row.webhook_url, row.email) if row else None
+        found = Office(row.code, row.name, row.webhook_url, row.email) if row else None
+        if found is not None:
+            self._offices[code] = found
+        return found
 
     def offices(self) -> list[Office]:
         with self.engine.connect() as conn:
@@ -353,14 +364,16 @@ class Desk:
             if intake.cancels_detainer_id is not None:
                 self._load_detainer(conn, intake.cancels_detainer_id)
             subject_key = None
+            events: list[PendingEvent] = []
             if intake.subject is not None:
-                subject_key = self.personal.record_in(
+                subject_key, recorded = self.personal.prepare_in(
                     conn,
                     PersonalData.model_validate(intake.subject.model_dump()),
                     actor=actor.name,
                     authority=intake.source,
                     now=now,
                 )
+                events.append(recorded)
             received = DetainerReceived(
                 office=office,
                 form=intake.form,
@@ -378,7 +391,7 @@ class Desk:
                 cancels_detainer_id=intake.cancels_detainer_id,
                 subject_key=subject_key,
             )
-            events = [self._event(stream, 0, received, actor, intake.source, subject_key=subject_key)]
+            events.append(self._event(stream, 0, received, actor, intake.source, subject_key=subject_key))
             if intake.served_at is not None:
                 events.append(self._event(stream, 0, DetainerServed(served_at=intake.served_at), actor, intake.source))
             bookings: set[str] = set()
@@ -523,14 +536,16 @@ class Desk:
 
         def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
             subject_key = intake.subject_key
+            events: list[PendingEvent] = []
             if intake.subject is not None:
-                subject_key = self.personal.record_in(
+                subject_key, recorded = self.personal.prepare_in(
                     conn,
                     PersonalData.model_validate(intake.subject.model_dump()),
                     actor=actor.name,
                     authority=intake.source,
                     now=now,
                 )
+                events.append(recorded)
             try:
                 payload = BookingOpened(
                     booking_number=intake.booking_number,
@@ -546,7 +561,8 @@ class Desk:
                 first = error.errors()[0]
                 raise InvalidCommand(first["msg"], field=str(first["loc"][0]) if first["loc"] else None) from error
             stream = BOOKING_PREFIX + booking_id
-            return [self._event(stream, 0, payload, actor, intake.source, subject_key=subject_key)], set()
+            events.append(self._event(stream, 0, payload, actor, intake.source, subject_key=subject_key))
+            return events, set()
 
         self._commit(build, actor, "booking_opened")
         return self.booking(booking_id)

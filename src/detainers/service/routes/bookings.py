@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from detainers.ledger import BookingState
 from detainers.service._auth import Principal
@@ -25,7 +25,7 @@ from detainers.service._schemas import (
     StatusProofIn,
     TransferIn,
 )
-from detainers.service.routes.deps import DeskDep, Paging, actor_of, requires
+from detainers.service.routes.deps import DeskDep, Paging, actor_of, as_json, requires
 
 __all__ = ["decision_out", "router"]
 
@@ -45,8 +45,8 @@ def decision_out(booking: BookingState) -> DecisionOut:
 @router.post("", status_code=201, response_model=BookingOut, summary="Open a booking")
 def open_booking(
     body: BookingIn, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.BOOKING_WRITE))]
-) -> BookingOut:
-    return desk.open_booking(body, actor_of(who))
+) -> Response:
+    return as_json(desk.open_booking(body, actor_of(who)), 201)
 
 
 @router.get("", response_model=Page[BookingOut], summary="Search and list bookings")
@@ -77,8 +77,8 @@ def search(
 @router.get("/{booking_id}", response_model=BookingOut, summary="One booking")
 def read(
     booking_id: str, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.BOOKING_READ))]
-) -> BookingOut:
-    return desk.booking(booking_id)
+) -> Response:
+    return as_json(desk.booking(booking_id))
 
 
 @router.get("/{booking_id}/events", response_model=list[EventOut], summary="The booking's ledger entries")
@@ -109,8 +109,8 @@ def eligibility(
     body: EligibilityIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.BOOKING_WRITE))],
-) -> BookingOut:
-    return desk.record_eligibility(booking_id, body, actor_of(who))
+) -> Response:
+    return as_json(desk.record_eligibility(booking_id, body, actor_of(who)))
 
 
 @router.post("/{booking_id}/status-proof", response_model=BookingOut, summary="Record proof of status shown")
@@ -119,8 +119,8 @@ def status_proof(
     body: StatusProofIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.BOOKING_WRITE))],
-) -> BookingOut:
-    return desk.record_status_proof(booking_id, body, actor_of(who))
+) -> Response:
+    return as_json(desk.record_status_proof(booking_id, body, actor_of(who)))
 
 
 @router.post("/{booking_id}/release", response_model=BookingOut, summary="Record the person's release")
@@ -129,8 +129,8 @@ def release(
     body: ReleaseIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.BOOKING_WRITE))],
-) -> BookingOut:
-    return desk.release(booking_id, body, actor_of(who))
+) -> Response:
+    return as_json(desk.release(booking_id, body, actor_of(who)))
 
 
 @router.post("/{booking_id}/transfer", response_model=BookingOut, summary="Record a transfer of custody")
@@ -139,8 +139,8 @@ def transfer(
     body: TransferIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.BOOKING_WRITE))],
-) -> BookingOut:
-    return desk.transfer(booking_id, body, actor_of(who))
+) -> Response:
+    return as_json(desk.transfer(booking_id, body, actor_of(who)))
 
 
 @router.post("/{booking_id}/notifications", response_model=DetainerOut, summary="Record a notice given by hand")
@@ -149,8 +149,8 @@ def notification(
     body: ManualNotificationIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.NOTIFICATION_RECORD))],
-) -> DetainerOut:
-    return desk.record_notification(booking_id, body, actor_of(who))
+) -> Response:
+    return as_json(desk.record_notification(booking_id, body, actor_of(who)))
 
 
 @router.post("/{booking_id}/override", response_model=DecisionOut, summary="Override the policy (with reason)")
@@ -169,6 +169,6 @@ def correct(
     body: CorrectionIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.CORRECT))],
-) -> BookingOut:
+) -> Response:
     result = desk.correct("booking", booking_id, body, actor_of(who))
-    return result  # type: ignore[return-value]
+    return as_json(result)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from detainers.ledger import DetainerState
 from detainers.service._auth import Principal, TokenStore
@@ -16,6 +17,7 @@ from detainers.service._roles import Permission, Role, allowed
 
 __all__ = [
     "DeskDep",
+    "as_json",
     "Paging",
     "actor_of",
     "requires",
@@ -23,6 +25,11 @@ __all__ = [
 ]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer dtn_…`")
+
+
+def as_json(model: BaseModel, status: int = 200) -> Response:
+    """Serialise a model once (the route's ``response_model`` still documents it, without a second validation)."""
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
 
 
 def get_desk(request: Request) -> Desk:

@@ -22,7 +22,7 @@ from detainers.service._schemas import (
     ServedIn,
 )
 from detainers.service.routes.bookings import decision_out
-from detainers.service.routes.deps import DeskDep, Paging, actor_of, requires, visible_detainer
+from detainers.service.routes.deps import DeskDep, Paging, actor_of, as_json, requires, visible_detainer
 
 __all__ = ["router"]
 
@@ -32,11 +32,11 @@ router = APIRouter(prefix="/v1/detainers", tags=["detainers"])
 @router.post("", status_code=201, response_model=DetainerOut, summary="Receive a detainer")
 def receive(
     body: DetainerIn, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DETAINER_SUBMIT))]
-) -> DetainerOut:
+) -> Response:
     """Record a detainer as received. An ICE liaison submits for its own office and may not link bookings."""
     if who.role is Role.ICE_LIAISON and body.booking_id is not None:
         body = body.model_copy(update={"booking_id": None})
-    return desk.receive_detainer(body, actor_of(who))
+    return as_json(desk.receive_detainer(body, actor_of(who)), 201)
 
 
 @router.get("", response_model=Page[DetainerOut], summary="Search and list detainers")
@@ -77,8 +77,8 @@ def search(
 @router.get("/{detainer_id}", response_model=DetainerOut, summary="One detainer")
 def read(
     detainer_id: str, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DETAINER_READ))]
-) -> DetainerOut:
-    return visible_detainer(desk, who, detainer_id)
+) -> Response:
+    return as_json(visible_detainer(desk, who, detainer_id))
 
 
 @router.get("/{detainer_id}/events", response_model=list[EventOut], summary="The detainer's ledger entries")
@@ -118,8 +118,8 @@ def served(
     body: ServedIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.DETAINER_RECORD))],
-) -> DetainerOut:
-    return desk.serve(detainer_id, body, actor_of(who))
+) -> Response:
+    return as_json(desk.serve(detainer_id, body, actor_of(who)))
 
 
 @router.post("/{detainer_id}/link", response_model=DetainerOut, summary="Link to a booking")
@@ -128,8 +128,8 @@ def link(
     body: LinkIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.DETAINER_RECORD))],
-) -> DetainerOut:
-    return desk.link(detainer_id, body, actor_of(who))
+) -> Response:
+    return as_json(desk.link(detainer_id, body, actor_of(who)))
 
 
 @router.post("/{detainer_id}/lift", response_model=DetainerOut, summary="Record that ICE lifted the detainer")
@@ -138,9 +138,9 @@ def lift(
     body: LiftIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.DETAINER_LIFT))],
-) -> DetainerOut:
+) -> Response:
     visible_detainer(desk, who, detainer_id)
-    return desk.lift(detainer_id, body, actor_of(who))
+    return as_json(desk.lift(detainer_id, body, actor_of(who)))
 
 
 @router.post(
@@ -151,9 +151,9 @@ def attach(
     body: AttachmentIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.ATTACHMENT_ADD))],
-) -> DetainerOut:
+) -> Response:
     visible_detainer(desk, who, detainer_id)
-    return desk.add_attachment(detainer_id, body, actor_of(who))
+    return as_json(desk.add_attachment(detainer_id, body, actor_of(who)), 201)
 
 
 @router.get("/{detainer_id}/attachments/{attachment_id}", summary="Download an attachment")
@@ -175,6 +175,6 @@ def correct(
     body: CorrectionIn,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.CORRECT))],
-) -> DetainerOut:
+) -> Response:
     result = desk.correct("detainer", detainer_id, body, actor_of(who))
-    return result  # type: ignore[return-value]
+    return as_json(result)

@@ -1,0 +1,276 @@
+"""Load benchmark for the detainer desk: intake and release events over HTTP, 32 concurrent clients.
+
+The server runs in its own process(es) (``uvicorn --factory detainers.service._asgi:app_from_env``) on 127.0.0.1;
+this process drives it with bare asyncio HTTP/1.1 keep-alive connections. Each client repeats one booking's life: open the booking, receive a
+detainer linked to it (with personal data), record release eligibility, record the release. Every request is
+hash-chained events (plus the policy engine's decision events). Bounded by time and count; loopback only.
+
+Backends: SQLite (a temporary file) always; PostgreSQL when ``DETAINERS_TEST_POSTGRES_URL`` (or
+``DETAINERS_BENCH_POSTGRES_URL``) is set, in a throwaway schema. Knobs: ``BENCH_SECONDS`` (default 15),
+``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default 2), ``BENCH_MAX_CASES`` (20000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+MAX_CASES = int(os.environ.get("BENCH_MAX_CASES", "20000"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        ram = f"{mem_kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration):
+        ram = "RAM unknown"
+    return f"{os.cpu_count()} CPUs ({cpu}), {ram}, Python {platform.python_version()}"
+
+
+def prepare(url: str) -> str:
+    from detainers.ledger import make_engine, upgrade
+    from detainers.service import Desk, Office, Role, TokenStore
+
+    engine = make_engine(url)
+    upgrade(engine)
+    Desk(engine).register_office(Office("ERO-BENCH", "ERO Bench"))
+    token, _ = TokenStore(engine).create(Role.CLERK, label="bench", now=datetime.now(UTC))
+    engine.dispose()
+    return token
+
+
+def chain_head(url: str) -> tuple[int, float, bool]:
+    """(events, seconds to verify, verified) after the run."""
+    from detainers.ledger import Recorder, make_engine
+
+    engine = make_engine(url)
+    try:
+        recorder = Recorder(engine)
+        started = time.perf_counter()
+        report = recorder.verify()
+        return report.checked, time.perf_counter() - started, report.ok
+    finally:
+        engine.dispose()
+
+
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DETAINERS_DATABASE_URL": url,
+        "DETAINERS_MIGRATE": "0",
+        "DETAINERS_WORKER": "0",
+        "DETAINERS_LOG": "0",
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "detainers.service._asgi:app_from_env",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("server did not start")
+
+
+class _Connection:
+    """A bare HTTP/1.1 keep-alive connection (asyncio streams): the load generator must cost the server's CPU
+    as little as possible on a small machine, which a full client library does not."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.auth = f"Authorization: Bearer {token}\r\n".encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        data = json.dumps(body).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n"
+        ).encode()
+        self.writer.write(head + self.auth + b"\r\n" + data)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length) if length else b"{}"
+        return status, json.loads(payload)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def drive(port: int, token: str) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    cases = 0
+    stop_at = time.perf_counter() + SECONDS
+
+    async def one_client(n: int) -> None:
+        nonlocal cases
+        connection = _Connection(port, token)
+
+        async def post(path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+            started = time.perf_counter()
+            status, data = await connection.post(path, body)
+            latencies.append(time.perf_counter() - started)
+            if status >= 300:
+                key = f"{path.split('/')[2]} {status}"
+                errors[key] = errors.get(key, 0) + 1
+                return None
+            return data
+
+        i = 0
+        try:
+            while time.perf_counter() < stop_at and cases < MAX_CASES:
+                i += 1
+                now = datetime.now(UTC)
+                booking = await post(
+                    "/v1/bookings",
+                    {
+                        "booking_number": f"B-{n}-{i}",
+                        "facility": "Bench County Jail",
+                        "jurisdiction": ("us/ga/fulton", "us/tx/harris", "us/ca/orange")[i % 3],
+                        "timezone": "America/Chicago",
+                        "booked_at": (now - timedelta(days=1)).isoformat(),
+                        "charges": [{"statute": "PC 31.03", "level": "misdemeanor"}],
+                    },
+                )
+                if booking is None:
+                    continue
+                detainer = await post(
+                    "/v1/detainers",
+                    {
+                        "form": "I-247A",
+                        "office": "ERO-BENCH",
+                        "received_at": (now - timedelta(hours=20)).isoformat(),
+                        "warrant": "I-200",
+                        "pc_basis": ["biometric_records"],
+                        "booking_id": booking["id"],
+                        "subject": {"family_name": f"Benchmark-{n}-{i}", "a_number": "A000000001"},
+                        "source": "api",
+                    },
+                )
+                if detainer is None:
+                    continue
+                await post(
+                    f"/v1/bookings/{booking['id']}/eligibility",
+                    {"eligible_at": (now - timedelta(hours=1)).isoformat(), "reason": "bond_posted"},
+                )
+                await post(f"/v1/bookings/{booking['id']}/release", {"released_at": now.isoformat()})
+                cases += 1
+        finally:
+            connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client(n) for n in range(CLIENTS)))
+    elapsed = time.perf_counter() - started
+    return {"latencies": latencies, "errors": errors, "cases": cases, "elapsed": elapsed}
+
+
+def run_backend(name: str, url: str) -> dict[str, Any]:
+    token = prepare(url)
+    before, _, _ = chain_head(url)
+    port = _free_port()
+    server = start_server(url, port)
+    try:
+        result = asyncio.run(drive(port, token))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    events, verify_seconds, ok = chain_head(url)
+    latencies = sorted(result["latencies"])
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    appended = events - before
+    row = {
+        "backend": name,
+        "requests": len(latencies),
+        "cases": result["cases"],
+        "seconds": result["elapsed"],
+        "events": appended,
+        "events_per_s": appended / result["elapsed"],
+        "requests_per_s": len(latencies) / result["elapsed"],
+        "p50_ms": p(0.50),
+        "p99_ms": p(0.99),
+        "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0.0,
+        "errors": result["errors"],
+        "verify_seconds": verify_seconds,
+        "chain_ok": ok,
+    }
+    print(
+        f"{name:<10} {row['events_per_s']:7.0f} events/s  {row['requests_per_s']:6.0f} req/s  "
+        f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  ({appended} events, {len(latencies)} requests "
+        f"in {row['seconds']:.1f} s; errors {result['errors'] or 'none'}; chain verified {ok} in {verify_seconds:.2f} s)"
+    )
+    return row
+
+
+def main() -> None:
+    print(f"machine: {machine()}")
+    print(f"{CLIENTS} concurrent clients, {WORKERS} uvicorn worker process(es), {SECONDS:.0f} s per backend")
+    rows = []
+    with ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        rows.append(run_backend("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}"))
+        if os.environ.get("DETAINERS_BENCH_POSTGRES_URL"):
+            os.environ.setdefault("DETAINERS_TEST_POSTGRES_URL", os.environ["DETAINERS_BENCH_POSTGRES_URL"])
+        from detainers.ledger._testing import postgres_unavailable, temporary_postgres_schema
+
+        reason = postgres_unavailable()
+        if reason is None:
+            url = stack.enter_context(temporary_postgres_schema())
+            rows.append(run_backend("postgresql", url))
+        else:
+            print(f"postgresql skipped: {reason}")
+
+
+if __name__ == "__main__":
+    main()
