@@ -1,9 +1,10 @@
 """Load benchmark for the detainer desk: intake and release events over HTTP, 32 concurrent clients.
 
 The server runs in its own process(es) (``uvicorn --factory detainers.service._asgi:app_from_env``) on 127.0.0.1;
-this process drives it with bare asyncio HTTP/1.1 keep-alive connections. Each client repeats one booking's life: open the booking, receive a
-detainer linked to it (with personal data), record release eligibility, record the release. Every request is
-hash-chained events (plus the policy engine's decision events). Bounded by time and count; loopback only.
+this process drives it with bare asyncio HTTP/1.1 keep-alive connections. Each client repeats one booking's life:
+open the booking, receive a detainer linked to it (with personal data), record release eligibility, record the
+release. Every request appends hash-chained events (plus the policy engine's decision events). Bounded by time and
+count; loopback only.
 
 Backends: SQLite (a temporary file) always; PostgreSQL when ``DETAINERS_TEST_POSTGRES_URL`` (or
 ``DETAINERS_BENCH_POSTGRES_URL``) is set, in a throwaway schema. Knobs: ``BENCH_SECONDS`` (default 15),
@@ -248,7 +249,8 @@ def run_backend(name: str, url: str) -> dict[str, Any]:
     print(
         f"{name:<10} {row['events_per_s']:7.0f} events/s  {row['requests_per_s']:6.0f} req/s  "
         f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  ({appended} events, {len(latencies)} requests "
-        f"in {row['seconds']:.1f} s; errors {result['errors'] or 'none'}; chain verified {ok} in {verify_seconds:.2f} s)"
+        f"in {row['seconds']:.1f} s; errors {result['errors'] or 'none'}; "
+        f"chain verified {ok} in {verify_seconds:.2f} s)"
     )
     return row
 
