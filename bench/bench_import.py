@@ -100,14 +100,25 @@ def main() -> None:
         size = path.stat().st_size / 1e6
         print(f"generated {ROWS:,} rows ({size:.0f} MB) in {time.perf_counter() - started:.1f}s; seed {SEED}")
         runs = []
-        for attempt in range(3):
+        for attempt in range(5):
             duck = _duckdb_load(path, root / f"duck{attempt}.duckdb")
             ours = _ours(path, root / f"store{attempt}")
             runs.append((duck, ours))
-            print(f"run {attempt + 1}: duckdb read_csv -> table {duck:.2f}s; detainers import {ours:.2f}s")
+            print(
+                f"run {attempt + 1}: duckdb read_csv -> table {duck:.2f}s; detainers import {ours:.2f}s; "
+                f"ratio {ours / duck:.2f}x"
+            )
+        ratios = sorted(o / d for d, o in runs)
         duck = min(r[0] for r in runs)
         ours = min(r[1] for r in runs)
-        print(f"best of 3: duckdb {duck:.2f}s, ours {ours:.2f}s, ratio {ours / duck:.2f}x (target <= 2x)")
+        print(
+            f"median paired ratio {ratios[len(ratios) // 2]:.2f}x; best times duckdb {duck:.2f}s, ours {ours:.2f}s "
+            f"({ours / duck:.2f}x); target <= 2x"
+        )
+        try:
+            print(f"load average during run: {Path('/proc/loadavg').read_text().split()[:3]}")
+        except OSError:
+            pass
         print(f"machine: {machine()}")
 
 

@@ -163,13 +163,20 @@ def detect_layout(columns: list[str]) -> Layout:
     )
 
 
-def parse_dates(column: pl.Expr) -> pl.Expr:
-    """Text to Date under the formats ICE releases use; unparseable text becomes null."""
-    head = column.str.slice(0, 10)
-    attempts = [head.str.to_date("%Y-%m-%d", strict=False)]
-    attempts += [column.str.to_date(fmt, strict=False) for fmt in _DATE_FORMATS[1:]]
-    attempts.append(column.str.split(" ").list.first().str.to_date("%m/%d/%Y", strict=False))
-    return pl.coalesce(attempts)
+def parse_dates(values: pl.Series) -> pl.Series:
+    """Text to Date under the formats ICE releases use; unparseable text becomes null.
+
+    ISO dates (with or without a time) are tried first on the whole column; the other formats only on what is left.
+    """
+    out = values.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    left = out.is_null() & values.is_not_null()
+    if not left.any():
+        return out
+    rest = values.filter(left)
+    attempts = [rest.str.to_date(fmt, strict=False) for fmt in _DATE_FORMATS[1:]]
+    attempts.append(rest.str.split(" ").list.first().str.to_date("%m/%d/%Y", strict=False))
+    parsed = pl.select(pl.coalesce(attempts)).to_series()
+    return out.scatter(left.arg_true(), parsed)
 
 
 def load_detainers(
@@ -219,7 +226,7 @@ def _canonical(table: RawTable, layout: Layout) -> DetainerLoad:
             continue
         value = pl.col(f"__clean_{source}")
         if target in _DATE_COLUMNS:
-            picks.append(parse_dates(value).alias(target))
+            picks.append(pl.lit(parse_dates(frame.get_column(f"__clean_{source}"))).alias(target))
             picks.append(value.alias(f"__raw_{target}"))
         elif target == "birth_year":
             picks.append(value.str.slice(0, 4).cast(pl.Int32, strict=False).alias(target))

@@ -26,10 +26,18 @@ def is_redaction(value: str | None) -> bool:
 
 def null_redactions(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, dict[str, int]]:
     """Replace redaction-only cells by null in ``columns``; return the frame and the count per column."""
+    # Cheap literal pre-check: a redaction cell always contains "b(" or "b)" (any case); run the regex only then.
+    maybe = frame.select(
+        [
+            pl.col(name).str.contains_any(["b(", "b)"], ascii_case_insensitive=True).fill_null(False).any().alias(name)
+            for name in columns
+        ]
+    ).row(0)
+    suspects = [name for name, hit in zip(columns, maybe, strict=True) if hit]
     flags = frame.select(
-        [pl.col(name).str.contains(REDACTION_PATTERN).fill_null(False).alias(name) for name in columns]
+        [pl.col(name).str.contains(REDACTION_PATTERN).fill_null(False).alias(name) for name in suspects]
     )
-    counts = {name: int(flags[name].sum()) for name in columns}
+    counts = {name: int(flags[name].sum()) for name in suspects}
     hit = [name for name, count in counts.items() if count]
     if hit:
         frame = frame.with_columns(

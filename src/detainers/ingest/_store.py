@@ -396,27 +396,30 @@ def _write_parquet(
     columns: dict[str, pl.DataType],
     dest: Path,
 ) -> None:
-    """Provenance + canonical columns to Parquet; ``row_hash`` = md5 of the raw cells joined by U+001F."""
+    """Provenance + canonical columns to Parquet; ``row_hash`` = md5 of the raw cells joined by U+001F.
+
+    DuckDB computes the hashes (in parallel, insertion order preserved); Polars writes the file.
+    """
     missing = [name for name in columns if name not in frame.columns]
     if missing:
         frame = frame.with_columns([pl.lit(None, dtype=columns[name]).alias(name) for name in missing])
-    frame = frame.select([ROW, *raw_columns, *[pl.col(name).cast(dtype) for name, dtype in columns.items()]])
-    con.register("__frame", frame.to_arrow())
-    cells = ", ".join(f"coalesce({_q(c)}, '')" for c in raw_columns) or "''"
-    sheet_name = provenance.get("source_sheet")
-    sheet = _lit(sheet_name) if sheet_name else "NULL::VARCHAR"
-    select = ", ".join(
-        [
-            f"{_lit(provenance['source_file'] or '')} AS source_file",
-            f"{sheet} AS source_sheet",
-            f"{_q(ROW)} AS source_row",
-            f"{_lit(provenance['source_sha256'] or '')} AS source_sha256",
-            f"md5(concat_ws(chr(31), {cells})) AS row_hash",
-            *[_q(name) for name in columns],
-        ]
+    con.register(
+        "__raw",
+        frame.select(raw_columns).to_arrow() if raw_columns else pl.DataFrame({"x": [""] * frame.height}).to_arrow(),
     )
-    con.execute(f"COPY (SELECT {select} FROM __frame) TO {_lit(str(dest))} (FORMAT parquet, COMPRESSION zstd)")
-    con.unregister("__frame")
+    cells = ", ".join(f"coalesce({_q(c)}, '')" for c in raw_columns) or "''"
+    hashes = pl.from_arrow(con.sql(f"SELECT md5(concat_ws(chr(31), {cells})) AS row_hash FROM __raw").to_arrow_table())
+    con.unregister("__raw")
+    assert isinstance(hashes, pl.DataFrame) and hashes.height == frame.height
+    out = frame.select(
+        pl.lit(provenance.get("source_file") or "", dtype=pl.String).alias("source_file"),
+        pl.lit(provenance.get("source_sheet"), dtype=pl.String).alias("source_sheet"),
+        pl.col(ROW).cast(pl.Int64).alias("source_row"),
+        pl.lit(provenance.get("source_sha256") or "", dtype=pl.String).alias("source_sha256"),
+        pl.lit(hashes.get_column("row_hash")).alias("row_hash"),
+        *[pl.col(name).cast(dtype) for name, dtype in columns.items()],
+    )
+    out.write_parquet(dest, compression="snappy")
 
 
 def _write_rejects(dest: Path, rejects: list[tuple[str, RawReject]], sheet: str | None) -> None:

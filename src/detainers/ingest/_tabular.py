@@ -1,8 +1,9 @@
 """Read a CSV, XLSX/XLS/ODS sheet or Parquet file into string columns with the row number of every record.
 
-The fast path reads CSV with pyarrow's multi-threaded parser. If any record has the wrong number of fields (or the
-file has blank lines), the file is read again with Python's csv module so that every rejected record gets its exact
-row number and every loaded record keeps the right one: nothing is padded, truncated or skipped silently.
+The fast path reads CSV with pyarrow's multi-threaded parser, which stops at the first record with the wrong number
+of fields; the file is then read again with Python's csv module so that every rejected record gets its exact row
+number and every loaded record keeps the right one: nothing is padded, truncated or skipped silently. Blank rows are
+skipped with a note and still counted in row numbers.
 """
 
 from __future__ import annotations
@@ -113,34 +114,37 @@ def _read_csv(path: Path, *, sep: str, skip_rows: int, encoding: str) -> RawTabl
         source = io.BytesIO(data)
     header = _csv_header(path, sep=sep, skip_rows=skip_rows, encoding=encoding)
     names = _dedupe(header)
-    invalid: list[str] = []
-
-    def _on_invalid(row: pacsv.InvalidRow) -> str:
-        invalid.append(row.text)
-        return "skip"
-
+    # Fast path: pyarrow's parser raises on the first record with the wrong number of fields (blank lines count as
+    # such a record); the slow path then reads every record with its exact row number and reason.
     try:
         table = pacsv.read_csv(
             source,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip_rows + 1, use_threads=True),
-            parse_options=pacsv.ParseOptions(
-                delimiter=sep, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=_on_invalid
-            ),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise TableReadError(f"{path}: cannot read as {encoding} CSV: {exc}") from exc
-    if invalid:
+    except pa.ArrowInvalid as exc:
+        if "column" not in str(exc).lower():
+            raise TableReadError(f"{path}: cannot read as {encoding} CSV: {exc}") from exc
         return _read_csv_slow(path, sep=sep, skip_rows=skip_rows, encoding=encoding, names=names)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     first = skip_rows + 2  # header is row skip_rows + 1
-    frame = frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW))
-    return RawTable(path=path, sheet=None, columns=names, frame=_empty_to_null(frame, names))
+    frame = _empty_to_null(
+        frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW)), names
+    )
+    blank = frame.select(pl.all_horizontal([pl.col(name).is_null() for name in names])).to_series()
+    notes: list[str] = []
+    if blank.any():
+        notes.append(f"{int(blank.sum())} blank row(s) skipped (counted in row numbers)")
+        frame = frame.filter(~blank)
+    return RawTable(path=path, sheet=None, columns=names, frame=frame, notes=notes)
 
 
 def _csv_header(path: Path, *, sep: str, skip_rows: int, encoding: str) -> list[str]:
