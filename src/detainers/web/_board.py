@@ -1,0 +1,153 @@
+"""The desk dashboard's rows: open detainers, what the policy allows, the next deadline, sorted by urgency."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from detainers.ledger import BookingState, DetainerState
+from detainers.service import Desk, effective_decision
+from detainers.web._format import as_instant
+
+__all__ = ["STATUS_FILTERS", "Board", "BoardRow", "Deadline", "build_board", "state_of"]
+
+STATUS_FILTERS = {
+    "open": "All open (in custody or not yet linked)",
+    "active": "In custody",
+    "received": "Received, not linked to a booking",
+    "overdue": "Overdue only",
+}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    what: str
+    at: datetime
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    detainer: DetainerState
+    booking: BookingState | None
+    decision: dict[str, Any] | None
+    deadline: Deadline | None
+    person: str | None = None
+
+    @property
+    def zone(self) -> str:
+        return self.booking.timezone if self.booking else "UTC"
+
+    @property
+    def overdue(self) -> bool:
+        return self.deadline is not None and self.deadline.overdue
+
+    @property
+    def facility(self) -> str:
+        if self.booking is None:
+            return "—"
+        return self.booking.facility or self.booking.jurisdiction
+
+    @property
+    def state(self) -> str:
+        return state_of(self.detainer.jurisdiction)
+
+    def sort_key(self) -> tuple[int, float]:
+        if self.deadline is None:
+            received = as_instant(self.detainer.received_at)
+            return (2, -(received.timestamp() if received else 0.0))
+        return (0 if self.deadline.overdue else 1, self.deadline.at.timestamp())
+
+
+@dataclass
+class Board:
+    rows: list[BoardRow]
+    total_open: int
+    overdue: int
+    facilities: list[str] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)
+
+
+def state_of(jurisdiction: str | None) -> str:
+    parts = (jurisdiction or "").split("/")
+    return parts[1].upper() if len(parts) > 1 and parts[0] == "us" else ""
+
+
+def _notice_sent(detainer: DetainerState) -> bool:
+    return any(n.get("status") == "sent" for n in detainer.notices)
+
+
+def next_deadline(
+    detainer: DetainerState, booking: BookingState | None, decision: dict[str, Any] | None, now: datetime
+) -> Deadline | None:
+    """The deadline the desk must watch next for one detainer (overdue ones win, most overdue first)."""
+    if booking is None or booking.status != "in_custody" or detainer.lifted_at:
+        return None
+    found: list[Deadline] = []
+    decision = decision or {}
+    hold_until = as_instant(decision.get("hold_until"))
+    eligible = as_instant(booking.eligible_at)
+    over_limit = as_instant(booking.over_limit_at)
+    if over_limit is not None:
+        found.append(Deadline("Past the lawful hold limit", over_limit, True))
+    elif hold_until is not None:
+        past = hold_until <= now
+        found.append(Deadline("Past the lawful hold limit" if past else "Hold ends", hold_until, past))
+    elif eligible is not None:
+        past = eligible <= now
+        found.append(Deadline("Release was due (no hold allowed)" if past else "Eligible for release", eligible, past))
+    target = as_instant(decision.get("notify_target"))
+    if decision.get("notify") and target is not None and not _notice_sent(detainer):
+        late = target <= now
+        found.append(Deadline("Notice to ICE is late" if late else "Notify ICE", target, late))
+    if not found:
+        return None
+    overdue = [d for d in found if d.overdue]
+    if overdue:
+        return min(overdue, key=lambda d: d.at)
+    return min(found, key=lambda d: d.at)
+
+
+def build_board(
+    desk: Desk,
+    *,
+    now: datetime,
+    office: str | None = None,
+    status: str = "open",
+    facility: str | None = None,
+    state: str | None = None,
+    limit: int = 5000,
+) -> Board:
+    """Every open detainer the viewer may see (``office`` for an ICE liaison), filtered and sorted by urgency."""
+    detainers: list[DetainerState] = []
+    for wanted in ("active", "received"):
+        found, _ = desk.list_detainers(office=office, status=wanted, limit=limit)
+        detainers.extend(found)
+    bookings = {b.id: b for b in desk.active_bookings()}
+    rows: list[BoardRow] = []
+    for detainer in detainers:
+        booking = bookings.get(detainer.booking_id or "")
+        decision = effective_decision(booking) if booking is not None and booking.decision else None
+        rows.append(BoardRow(detainer, booking, decision, next_deadline(detainer, booking, decision, now)))
+    facilities = sorted({r.facility for r in rows if r.booking is not None})
+    states = sorted({r.state for r in rows if r.state})
+    total, overdue = len(rows), sum(r.overdue for r in rows)
+    chosen = [
+        r
+        for r in rows
+        if (status in ("open", "") or (status == "overdue" and r.overdue) or r.detainer.status == status)
+        and (not facility or r.facility == facility)
+        and (not state or r.state == state)
+    ]
+    chosen.sort(key=BoardRow.sort_key)
+    return Board(chosen, total, overdue, facilities, states)
+
+
+def with_people(rows: Sequence[BoardRow], names: dict[str, str]) -> list[BoardRow]:
+    out = []
+    for row in rows:
+        key = (row.booking.subject_key if row.booking else None) or row.detainer.subject_key
+        out.append(BoardRow(row.detainer, row.booking, row.decision, row.deadline, names.get(key or "")))
+    return out
