@@ -337,7 +337,8 @@ SELECT booking_id, facility_id, jurisdiction, timezone, instant, decision_date, 
        COALESCE(LEAST({", ".join(f"hours{k}" for k in range(_LEVELS))}), CAST(48.0 AS DOUBLE)) AS hours,
        COALESCE({", ".join(f"basis{k}" for k in rev)}) AS basis,
        COALESCE({", ".join(f"cal{k}" for k in rev)}, 'us-federal') AS calendar,
-       ({" OR ".join(f"inform{k}" for k in range(_LEVELS))}) OR ({outcome}) AS inform,
+       COALESCE(({" OR ".join(f"COALESCE(inform{k}, FALSE)" for k in range(_LEVELS))}) OR ({outcome}), FALSE)
+         AS inform,
        CASE WHEN error IS NOT NULL THEN error {no_federal} END AS error
 FROM {previous}
 """
