@@ -2,6 +2,11 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from detainers.ledger import GENESIS, canonical, event_hash
 from detainers.ledger._chain import hash_body
 
@@ -48,3 +53,26 @@ def test_key_order_does_not_matter() -> None:
     a = body(payload={"x": 1, "y": 2})
     b = body(payload={"y": 2, "x": 1})
     assert event_hash(a) == event_hash(b)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_fast_canonical_path_equals_rfc8785(value: object) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception:  # noqa: BLE001 - values rfc8785 refuses (lone surrogates) must be refused by ours too
+        with pytest.raises(Exception):  # noqa: B017
+            canonical(value)
+        return
+    assert canonical(value) == expected

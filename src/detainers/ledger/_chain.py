@@ -7,6 +7,7 @@ head hash (``detainers audit verify`` prints it) somewhere the database's owner 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +19,48 @@ __all__ = ["GENESIS", "ChainBreak", "VerifyReport", "canonical", "event_hash", "
 GENESIS = "0" * 64
 
 
+_SAFE_INT = 2**53
+
+
+class _NeedsFullCanonicalisation(Exception):
+    pass
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with integral floats as ints, or raise when only the full RFC 8785 serialiser gets it right."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise _NeedsFullCanonicalisation
+            out[key] = _plain(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        if -_SAFE_INT < value < _SAFE_INT:
+            return value
+        raise _NeedsFullCanonicalisation
+    if isinstance(value, float) and value.is_integer() and -_SAFE_INT < value < _SAFE_INT:
+        return int(value)
+    raise _NeedsFullCanonicalisation
+
+
 def canonical(value: Any) -> bytes:
-    """RFC 8785 (JSON Canonicalization Scheme) bytes of a JSON value."""
-    data: bytes = rfc8785.dumps(value)
-    return data
+    """RFC 8785 (JSON Canonicalization Scheme) bytes of a JSON value.
+
+    For values whose keys are ASCII and whose numbers are integers (the ledger's usual case), ``json.dumps`` with
+    sorted keys and no whitespace yields the same bytes much faster; anything else (fractional floats, non-ASCII
+    keys, integers beyond 2**53) goes through the ``rfc8785`` package. A property test checks the two agree.
+    """
+    try:
+        plain = _plain(value)
+    except _NeedsFullCanonicalisation:
+        data: bytes = rfc8785.dumps(value)
+        return data
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def hash_body(

@@ -281,6 +281,22 @@ def evolve_booking(state: BookingState, event: StoredEvent) -> BookingState:
     return BookingState.model_validate(data)
 
 
+_PARSED: dict[tuple[str, str], tuple[str, Any]] = {}
+_PARSED_LIMIT = 4096
+
+
+def _parse(kind: str, ident: str, text: str, model: type[_State]) -> Any:
+    """Parse a view row, reusing the last parse of the very same text (states are immutable by convention)."""
+    hit = _PARSED.get((kind, ident))
+    if hit is not None and hit[0] == text:
+        return hit[1].model_copy()
+    state = model.model_validate_json(text)
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    _PARSED[(kind, ident)] = (text, state)
+    return state.model_copy()
+
+
 class Projector:
     """Keeps ``detainer_view`` and ``booking_view`` in step with the ledger, inside the append transaction."""
 
@@ -296,12 +312,12 @@ class Projector:
     @staticmethod
     def load_detainer(conn: Connection, ident: str) -> DetainerState | None:
         row = conn.execute(select(detainer_view.c.data).where(detainer_view.c.id == ident)).first()
-        return DetainerState.model_validate_json(row.data) if row else None
+        return _parse("detainer", ident, row.data, DetainerState) if row else None
 
     @staticmethod
     def load_booking(conn: Connection, ident: str) -> BookingState | None:
         row = conn.execute(select(booking_view.c.data).where(booking_view.c.id == ident)).first()
-        return BookingState.model_validate_json(row.data) if row else None
+        return _parse("booking", ident, row.data, BookingState) if row else None
 
     def _save_detainer(self, conn: Connection, state: DetainerState, *, new: bool) -> None:
         values = {

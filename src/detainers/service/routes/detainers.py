@@ -101,7 +101,8 @@ def decision(
     out = decision_out(desk.booking(state.booking_id))
     if who.role is Role.ICE_LIAISON and out.decision is not None:
         # other offices' detainers on the same booking are none of this liaison's business
-        out.decision["detainer_ids"] = [d for d in out.decision.get("detainer_ids", []) if d == detainer_id]
+        own = [d for d in out.decision.get("detainer_ids", []) if d == detainer_id]
+        out.decision = {**out.decision, "detainer_ids": own}
     return out
 
 
