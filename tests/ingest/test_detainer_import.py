@@ -299,3 +299,23 @@ def test_unknown_layout_and_wrong_format_are_errors(tmp_path: Path) -> None:
     path = _write_csv(tmp_path / "n.csv", NPR_HEADER, [["2014-01-02", "", "X", "Y", "Z", ""]])
     with pytest.raises(LayoutError, match="--format ddp"):
         load_detainers(path, fmt="ddp")
+
+
+def test_rejects_file_never_holds_identifying_columns(tmp_path: Path) -> None:
+    header = ["Detainer Prepare Date", "Detention Facility", "Birth Date", "Alien File Number", "Subject_Name"]
+    path = _write_csv(
+        tmp_path / "ddp_bad.csv",
+        header,
+        [
+            ["2024-01-02", "A JAIL", "1990-01-01", "A123456789", "SOMEONE"],
+            ["not a date", "A JAIL", "1991-02-02", "A987654321", "SOMEONE ELSE"],
+        ],
+    )
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("2024-01-03,B JAIL,1992-03-03,A111222333,THIRD PERSON,EXTRA\n")
+    report = Store(tmp_path / "s").import_detainers(path)
+    assert [r.source_row for _, r in report.rejects] == [3, 4]
+    assert report.rejects_file is not None
+    text = report.rejects_file.read_text()
+    for secret in ("1991-02-02", "A987654321", "SOMEONE ELSE", "1992-03-03", "A111222333", "THIRD PERSON"):
+        assert secret not in text

@@ -175,10 +175,9 @@ def _read_csv_slow(path: Path, *, sep: str, skip_rows: int, encoding: str, names
                 blank += 1
                 continue
             if len(record) != width:
-                text = sep.join(record)
-                rejects.append(
-                    RawReject(number, f"expected {width} fields as in the header, found {len(record)}", text[:500])
-                )
+                # The raw text is withheld: with fields shifted we cannot tell which cell is a name or a date of
+                # birth, and identifying columns must never reach a rejects file. The row number finds it.
+                rejects.append(RawReject(number, f"expected {width} fields as in the header, found {len(record)}", ""))
                 continue
             rows.append(number)
             for index, value in enumerate(record):
