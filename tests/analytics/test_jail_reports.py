@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -266,7 +266,3 @@ def test_report_cli_on_travis_mapping(tmp_path) -> None:  # type: ignore[no-unty
     assert csv_out.exit_code == 0 and csv_out.output.startswith("row,A_date_received")
     truth = runner.invoke(app, ["report", "truth-act", *args, "--json"])
     assert truth.exit_code == 0 and json.loads(truth.output)["years"]
-
-
-def test_dates_are_aware() -> None:
-    assert datetime(2020, 1, 1, tzinfo=UTC).tzinfo is UTC
