@@ -9,15 +9,16 @@ from typing import Any
 
 from detainers.ledger import BookingState, DetainerState
 from detainers.service import Desk, effective_decision
+from detainers.web._decision import holds_past_release
 from detainers.web._format import as_instant
 
-__all__ = ["STATUS_FILTERS", "Board", "BoardRow", "Deadline", "build_board", "state_of"]
+__all__ = ["STATUS_FILTERS", "Board", "BoardRow", "Deadline", "build_board", "next_deadline", "state_of", "with_people"]
 
 STATUS_FILTERS = {
-    "open": "All open (in custody or not yet linked)",
-    "active": "In custody",
-    "received": "Received, not linked to a booking",
+    "open": "All open detainers",
     "overdue": "Overdue only",
+    "active": "In custody",
+    "received": "Not yet linked to a booking",
 }
 
 
@@ -49,6 +50,12 @@ class BoardRow:
         if self.booking is None:
             return "—"
         return self.booking.facility or self.booking.jurisdiction
+
+    @property
+    def holds(self) -> bool:
+        return self.decision is not None and self.booking is not None and holds_past_release(
+            self.decision, self.booking.eligible_at
+        )
 
     @property
     def state(self) -> str:
@@ -90,14 +97,17 @@ def next_deadline(
     hold_until = as_instant(decision.get("hold_until"))
     eligible = as_instant(booking.eligible_at)
     over_limit = as_instant(booking.over_limit_at)
+    holds = holds_past_release(decision, booking.eligible_at)
     if over_limit is not None:
         found.append(Deadline("Past the lawful hold limit", over_limit, True))
-    elif hold_until is not None:
+    elif hold_until is not None and holds:
         past = hold_until <= now
         found.append(Deadline("Past the lawful hold limit" if past else "Hold ends", hold_until, past))
-    elif eligible is not None:
-        past = eligible <= now
-        found.append(Deadline("Release was due (no hold allowed)" if past else "Eligible for release", eligible, past))
+    else:
+        release = hold_until or eligible  # without a hold, custody ends at release eligibility
+        if release is not None:
+            past = release <= now
+            found.append(Deadline("Release was due (no hold allowed)" if past else "Release due", release, past))
     target = as_instant(decision.get("notify_target"))
     if decision.get("notify") and target is not None and not _notice_sent(detainer):
         late = target <= now

@@ -20,10 +20,10 @@ def _fmt(n: float) -> str:
     return f"{n:,.0f}"
 
 
-def bar_chart(rows: Sequence[tuple[str, int]], *, title: str, denominator: int, width: int = 640) -> Markup:
+def bar_chart(rows: Sequence[tuple[str, int]], *, title: str, denominator: int, width: int = 560) -> Markup:
     """Horizontal bars, one per row, with the count and share of ``denominator`` written beside each bar."""
     ident = f"chart{next(_ids)}"
-    label_w, value_w, bar_h, gap = 230, 110, 22, 8
+    label_w, value_w, bar_h, gap = 220, 100, 22, 8
     plot_w = width - label_w - value_w
     height = max(1, len(rows)) * (bar_h + gap) + gap
     top = max((n for _, n in rows), default=0) or 1
@@ -37,7 +37,7 @@ def bar_chart(rows: Sequence[tuple[str, int]], *, title: str, denominator: int, 
         y = gap + i * (bar_h + gap)
         w = 0 if count <= 0 else max(2.0, plot_w * count / top)
         share = f" ({100 * count / denominator:.1f}%)" if denominator else ""
-        shown = name if len(name) <= 32 else name[:31] + "…"
+        shown = name if len(name) <= 30 else name[:29] + "…"
         parts += [
             f'<text class="chart-label" x="{label_w - 8}" y="{y + bar_h * 0.7:.1f}" text-anchor="end">'
             f"{escape(shown)}</text>",

@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from detainers.web._format import EVIDENCE, label, local_time, rule_href
+from detainers.web._format import EVIDENCE, as_instant, label, local_time, rule_href
 
-__all__ = ["Answer", "Citation", "DecisionView", "Step", "decision_view"]
+__all__ = ["Answer", "Citation", "DecisionView", "Step", "decision_view", "holds_past_release"]
+
+
+def holds_past_release(decision: dict[str, Any], eligible_at: str | None) -> bool:
+    """Whether custody may go on after release eligibility (``hold_until`` equals eligibility when it may not)."""
+    if not decision.get("custody_basis"):
+        return False
+    hold_until, eligible = as_instant(decision.get("hold_until")), as_instant(eligible_at)
+    return hold_until is None or eligible is None or hold_until > eligible
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,11 @@ class DecisionView:
     override: dict[str, Any] | None = None
 
 
-def decision_view(effective: dict[str, Any], override: dict[str, Any] | None, zone: str) -> DecisionView:
+def decision_view(
+    effective: dict[str, Any], override: dict[str, Any] | None, zone: str, eligible_at: str | None
+) -> DecisionView:
     """``effective`` is :func:`detainers.service.effective_decision` of the booking."""
+    holds = holds_past_release(effective, eligible_at)
     notify, required = bool(effective.get("notify")), bool(effective.get("notify_required"))
     target = effective.get("notify_target")
     hold_until = effective.get("hold_until")
@@ -71,9 +82,15 @@ def decision_view(effective: dict[str, Any], override: dict[str, Any] | None, zo
         ),
         Answer(
             "Keep the person in custody past release?",
-            f"Up to {local_time(hold_until, zone)}" if hold_until else "No — release when eligible",
-            "caution" if hold_until else "stop",
-            "the law requires the hold" if hold_until and effective.get("hold_required") else "",
+            (f"Up to {local_time(hold_until, zone)}" if hold_until else "Allowed; the limit follows the release date")
+            if holds
+            else "No — release when eligible",
+            "caution" if holds else "stop",
+            "the law requires the hold"
+            if holds and effective.get("hold_required")
+            else f"release is due {local_time(hold_until, zone)}"
+            if hold_until and not holds
+            else "",
         ),
         Answer(
             "Hand the person to ICE at release?",
@@ -87,7 +104,7 @@ def decision_view(effective: dict[str, Any], override: dict[str, Any] | None, zo
         answers.append(Answer("Authority for any custody past release", label(effective["custody_basis"]), "caution"))
     headline = " ".join(
         [
-            "Do not hold." if not hold_until else "A hold is lawful until the time below.",
+            "A hold past release is lawful, within the limit below." if holds else "Do not hold past release.",
             "ICE must be notified." if required else "Notifying ICE is allowed." if notify else "Do not notify ICE.",
             "Transfer to ICE is " + label(transfer) + ".",
         ]

@@ -154,6 +154,7 @@ def _board_context(request: Request, who: Viewer, status: str, facility: str, st
         "status_filters": STATUS_FILTERS,
         "refresh": _settings(request).refresh_seconds,
         "names_shown": False,
+        "zone": _default_zone(request, desk),
     }
 
 
@@ -339,7 +340,7 @@ def _detainer_page(
     zone = booking.timezone if booking else _default_zone(request, desk)
     decision = None
     if booking is not None and booking.decision and who.can(Permission.DECISION_READ):
-        decision = decision_view(effective_decision(booking), booking.override, zone)
+        decision = decision_view(effective_decision(booking), booking.override, zone, booking.eligible_at)
     events = _actions.stream_events(desk, detainer, booking, bookings=who.sees_bookings)
     can = {p.value: who.can(p) for p in Permission}
     now = desk.now()
