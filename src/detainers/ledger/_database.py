@@ -84,7 +84,7 @@ def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> 
     connect_args: dict[str, Any] = {}
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
-    return create_engine(url, connect_args=connect_args, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, connect_args=connect_args, pool_size=pool_size, max_overflow=20, pool_pre_ping=False)
 
 
 def write_connection(engine: Engine) -> Connection:

@@ -80,18 +80,28 @@ class Recorder:
         self, conn: Connection, pending: Sequence[PendingEvent], *, after: AfterAppend | None = None
     ) -> list[StoredEvent]:
         """Like :meth:`append`, inside a transaction the caller opened with ``write_connection``."""
-        row = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()).one()
-        seq, prev = int(row.seq), str(row.hash)
+        # Within one transaction the head and stream versions this recorder wrote are remembered, so a second
+        # append in the same transaction (the policy engine's decision after a fact) skips those round trips.
+        transaction = conn.get_transaction()
+        memo = conn.info.get("ledger_memo")
+        if memo is None or memo[0] is not transaction:
+            row = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()).one()
+            memo = (transaction, int(row.seq), str(row.hash), {})
+        seq, prev = int(memo[1]), str(memo[2])
+        known: dict[str, int] = memo[3]
         before: dict[str, int] = {}
         current: dict[str, int] = {}
         stored: list[StoredEvent] = []
         rows: list[dict[str, Any]] = []
         for item in pending:
             if item.stream_id not in before:
-                found = conn.execute(
-                    select(func.max(events.c.version)).where(events.c.stream_id == item.stream_id)
-                ).scalar()
-                before[item.stream_id] = int(found or 0)
+                if item.stream_id in known:
+                    before[item.stream_id] = known[item.stream_id]
+                else:
+                    found = conn.execute(
+                        select(func.max(events.c.version)).where(events.c.stream_id == item.stream_id)
+                    ).scalar()
+                    before[item.stream_id] = int(found or 0)
                 current[item.stream_id] = before[item.stream_id]
             if item.expected_version is not None and item.expected_version != before[item.stream_id]:
                 raise ConcurrencyError(item.stream_id, item.expected_version, before[item.stream_id])
@@ -152,6 +162,7 @@ class Recorder:
         except IntegrityError as error:  # belt and braces: the unique (stream, version) index
             raise ConcurrencyError(pending[0].stream_id, -1, -1) from error
         conn.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=prev))
+        conn.info["ledger_memo"] = (transaction, seq, prev, {**known, **current})
         for event in stored:
             self.projector.apply(conn, event)
         if after is not None:

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -91,6 +91,7 @@ _log = logging.getLogger("detainers.desk")
 __all__ = ["Actor", "Decider", "Desk", "Office", "default_decider", "effective_decision"]
 
 Decider = Callable[[Case], Decision]
+_T = TypeVar("_T")
 
 # Decision fields whose change is worth a new decision_made event (over-detention hours move with the clock).
 _DECISION_KEYS = (
@@ -223,14 +224,16 @@ class Desk:
         build: Callable[[Connection], tuple[list[PendingEvent], set[str]]],
         actor: Actor,
         trigger: str,
-    ) -> list[StoredEvent]:
-        """Run ``build`` under the write lock, append its events, then re-decide the bookings it names."""
+        read: Callable[[Connection], _T],
+    ) -> _T:
+        """Run ``build`` under the write lock, append its events, re-decide the bookings it names, then ``read``
+        the result in the same transaction."""
         with self.write_lock, write_connection(self.engine) as conn, conn.begin():
             pending, bookings = build(conn)
-            stored = self.recorder.append_in(conn, pending)
+            self.recorder.append_in(conn, pending)
             for booking_id in sorted(bookings):
-                stored += self._redecide(conn, booking_id, actor, trigger)
-            return stored
+                self._redecide(conn, booking_id, actor, trigger)
+            return read(conn)
 
     def _case(self, conn: Connection, booking: BookingState) -> Case | None:
         detainers = [Projector.load_detainer(conn, d) for d in booking.detainer_ids]
@@ -402,8 +405,7 @@ class Desk:
                 bookings.add(intake.booking_id)
             return events, bookings
 
-        self._commit(build, actor, "detainer_received")
-        return self.detainer(detainer_id)
+        return self._commit(build, actor, "detainer_received", lambda c: self._load_detainer(c, detainer_id))
 
     def _detainer_command(
         self,
@@ -422,8 +424,7 @@ class Desk:
             booking = payload.booking_id if isinstance(payload, LinkedToBooking) else state.booking_id
             return [event], {booking} if booking else set()
 
-        self._commit(build, actor, trigger)
-        return self.detainer(detainer_id)
+        return self._commit(build, actor, trigger, lambda c: self._load_detainer(c, detainer_id))
 
     def serve(self, detainer_id: str, body: ServedIn, actor: Actor) -> DetainerState:
         return self._detainer_command(
@@ -481,8 +482,7 @@ class Desk:
             )
             return [self._event(DETAINER_PREFIX + detainer_id, state.version, payload, actor)], set()
 
-        self._commit(build, actor, "attachment_added")
-        return self.detainer(detainer_id)
+        return self._commit(build, actor, "attachment_added", lambda c: self._load_detainer(c, detainer_id))
 
     def correct(self, target: str, ident: str, body: CorrectionIn, actor: Actor) -> DetainerState | BookingState:
         if body.field not in CORRECTABLE[target]:
@@ -525,8 +525,10 @@ class Desk:
                 raise InvalidCommand(f"corrected value is invalid: {first['msg']}", field="value") from error
             return [event], {booking} if booking else set()
 
-        self._commit(build, actor, f"corrected:{body.field}")
-        return self.detainer(ident) if target == "detainer" else self.booking(ident)
+        def read(c: Connection) -> DetainerState | BookingState:
+            return self._load_detainer(c, ident) if target == "detainer" else self._load_booking(c, ident)
+
+        return self._commit(build, actor, f"corrected:{body.field}", read)
 
     # ---------------------------------------------------------------- booking commands
 
@@ -564,8 +566,7 @@ class Desk:
             events.append(self._event(stream, 0, payload, actor, intake.source, subject_key=subject_key))
             return events, set()
 
-        self._commit(build, actor, "booking_opened")
-        return self.booking(booking_id)
+        return self._commit(build, actor, "booking_opened", lambda c: self._load_booking(c, booking_id))
 
     def _booking_command(
         self,
@@ -589,8 +590,7 @@ class Desk:
             )
             return [event], {booking_id} if redecide else set()
 
-        self._commit(build, actor, trigger)
-        return self.booking(booking_id)
+        return self._commit(build, actor, trigger, lambda c: self._load_booking(c, booking_id))
 
     def record_eligibility(self, booking_id: str, body: EligibilityIn, actor: Actor) -> BookingState:
         def make(state: BookingState) -> Payload:
@@ -664,8 +664,7 @@ class Desk:
             event = self._event(DETAINER_PREFIX + body.detainer_id, detainer.version, payload, actor, rules=rules)
             return [event], set()
 
-        self._commit(build, actor, "notification_sent")
-        return self.detainer(body.detainer_id)
+        return self._commit(build, actor, "notification_sent", lambda c: self._load_detainer(c, body.detainer_id))
 
     def redecide(self, booking_id: str, actor: Actor) -> BookingState:
         with write_connection(self.engine) as conn, conn.begin():
