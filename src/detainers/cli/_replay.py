@@ -1,9 +1,91 @@
-"""Commands filled in by a later issue; registers nothing yet."""
+"""``detainers replay``: what would policy B have done with the people policy A saw?"""
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+__all__ = ["register"]
+
+
+def replay(
+    data: Annotated[Path, typer.Argument(help="Folder with bookings/detainers/convictions/charges Parquet files.")],
+    policy: Annotated[str, typer.Option("--policy", help="Policy A: PACK[@DATE], or 'recorded'.")],
+    vs: Annotated[
+        str, typer.Option("--vs", help="Policy B: PACK[@DATE]; default: each case's own jurisdiction and date.")
+    ] = "recorded",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the per-facility, per-year rows as CSV.")] = False,
+    parquet: Annotated[
+        Path | None, typer.Option("--parquet", help="Also write the per-facility, per-year rows to this file.")
+    ] = None,
+    sample: Annotated[
+        int, typer.Option("--sample", min=0, max=100, help="Show N differing cases with both explanations.")
+    ] = 0,
+    brief: Annotated[bool, typer.Option("--brief", help="Terminal: only counts of notify, hold and transfer.")] = False,
+) -> None:
+    """Replay every case in DATA under two policies; counts per outcome, facility and year, and the differences.
+
+    PACK is a jurisdiction with a policy pack (e.g. us/ca/los-angeles/lasd); its layers above apply too.
+    PACK@DATE pins every layer to the versions in force on DATE; without @DATE each case uses its own date.
+    "hours" is the summed custody beyond release eligibility each policy would authorise.
+
+    Example:
+    [cyan]detainers replay --policy us/ca/los-angeles/lasd@2021-01-01 --vs us/tx/travis@2021-01-01 data/syn2021[/cyan]
+    """
+    from detainers.law import default_packs
+    from detainers.replay import (
+        DataError,
+        PolicyError,
+        compare,
+        open_data,
+        parse_policy,
+        render,
+        to_csv,
+        to_json_dict,
+        write_parquet,
+    )
+
+    err = Console(stderr=True, highlight=False)
+    packs = default_packs()
+    try:
+        a = parse_policy(policy, packs)
+        b = parse_policy(vs, packs)
+        con = open_data(data)
+    except (PolicyError, DataError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    began = time.perf_counter()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
+    ) as progress:
+        task = progress.add_task("opening data", total=None)
+        result = compare(
+            con, a, b, packs=packs, sample=sample, step=lambda text: progress.update(task, description=text)
+        )
+    seconds = time.perf_counter() - began
+    out = Console(highlight=False)
+    if as_json:
+        doc = to_json_dict(result)
+        doc["seconds"] = round(seconds, 3)
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif as_csv:
+        typer.echo(to_csv(result), nl=False)
+    else:
+        measures = ("notify", "hold", "transfer") if brief else ("notify", "hold", "transfer", "hours")
+        out.print(render(result, measures=measures))
+        out.print(f"[dim]{result.cases:,} cases replayed twice in {seconds:.2f} s[/dim]")
+    if parquet is not None:
+        write_parquet(result, parquet)
+        err.print(f"wrote {parquet}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``replay`` to app."""
+    app.command("replay")(replay)

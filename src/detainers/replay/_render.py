@@ -1,0 +1,143 @@
+"""Comparison output: a Rich terminal table, JSON, CSV and Parquet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+
+from detainers.replay._compare import MEASURES, Comparison
+
+__all__ = ["render", "to_csv", "to_json_dict", "write_parquet"]
+
+_TITLES = {"notify": "notify", "hold": "hold", "hold_required": "hold req.", "transfer": "transfer", "hours": "hours"}
+_DESCRIPTIONS = {
+    "notify": "notify: ICE may be told the release date",
+    "hold": "hold: custody past release authorised",
+    "hold_required": "hold required by state law",
+    "transfer": "transfer: ICE may take custody at the jail",
+    "hours": "hours of custody beyond release authorised",
+}
+
+
+def _num(value: Any, measure: str) -> str:
+    v = float(value)
+    if abs(v) >= 100_000:
+        return f"{v / 1000:,.0f}k"
+    return f"{v:,.0f}" if measure == "hours" else f"{int(v):,}"
+
+
+def _diff(value: Any, measure: str) -> str:
+    text = _num(value, measure)
+    if value > 0:
+        return f"[green]+{text}[/green]"
+    if value < 0:
+        return f"[red]{text}[/red]"
+    return "[dim]±0[/dim]"
+
+
+def _cell(row: dict[str, Any], measure: str) -> str:
+    a, b, d = row[f"{measure}_a"], row[f"{measure}_b"], row[f"{measure}_diff"]
+    return f"{_num(a, measure)} → {_num(b, measure)} {_diff(d, measure)}"
+
+
+def render(cmp: Comparison, *, measures: tuple[str, ...] = MEASURES) -> RenderableType:
+    """Totals per outcome (A, B, B−A), then one row per facility and year with "A → B (B−A)" cells."""
+    a, b = cmp.policy.label, cmp.vs.label
+    t = cmp.totals
+    head = Table(title=f"A = {a}\nB = {b}", title_justify="left", expand=False)
+    head.add_column("outcome (all cases)")
+    for side in ("A", "B", "B − A"):
+        head.add_column(side, justify="right")
+    for m in MEASURES:
+        head.add_row(_DESCRIPTIONS[m], _num(t[f"{m}_a"], m), _num(t[f"{m}_b"], m), _diff(t[f"{m}_diff"], m))
+    table = Table(title="per facility and year: A → B (B − A)", title_justify="left", expand=False)
+    table.add_column("facility", no_wrap=True, overflow="ellipsis", max_width=30)
+    table.add_column("year", justify="right")
+    table.add_column("cases", justify="right")
+    for m in measures:
+        table.add_column(_TITLES[m], justify="right", no_wrap=True)
+    for row in cmp.rows:
+        table.add_row(str(row["facility"]), str(row["year"]), f"{row['cases']:,}", *[_cell(row, m) for m in measures])
+    lines = [f"{cmp.cases:,} cases; {t['differing']:,} decided differently (notify, hold or transfer)."]
+    if cmp.errors:
+        lines.append("Not decided: " + "; ".join(f"{k} ({v:,})" for k, v in cmp.errors.items()))
+    parts: list[RenderableType] = [head, table, "\n".join(lines)]
+    for s in cmp.sample:
+        diffs = ", ".join(f"{k}: A {_show(v[0])} → B {_show(v[1])}" for k, v in s.differences.items())
+        body = (
+            f"[bold]{diffs}[/bold]\n\n[underline]A ({a})[/underline]\n"
+            + "\n".join(s.explanation_a)
+            + f"\n\n[underline]B ({b})[/underline]\n"
+            + "\n".join(s.explanation_b)
+        )
+        parts.append(Panel(body, title=f"{s.booking_id} at {s.facility}", expand=False))
+    return Group(*parts)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def to_json_dict(cmp: Comparison) -> dict[str, Any]:
+    return {
+        "policy_a": {"label": cmp.policy.label, "jurisdiction": cmp.policy.jurisdiction,
+                     "versions_on": cmp.policy.versions_on.isoformat() if cmp.policy.versions_on else None},
+        "policy_b": {"label": cmp.vs.label, "jurisdiction": cmp.vs.jurisdiction,
+                     "versions_on": cmp.vs.versions_on.isoformat() if cmp.vs.versions_on else None},
+        "measures": _DESCRIPTIONS,
+        "cases": cmp.cases,
+        "differing": cmp.differing,
+        "errors": cmp.errors,
+        "totals": {k: _plain(v) for k, v in cmp.totals.items()},
+        "rows": [{k: _plain(v) for k, v in r.items()} for r in cmp.rows],
+        "sample": [
+            {
+                "booking_id": s.booking_id,
+                "facility": s.facility,
+                "differences": {k: [_plain(v[0]), _plain(v[1])] for k, v in s.differences.items()},
+                "explanation_a": list(s.explanation_a),
+                "explanation_b": list(s.explanation_b),
+            }
+            for s in cmp.sample
+        ],
+    }  # fmt: skip
+
+
+def to_csv(cmp: Comparison) -> str:
+    buffer = io.StringIO()
+    if not cmp.rows:
+        return ""
+    writer = csv.DictWriter(buffer, fieldnames=["policy_a", "policy_b", *cmp.rows[0].keys()], lineterminator="\n")
+    writer.writeheader()
+    for row in cmp.rows:
+        writer.writerow({"policy_a": cmp.policy.label, "policy_b": cmp.vs.label, **row})
+    return buffer.getvalue()
+
+
+def write_parquet(cmp: Comparison, path: Path) -> None:
+    table = pa.Table.from_pylist([{"policy_a": cmp.policy.label, "policy_b": cmp.vs.label, **row} for row in cmp.rows])
+    pq.write_table(table.replace_schema_metadata({"detainers.replay": json.dumps(to_json_dict(cmp)["totals"])}), path)
+
+
+def print_json(cmp: Comparison, console: Console) -> None:
+    console.print_json(json.dumps(to_json_dict(cmp)))
