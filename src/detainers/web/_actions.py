@@ -184,9 +184,7 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def available(
-    action: Action, detainer: DetainerState, booking: BookingState | None, can: Mapping[str, bool]
-) -> bool:
+def available(action: Action, detainer: DetainerState, booking: BookingState | None, can: Mapping[str, bool]) -> bool:
     """Whether the button shows: the role holds the permission and the record is in a state it applies to."""
     if not can.get(action.permission.value, False):
         return False
@@ -295,7 +293,9 @@ def prepare(
                 errors["booking_number"] = "No booking has that number."
                 return out
             out.body = LinkIn(booking_id=found[0].id, expected_version=detainer_version)
-            out.summary.append(("Booking", f"{found[0].booking_number} at {found[0].facility or found[0].jurisdiction}"))
+            out.summary.append(
+                ("Booking", f"{found[0].booking_number} at {found[0].facility or found[0].jurisdiction}")
+            )
         elif action.name == "correct":
             target, _, name = values["field"].partition(":")
             if target == "booking" and booking is None:
@@ -314,7 +314,11 @@ def prepare(
                 expected_version=booking_version if target == "booking" else detainer_version,
             )
             old = (booking if target == "booking" else detainer).model_dump(mode="json").get(name)  # type: ignore[union-attr]
-            out.summary += [("Field", f"{target} · {label(name)}"), ("Old value", _plain(old)), ("New value", _plain(value))]
+            out.summary += [
+                ("Field", f"{target} · {label(name)}"),
+                ("Old value", _plain(old)),
+                ("New value", _plain(value)),
+            ]
     except ValidationError as error:
         for problem in error.errors():
             loc = [str(p) for p in problem.get("loc", ())]
@@ -338,7 +342,9 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def execute(prepared: Prepared, *, desk: Desk, actor: Actor, detainer: DetainerState, booking: BookingState | None) -> None:
+def execute(
+    prepared: Prepared, *, desk: Desk, actor: Actor, detainer: DetainerState, booking: BookingState | None
+) -> None:
     body, name = prepared.body, prepared.action.name
     if isinstance(body, ManualNotificationIn) and booking is not None:
         desk.record_notification(booking.id, body, actor)
@@ -359,7 +365,9 @@ def execute(prepared: Prepared, *, desk: Desk, actor: Actor, detainer: DetainerS
         raise ValueError(f"cannot execute {name}")
 
 
-def stream_events(desk: Desk, detainer: DetainerState, booking: BookingState | None, *, bookings: bool) -> list[StoredEvent]:
+def stream_events(
+    desk: Desk, detainer: DetainerState, booking: BookingState | None, *, bookings: bool
+) -> list[StoredEvent]:
     events = desk.recorder.stream("detainer-" + detainer.id)
     if bookings and booking is not None:
         events += desk.recorder.stream("booking-" + booking.id)

@@ -53,8 +53,10 @@ class BoardRow:
 
     @property
     def holds(self) -> bool:
-        return self.decision is not None and self.booking is not None and holds_past_release(
-            self.decision, self.booking.eligible_at
+        return (
+            self.decision is not None
+            and self.booking is not None
+            and holds_past_release(self.decision, self.booking.eligible_at)
         )
 
     @property

@@ -41,7 +41,8 @@ def bar_chart(rows: Sequence[tuple[str, int]], *, title: str, denominator: int, 
         parts += [
             f'<text class="chart-label" x="{label_w - 8}" y="{y + bar_h * 0.7:.1f}" text-anchor="end">'
             f"{escape(shown)}</text>",
-            f'<rect class="chart-bar chart-bar-{i % 6}" x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3"/>',
+            f'<rect class="chart-bar chart-bar-{i % 6}" x="{label_w}" y="{y}" width="{w:.1f}" '
+            f'height="{bar_h}" rx="3"/>',
             f'<text class="chart-value" x="{label_w + w + 6:.1f}" y="{y + bar_h * 0.7:.1f}">'
             f"{_fmt(count)}{escape(share)}</text>",
         ]

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from detainers.domain import DetainerForm, PCBasis, Request, WarrantKind, default_requests
 from detainers.ledger import Authority, BookingState
 from detainers.service import Desk
-from detainers.service._schemas import DetainerIn
+from detainers.service._schemas import DetainerIn, SubjectIn
 from detainers.web._format import label
 
 __all__ = [
@@ -266,6 +266,10 @@ def parse_intake(
     if any(values[k] for k in subject_fields):
         subject = {k: values[k] or None for k in subject_fields if k != "date_of_birth"}
         subject["date_of_birth"] = dob
+        try:
+            SubjectIn.model_validate(subject)
+        except ValidationError as error:
+            _collect(error, errors, prefix=("subject",))
     if errors:
         return out
     try:
@@ -289,13 +293,17 @@ def parse_intake(
             source=Authority.FORM,
         )
     except ValidationError as error:
-        for problem in error.errors():
-            name = _field_of(tuple(problem.get("loc", ())))
-            message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
-            if name == "a_number":
-                message = "Enter the A-number as on the form: A followed by 8 or 9 digits."
-            errors.setdefault(name, message[:1].upper() + message[1:])
+        _collect(error, errors)
     return out
+
+
+def _collect(error: ValidationError, errors: dict[str, str], prefix: tuple[str, ...] = ()) -> None:
+    for problem in error.errors():
+        name = _field_of((*prefix, *problem.get("loc", ())))
+        message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
+        if name == "a_number":
+            message = "Enter the A-number as on the form: A followed by 8 or 9 digits."
+        errors.setdefault(name, message[:1].upper() + message[1:])
 
 
 def describe_requests(values: list[str]) -> str:

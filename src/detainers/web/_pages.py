@@ -22,8 +22,9 @@ from detainers.service._schemas import AttachmentIn
 from detainers.service.routes.deps import actor_of
 from detainers.web import _actions
 from detainers.web._board import STATUS_FILTERS, build_board, with_people
+from detainers.web._charts import bar_chart
 from detainers.web._decision import decision_view
-from detainers.web._format import local_input, rule_href
+from detainers.web._format import EVIDENCE, local_input, rule_href
 from detainers.web._intake import ACCEPTED_MEDIA, ZONES, Upload, form_choices, parse_intake
 from detainers.web._policies import policy_browser
 from detainers.web._reports import SUPPRESS_BELOW, csv_text, desk_tables, public_tables
@@ -41,8 +42,6 @@ from detainers.web._session import (
 )
 from detainers.web._templates import SECURITY_HEADERS, render
 from detainers.web._timeline import timeline
-from detainers.web._charts import bar_chart
-from detainers.web._format import EVIDENCE
 
 __all__ = ["WebSettings", "router"]
 

@@ -57,10 +57,17 @@ def _show(value: Any) -> str:
 
 def describe(kind: str, p: dict[str, Any], zone: str) -> str:
     """One line for an event's payload. Payloads never hold personal data, so nothing here can leak it."""
-    t = lambda key: local_time(p.get(key), zone)  # noqa: E731 - a short local helper reads best here
+
+    def t(key: str) -> str:
+        return local_time(p.get(key), zone)
+
     if kind == "detainer_received":
-        box = "Box 2 (transferred for proceedings)" if p.get("box2_transferred_for_proceeding") else (
-            "Box 1: " + ", ".join(label(b) for b in p.get("pc_basis", ())) if p.get("pc_basis") else "no box ticked"
+        box = (
+            "Box 2 (transferred for proceedings)"
+            if p.get("box2_transferred_for_proceeding")
+            else (
+                "Box 1: " + ", ".join(label(b) for b in p.get("pc_basis", ())) if p.get("pc_basis") else "no box ticked"
+            )
         )
         requests = ", ".join(p["requests"]) if p.get("requests") else "what the form asks"
         return f"{p.get('form')} from {p.get('office')}; requests {requests}; warrant {label(p.get('warrant'))}; {box}"
@@ -117,8 +124,10 @@ def timeline(events: Iterable[StoredEvent], zone: str) -> list[Entry]:
     """Newest first."""
     out = []
     for event in sorted(events, key=lambda e: e.seq, reverse=True):
-        tone = "alert" if event.type in ("over_limit_marked", "notification_failed", "deadline_warning") else (
-            "decision" if event.type in ("decision_made", "policy_overridden") else "normal"
+        tone = (
+            "alert"
+            if event.type in ("over_limit_marked", "notification_failed", "deadline_warning")
+            else ("decision" if event.type in ("decision_made", "policy_overridden") else "normal")
         )
         out.append(
             Entry(
