@@ -8,7 +8,7 @@ count; loopback only.
 
 Backends: SQLite (a temporary file) always; PostgreSQL when ``DETAINERS_TEST_POSTGRES_URL`` (or
 ``DETAINERS_BENCH_POSTGRES_URL``) is set, in a throwaway schema. Knobs: ``BENCH_SECONDS`` (default 15),
-``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default 2), ``BENCH_MAX_CASES`` (20000).
+``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default 1), ``BENCH_MAX_CASES`` (20000).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import httpx
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 MAX_CASES = int(os.environ.get("BENCH_MAX_CASES", "20000"))
 
 
