@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["register"]
+__all__ = ["DEFAULT_DB", "register"]
+
+DEFAULT_DB = Path("demo") / "detainers-demo.db"  # demo/ is git-ignored
 
 
 def _free_port() -> int:
@@ -30,7 +32,7 @@ class _Sink:
 
 
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="SQLite file to (re)create.")] = Path("detainers-demo.db"),
+    db: Annotated[Path, typer.Option("--db", help="SQLite file to (re)create.")] = DEFAULT_DB,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     size: Annotated[int, typer.Option(help="How many bookings.")] = 120,
@@ -41,8 +43,9 @@ def demo(
     """Build a live synthetic jail (LA, Orange, Harris, Travis, Cook, Fulton), print tokens, serve the API."""
     from detainers.service._demo import load_demo
 
-    if db.exists() and db.name != "detainers-demo.db" and not force:
+    if db.exists() and db.name != DEFAULT_DB.name and not force:
         raise typer.BadParameter(f"{db} exists; pass --force to overwrite it", param_hint="--db")
+    db.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     result = load_demo(str(db), size=size, seed=seed)
