@@ -177,6 +177,7 @@ def test_clerk_enters_an_i247a_sees_the_decision_records_a_release_and_the_dashb
         "#f-attachment",
         files=[{"name": "i-200.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% synthetic test form\n"}],
     )
+    _shot(page, "intake.png", full_page=True)
     page.click("button:has-text('Record detainer')")
 
     expect(page).to_have_url(re.compile(r"/detainers/[0-9a-f]{32}\?written=detainer_received"))
