@@ -19,7 +19,10 @@ def verify(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
 ) -> None:
-    """Recompute the SHA-256 chain over every event; exit 1 and name the first event that does not match."""
+    """Recompute the SHA-256 chain over every event; exit 1 and name the first event that does not match.
+
+    Example: detainers audit verify --db postgresql://auditor@db.example/detainers --json
+    """
     from detainers.ledger import Recorder, database_url, make_engine, redact_url
 
     url = database_url(db)

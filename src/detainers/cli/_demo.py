@@ -40,7 +40,10 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading.")] = True,
     force: Annotated[bool, typer.Option(help="Overwrite --db even when it is not the default demo file.")] = False,
 ) -> None:
-    """Build a live synthetic jail (LA, Orange, Harris, Travis, Cook, Fulton), print tokens, serve the API."""
+    """Build a live synthetic jail (LA, Orange, Harris, Travis, Cook, Fulton), print tokens, serve the API.
+
+    Example: detainers demo --port 8000   (or --no-serve to build and print only)
+    """
     from detainers.service._demo import load_demo
 
     if db.exists() and db.name != DEFAULT_DB.name and not force:

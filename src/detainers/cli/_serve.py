@@ -29,7 +29,10 @@ def serve(
     smtp_port: SmtpPort = 25,
     access_log: Annotated[bool, typer.Option(help="JSON request log lines on stderr.")] = True,
 ) -> None:
-    """Serve the API (migrating the database first); the deadline worker runs in-process unless --no-worker."""
+    """Serve the API (migrating the database first); the deadline worker runs in-process unless --no-worker.
+
+    Example: detainers serve --db postgresql://desk@db.example/detainers --host 0.0.0.0 --workers 2
+    """
     import uvicorn
 
     from detainers.ledger import database_url, make_engine, redact_url, upgrade
@@ -64,7 +67,10 @@ def run_worker(
     smtp_host: SmtpHost = None,
     smtp_port: SmtpPort = 25,
 ) -> None:
-    """Run the deadline worker alone (notices, warnings, over-limit marks, outbox retries)."""
+    """Run the deadline worker alone (notices, warnings, over-limit marks, outbox retries).
+
+    Example: detainers worker --db postgresql://desk@db.example/detainers --smtp-host mail.example
+    """
     from detainers.service import Settings, build_services, configure_logging
 
     configure_logging()
@@ -86,7 +92,10 @@ def run_worker(
 
 
 def db_upgrade(db: DbOption = None) -> None:
-    """Create or migrate the database schema (Alembic, shipped in the package)."""
+    """Create or migrate the database schema (Alembic, shipped in the package).
+
+    Example: detainers db upgrade --db sqlite:///detainers.db
+    """
     from detainers.ledger import database_url, make_engine, redact_url, upgrade
 
     url = database_url(db)
@@ -104,7 +113,10 @@ def token_create(
     office: Annotated[str | None, typer.Option(help="ICE office code (ice_liaison only).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Create an API token and print it once; only its argon2 hash is stored."""
+    """Create an API token and print it once; only its argon2 hash is stored.
+
+    Example: detainers token create --role ice_liaison --office ERO-LOS --label "ERO LA liaison"
+    """
     from detainers.ledger import database_url, make_engine, upgrade
     from detainers.service import Role, TokenStore
 
@@ -127,7 +139,10 @@ def token_create(
 
 
 def token_list(db: DbOption = None) -> None:
-    """List tokens (ids, roles, offices; never secrets)."""
+    """List tokens (ids, roles, offices; never secrets).
+
+    Example: detainers token list --db detainers.db
+    """
     from detainers.ledger import database_url, make_engine
     from detainers.service import TokenStore
 
@@ -143,7 +158,10 @@ def token_list(db: DbOption = None) -> None:
 def token_revoke(
     token_id: Annotated[str, typer.Argument(help="The token id (8 hex digits).")], db: DbOption = None
 ) -> None:
-    """Revoke a token (takes effect within the 5-minute verification cache)."""
+    """Revoke a token (takes effect within the 5-minute verification cache).
+
+    Example: detainers token revoke 1a2b3c4d
+    """
     from detainers.ledger import database_url, make_engine
     from detainers.service import TokenStore
 
@@ -163,7 +181,10 @@ def office_add(
     email: Annotated[str | None, typer.Option(help="Address that receives release notices.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Register (or update) an ICE office and where its notices go."""
+    """Register (or update) an ICE office and where its notices go.
+
+    Example: detainers office add --code ERO-LOS --name "ERO Los Angeles" --email ero-los@example.org
+    """
     from detainers.ledger import database_url, make_engine, upgrade
     from detainers.service import Desk, Office
 
