@@ -291,3 +291,14 @@ def test_attachments_round_trip(env: Any, detainer_json: Body) -> None:
         ).status_code
         == 404
     )
+
+
+def test_booking_zone_defaults_to_the_states(env: Any, booking_json: Body) -> None:
+    body = booking_json(jurisdiction="us/tx/harris")
+    del body["timezone"]
+    made = env.call("clerk", "POST", "/v1/bookings", json=body)
+    assert made.status_code == 201 and made.json()["timezone"] == "America/Chicago"
+    body = booking_json(jurisdiction="zz/nowhere")
+    del body["timezone"]
+    refused = env.call("clerk", "POST", "/v1/bookings", json=body)
+    assert refused.status_code == 422 and "timezone" in refused.json()["error"]

@@ -553,7 +553,7 @@ class Desk:
                     booking_number=intake.booking_number,
                     facility=intake.facility,
                     jurisdiction=intake.jurisdiction,
-                    timezone=intake.timezone,
+                    timezone=intake.timezone or "UTC",
                     booked_at=intake.booked_at,
                     charges=tuple(intake.charges),
                     convictions=tuple(intake.convictions),

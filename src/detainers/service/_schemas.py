@@ -112,13 +112,30 @@ class BookingIn(_In):
     booking_number: str = Field(min_length=1, max_length=64)
     facility: str | None = Field(default=None, max_length=120)
     jurisdiction: str = Field(min_length=2, max_length=120, description="e.g. us/ca/los-angeles/lasd")
-    timezone: str = Field(description="The facility's IANA zone, e.g. America/Los_Angeles.")
+    timezone: str | None = Field(
+        default=None, description="The facility's IANA zone, e.g. America/Los_Angeles (default: the state's zone)."
+    )
     booked_at: AwareDatetime | None = None
     charges: list[ChargeIn] = Field(default_factory=list)
     convictions: list[ConvictionIn] = Field(default_factory=list)
     subject: SubjectIn | None = None
     subject_key: str | None = None
     source: Authority = Authority.API
+
+
+    @model_validator(mode="after")
+    def _zone(self) -> BookingIn:
+        if self.timezone is None:
+            from detainers.law import default_zone
+
+            try:
+                zone = default_zone(self.jurisdiction)
+            except ValueError as error:
+                raise ValueError(str(error)) from error
+            if zone is None:
+                raise ValueError(f"give timezone: no default zone for jurisdiction {self.jurisdiction!r}")
+            self.timezone = zone
+        return self
 
 
 class ServedIn(_Versioned):
