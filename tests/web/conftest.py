@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -135,7 +134,3 @@ def web(tmp_path: Path) -> Iterator[WebEnv]:
     for client in env._clients:
         client.__exit__(None, None, None)
     services.close()
-
-
-def form_of(**values: Any) -> dict[str, Any]:
-    return values
