@@ -39,6 +39,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed for the synthetic jail.")] = 2024,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading.")] = True,
     force: Annotated[bool, typer.Option(help="Overwrite --db even when it is not the default demo file.")] = False,
+    arrivals: Annotated[float, typer.Option(help="Seconds between new bookings while serving (0: none).")] = 30.0,
 ) -> None:
     """Build a live synthetic jail (LA, Orange, Harris, Travis, Cook, Fulton), print tokens, serve the API.
 
@@ -61,17 +62,27 @@ def demo(
     typer.echo(f'try: curl -H "Authorization: Bearer {clerk}" {base}/v1/detainers?limit=5')
     if not serve:
         return
+    import threading
+
     from aiosmtpd.controller import Controller
 
     from detainers.cli._serve import serve as run_server
+    from detainers.service._demo import simulate_arrivals
 
     smtp_port = _free_port()
     sink = Controller(_Sink(), hostname="127.0.0.1", port=smtp_port)
     sink.start()
     typer.echo(f"release notices go by email to a local demo mailbox on 127.0.0.1:{smtp_port}")
+    stop = threading.Event()
+    if arrivals > 0:
+        typer.echo(f"a new booking arrives every {arrivals:g} s")
+        threading.Thread(
+            target=simulate_arrivals, args=(str(db), stop), kwargs={"every_seconds": arrivals}, daemon=True
+        ).start()
     try:
         run_server(db=str(db), host=host, port=port, smtp_host="127.0.0.1", smtp_port=smtp_port)
     finally:
+        stop.set()
         sink.stop()
 
 

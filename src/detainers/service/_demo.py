@@ -7,7 +7,9 @@ Names are drawn from a list of placeholder words ("Sample", "Example", …) and 
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -28,7 +30,7 @@ from detainers.service._schemas import (
     TransferIn,
 )
 
-__all__ = ["DEMO_JAILS", "DEMO_OFFICES", "DemoResult", "load_demo"]
+__all__ = ["DEMO_JAILS", "DEMO_OFFICES", "DemoResult", "load_demo", "simulate_arrivals"]
 
 
 @dataclass(frozen=True)
@@ -237,3 +239,26 @@ def _one_booking(
             )
         else:
             desk.release(booking.id, ReleaseIn(released_at=eligible + timedelta(hours=1)), actor)
+
+
+def simulate_arrivals(db: str, stop: threading.Event, *, every_seconds: float = 30.0, seed: int = 7) -> None:
+    """Keep the demo jail live: every ``every_seconds`` a new booking arrives, most with a detainer."""
+    engine = make_engine(database_url(db))
+    log = logging.getLogger("detainers.demo")
+    try:
+        desk = Desk(engine)
+        rng = random.Random(seed)
+        actor = Actor("import:demo-arrivals", "clerk")
+        n = 100_000
+        while not stop.wait(every_seconds):
+            n += 1
+            jail = DEMO_JAILS[n % len(DEMO_JAILS)]
+            result = DemoResult(url="")
+            try:
+                _one_booking(desk, rng, jail, n, desk.now(), actor, result)
+            except Exception:  # noqa: BLE001 - the demo keeps going; the error is logged
+                log.exception("demo arrival failed")
+                continue
+            log.info("demo arrival", extra={"bookings": result.bookings, "detainers": result.detainers})
+    finally:
+        engine.dispose()
