@@ -54,12 +54,12 @@ def test_calibrated_shares_are_near_the_sources() -> None:
     con.register("d", tables["detainers"])
     none = con.execute(
         "SELECT avg(CASE WHEN booking_id IN (SELECT booking_id FROM c) THEN 0 ELSE 1 END) FROM b"
-    ).fetchone()
+    ).fetchall()[0]
     assert none is not None and abs(none[0] - 0.477) < 0.02  # TRAC 330: 47.7% without a conviction
     median_days = con.execute(
         "SELECT median(epoch(eligible_at) - epoch(booked_at)) / 86400 FROM b "
         "WHERE eligible_at IS NOT NULL AND booking_id NOT IN (SELECT booking_id FROM d)"
-    ).fetchone()
+    ).fetchall()[0]
     assert median_days is not None and 2.5 < median_days[0] < 3.8  # Pierce County no-hold median 3.15 days
     forms = Counter(tables["detainers"].column("form").to_pylist())
     assert set(forms) <= {"I247A_2017"}  # FY2019: only the I-247A

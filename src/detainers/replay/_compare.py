@@ -149,7 +149,8 @@ def compare(
             f"SELECT error, count(*) FROM {table} WHERE error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall():
             errors[f"{side}: {message}"] = int(count)
-    cases = int(con.execute("SELECT count(*) FROM replay_a").fetchone()[0])  # type: ignore[index]
+    ((count,),) = con.execute("SELECT count(*) FROM replay_a").fetchall()
+    cases = int(count)
     result = Comparison(policy, vs, cases, rows, totals, errors, int(totals["differing"]))
     if sample:
         note("explaining sample cases")

@@ -84,6 +84,7 @@ class CompileContext:
     convictions: dict[ConvictionMatch, str] = field(default_factory=dict)
     charges: dict[ChargeMatch, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    lists: set[str] = field(default_factory=set)  # list-valued fact columns some condition reads
 
     def tag_column(self, tag: str) -> str:
         if tag not in self.tags:
@@ -226,16 +227,19 @@ def _(node: Requests, ctx: CompileContext) -> str:
 
 @_compile.register
 def _(node: PersonTagsAny, ctx: CompileContext) -> str:
+    ctx.lists.add("person_tags")
     return f"COALESCE(list_has_any(person_tags, {_list(node.tags)}), FALSE)"
 
 
 @_compile.register
 def _(node: AgreementIn, ctx: CompileContext) -> str:
+    ctx.lists.add("agreements")
     return f"COALESCE(list_has_any(agreements, {_list(node.agreements)}), FALSE)"
 
 
 @_compile.register
 def _(node: PCBasisAny, ctx: CompileContext) -> str:
+    ctx.lists.add("pc_basis")
     return f"COALESCE(list_has_any(pc_basis, {_list(node.bases)}), FALSE)"
 
 

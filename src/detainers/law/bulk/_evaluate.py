@@ -62,11 +62,17 @@ RESULT_COLUMNS = (
 
 @dataclass
 class BulkPlan:
-    """The compiled pack set: condition columns, row-level sub-conditions and the per-layer SQL."""
+    """The compiled pack set: condition columns, row-level sub-conditions and the per-layer SQL.
+
+    ``paths`` and ``between`` narrow it to the packs on some cases' layers and the versions in force on some
+    case's date: conditions nobody can reach are not computed (the answers are the same; the plan is smaller).
+    """
 
     packs: PackSet
     ctx: CompileContext = field(default_factory=CompileContext)
     conditions: dict[Predicate, str] = field(default_factory=dict)
+    paths: frozenset[str] | None = None
+    between: tuple[date, date] | None = None
 
     def condition(self, node: Predicate) -> str:
         if node not in self.conditions:
@@ -74,8 +80,21 @@ class BulkPlan:
             self.conditions[node] = sql
         return f"c_{list(self.conditions).index(node)}"
 
+    def versions(self, pack: Pack) -> list[PackVersion]:
+        if self.between is None:
+            return list(pack.versions)
+        lo, hi = self.between
+        return [v for v in pack.versions if v.effective_from <= hi and (v.effective_to is None or v.effective_to >= lo)]
+
     def packs_at(self, level: int) -> list[Pack]:
-        return [p for p in self.packs if len(p.pack.split("/")) == level + 1]
+        return [
+            p
+            for p in self.packs
+            if len(p.pack.split("/")) == level + 1 and (self.paths is None or p.pack in self.paths) and self.versions(p)
+        ]
+
+    def federal_paths(self) -> list[str]:
+        return [p.pack for p in self.packs if "/" not in p.pack]
 
 
 def _rules(version: PackVersion) -> list[Rule]:
@@ -146,11 +165,11 @@ def _layer_columns(plan: BulkPlan, level: int) -> dict[str, str]:
     names = ("notify", "hold", "transfer", "kind", "basis", "hours", "inform")
     branches: dict[str, list[str]] = {n: [] for n in (*names, "has", "cal")}
     for pack in plan.packs_at(level):
-        per_version = [(v, _version_columns(plan, v)) for v in pack.versions]
+        per_version = [(v, _version_columns(plan, v)) for v in plan.versions(pack)]
         for name in names:
             inner = " ".join(f"WHEN {_in_force(v)} THEN {cols[name]}" for v, cols in per_version)
             branches[name].append(f"WHEN {literal(pack.pack)} THEN (CASE {inner} ELSE NULL END)")
-        any_version = " OR ".join(_in_force(v) for v in pack.versions)
+        any_version = " OR ".join(_in_force(v) for v in plan.versions(pack))
         branches["has"].append(f"WHEN {literal(pack.pack)} THEN ({any_version})")
         if pack.holiday_calendar:
             branches["cal"].append(
@@ -169,7 +188,7 @@ def _outcome_informs(plan: BulkPlan) -> str:
     terms = []
     for level in range(_LEVELS):
         for pack in plan.packs_at(level):
-            for version in pack.versions:
+            for version in plan.versions(pack):
                 for rule in version.rules:
                     if rule.on_outcome is None or not rule.sets.inform_subject:
                         continue
@@ -204,98 +223,150 @@ def _default_requests_sql(request: Request) -> str:
     return f"d.form IN ({', '.join(literal(f) for f in forms)})"
 
 
-def _facts_sql(source: BulkSource, jurisdiction: str | None, versions_on: date | None) -> str:
-    jur = literal(jurisdiction) if jurisdiction else "b.jurisdiction"
+def _facts_sql(source: BulkSource, jur_map: str, versions_on: date | None, lists: set[str]) -> str:
+    def listed(column: str, table: str) -> str:
+        # Columns no reachable condition reads are not even read from storage.
+        return f"COALESCE({table}.{column}, [])" if column in lists else "CAST([] AS VARCHAR[])"
+
     pinned = f"DATE '{versions_on.isoformat()}'" if versions_on else "NULL"
     requests = ",\n      ".join(
         f"CASE WHEN d.requests IS NULL THEN {_default_requests_sql(r)} "
         f"ELSE list_contains(d.requests, {literal(r.value)}) END AS req_{r.value}"
         for r in Request
     )
-    layers = ",\n      ".join(
-        f"CASE WHEN len(string_split(i.jurisdiction, '/')) > {k} "
-        f"THEN array_to_string(string_split(i.jurisdiction, '/')[1:{k + 1}], '/') END AS layer_{k}"
-        for k in range(_LEVELS)
-    )
+    layers = ", ".join(f"m.layer_{k}" for k in range(_LEVELS))
     forms = ", ".join(literal(f.name) for f in DetainerForm)
+    cols = "booking_id, seq, form, received_at, requests, warrant, box2, served_at, lifted_at"
+    if "pc_basis" in lists:
+        cols += ", pc_basis"
     return f"""
-WITH b AS (
-  SELECT b.booking_id, b.facility_id, {jur} AS jurisdiction, b.timezone, b.booked_at, b.eligible_at,
-         b.eligibility_reason, b.released_at, b.bail_refused_at, b.as_of, b.status_proof, b.status_proof_at,
-         b.person_tags, b.agreements
-  FROM {source.bookings} b
+WITH r AS (
+  SELECT booking_id, max(received_at) AS last_received, count(*) AS n FROM {source.detainers} GROUP BY booking_id
 ),
-r AS (SELECT booking_id, max(received_at) AS last_received FROM {source.detainers} GROUP BY booking_id),
 i AS (
-  SELECT b.*, COALESCE(b.as_of, b.eligible_at, r.last_received) AS instant
-  FROM b JOIN r USING (booking_id)
+  SELECT b.booking_id, b.facility_id, m.jurisdiction, b.timezone, b.booked_at, b.eligible_at, b.eligibility_reason,
+         b.released_at, b.bail_refused_at, b.status_proof, b.status_proof_at,
+         {listed("person_tags", "b")} AS person_tags,
+         {listed("agreements", "b")} AS agreements,
+         m.cls_state, {layers}, m.error AS jurisdiction_error, r.n AS n_detainers,
+         COALESCE(b.as_of, b.eligible_at, r.last_received) AS instant
+  FROM {source.bookings} b JOIN r USING (booking_id) JOIN {jur_map} m ON m.source = b.jurisdiction
 ),
-d AS (
-  SELECT d.*, i.instant AS _instant FROM {source.detainers} d JOIN i USING (booking_id)
+-- The operative detainer: the latest not lifted by the decision instant, else the latest (ties: input order).
+one AS (
+  SELECT d.{cols.replace(", ", ", d.")} FROM {source.detainers} d JOIN i USING (booking_id) WHERE i.n_detainers = 1
+),
+many AS (
+  SELECT d.{cols.replace(", ", ", d.")} FROM {source.detainers} d JOIN i USING (booking_id) WHERE i.n_detainers > 1
   QUALIFY row_number() OVER (
     PARTITION BY d.booking_id
     ORDER BY (d.lifted_at IS NULL OR d.lifted_at > i.instant) DESC NULLS LAST, d.received_at DESC NULLS LAST,
              d.seq DESC) = 1
-)
+),
+d AS (SELECT * FROM one UNION ALL SELECT * FROM many)
 SELECT
       i.booking_id, i.facility_id, i.jurisdiction, i.timezone, i.instant, i.eligible_at, i.eligibility_reason,
-      i.released_at, i.bail_refused_at,
+      i.released_at, i.bail_refused_at, i.cls_state, {", ".join(f"i.layer_{k}" for k in range(_LEVELS))},
       CAST(timezone(i.timezone, i.instant) AS DATE) AS decision_date,
       CAST(timezone(i.timezone, i.booked_at) AS DATE) AS booking_date,
       COALESCE({pinned}, CAST(timezone(i.timezone, i.instant) AS DATE)) AS version_day,
       d.form,
       {requests},
       d.warrant,
-      COALESCE(d.pc_basis, []) AS pc_basis,
+      {listed("pc_basis", "d")} AS pc_basis,
       COALESCE(d.box2, FALSE) AS box2,
       CASE WHEN d.served_at IS NULL THEN NULL ELSE d.served_at <= i.instant END AS served,
       (d.lifted_at IS NOT NULL AND d.lifted_at <= i.instant) AS lifted,
       CASE WHEN COALESCE(i.status_proof, 'none') <> 'none' AND i.status_proof_at IS NOT NULL
                 AND i.status_proof_at > i.instant THEN 'none'
            ELSE COALESCE(i.status_proof, 'none') END AS status_proof,
-      COALESCE(i.person_tags, []) AS person_tags,
-      COALESCE(i.agreements, []) AS agreements,
-      CASE WHEN split_part(i.jurisdiction, '/', 1) = 'us' AND length(split_part(i.jurisdiction, '/', 2)) = 2
-           THEN upper(split_part(i.jurisdiction, '/', 2)) ELSE '' END AS cls_state,
-      {layers},
-      CASE WHEN i.instant IS NULL THEN 'no decision instant: give as_of, eligible_at or a detainer received_at'
+      i.person_tags, i.agreements,
+      CASE WHEN i.jurisdiction_error IS NOT NULL THEN i.jurisdiction_error
+           WHEN i.instant IS NULL THEN 'no decision instant: give as_of, eligible_at or a detainer received_at'
            WHEN d.form NOT IN ({forms}) THEN 'unknown detainer form ' || d.form
       END AS error
 FROM i JOIN d USING (booking_id)
 """
 
 
-_TAGS_KEY = f"array_to_string(list_sort(COALESCE(c.tags, [])), '{SEPARATOR}')"
+def _jurisdiction_map(paths: list[str], override: str | None) -> pa.Table:
+    """Per jurisdiction in the data: the path decided under, its layers, the classification state, or an error."""
+    rows: dict[str, list[str | None]] = {
+        "source": [],
+        "jurisdiction": [],
+        "cls_state": [],
+        "error": [],
+        **{f"layer_{k}": [] for k in range(_LEVELS)},
+    }
+    for source in paths:
+        path = override or source
+        try:
+            layers = [layer.path for layer in layers_of(path)]
+            error = None
+        except ValueError as exc:
+            layers, error = [], str(exc)
+        parts = path.strip().lower().split("/")
+        state = parts[1].upper() if len(parts) >= 2 and parts[0] == "us" and len(parts[1]) == 2 else ""
+        rows["source"].append(source)
+        rows["jurisdiction"].append(path)
+        rows["cls_state"].append(state)
+        rows["error"].append(error)
+        for k in range(_LEVELS):
+            rows[f"layer_{k}"].append(layers[k] if k < len(layers) else None)
+    return pa.table(rows, schema=pa.schema([(name, pa.string()) for name in rows]))
 
 
-def _rows_cte(name: str, table: str, aggs: str, facts: str, cls: str) -> str:
+# Explicit row tags joined into one key; the common case (no explicit tags) skips the list work.
+_TAGS_KEY = (
+    f"CASE WHEN c.tags IS NULL OR len(c.tags) = 0 THEN '' ELSE array_to_string(list_sort(c.tags), '{SEPARATOR}') END"
+)
+
+
+def _rows_table_sql(source: BulkSource, facts: str) -> str:
+    """Convictions and charges of the decided cases, with their classification key and the facts they need."""
+    return f"""
+SELECT 'conviction' AS kind, c.booking_id, c.statute, c.level, {_TAGS_KEY} AS tags_key, f.cls_state,
+       f.decision_date, f.booking_date, c.date, c.state_prison, c.sentence_end,
+       CAST(NULL AS TIMESTAMPTZ) AS magistrate_pc_at
+FROM {source.convictions} c JOIN {facts} f USING (booking_id)
+UNION ALL
+SELECT 'charge', c.booking_id, c.statute, c.level, {_TAGS_KEY}, f.cls_state, f.decision_date, f.booking_date,
+       NULL, NULL, NULL, c.magistrate_pc_at
+FROM {source.charges} c JOIN {facts} f USING (booking_id)
+"""
+
+
+def _rows_cte(name: str, kind: str, aggs: str, rows: str, cls: str) -> str:
     return f"""{name} AS (
   SELECT c.booking_id, {aggs}
-  FROM {table} c JOIN {facts} f USING (booking_id)
-  JOIN {cls} k ON k.statute = c.statute AND k.level = c.level AND k.tags_key = {_TAGS_KEY}
-       AND k.state = f.cls_state AND f.decision_date >= k.day_from AND f.decision_date < k.day_to
+  FROM {rows} c
+  JOIN {cls} k ON k.statute = c.statute AND k.level = c.level AND k.tags_key = c.tags_key
+       AND k.state = c.cls_state AND c.decision_date >= k.day_from AND c.decision_date < k.day_to
+  WHERE c.kind = '{kind}'
   GROUP BY c.booking_id
 )"""
 
 
-def _rows_sql(plan: BulkPlan, source: BulkSource, facts: str, cls: str) -> list[str]:
+def _rows_sql(plan: BulkPlan, rows: str, cls: str) -> list[str]:
     """CTEs aggregating row-level conditions per case (max of 0/1/2 codes = three-valued 'there is one')."""
     ctes = []
     if plan.ctx.convictions:
-        aggs = ", ".join(f"max({conviction_code(n, plan.ctx)}) AS {col}" for n, col in plan.ctx.convictions.items())
-        ctes.append(_rows_cte("cv", source.convictions, aggs, facts, cls))
+        aggs = ", ".join(
+            f"max({conviction_code(n, plan.ctx, facts='c')}) AS {col}" for n, col in plan.ctx.convictions.items()
+        )
+        ctes.append(_rows_cte("cv", "conviction", aggs, rows, cls))
     if plan.ctx.charges:
         aggs = ", ".join(f"max({charge_code(n, plan.ctx)}) AS {col}" for n, col in plan.ctx.charges.items())
-        ctes.append(_rows_cte("ch", source.charges, aggs, facts, cls))
+        ctes.append(_rows_cte("ch", "charge", aggs, rows, cls))
     return ctes
 
 
-def _stage_sql(plan: BulkPlan, source: BulkSource, facts: str, cls: str) -> str:
+def _stage_sql(plan: BulkPlan, facts: str, rows: str, cls: str) -> str:
     layer_cols: dict[str, str] = {}
     for level in range(_LEVELS):
         layer_cols |= _layer_columns(plan, level)
     outcome = _outcome_informs(plan)
-    ctes = _rows_sql(plan, source, facts, cls)
+    ctes = _rows_sql(plan, rows, cls)
     joined = [f"COALESCE({col}, 0) AS {col}" for col in (*plan.ctx.convictions.values(), *plan.ctx.charges.values())]
     joins = "".join(
         f" LEFT JOIN {name} USING (booking_id)"
@@ -319,7 +390,7 @@ def _stage_sql(plan: BulkPlan, source: BulkSource, facts: str, cls: str) -> str:
         replace = _compose_step(level)
         ctes.append(f"step_{level} AS (SELECT * REPLACE ({replace}) FROM {previous})")
         previous = f"step_{level}"
-    federal = [p.pack for p in plan.packs_at(0)]
+    federal = plan.federal_paths()
     no_federal = (
         f"WHEN layer_0 IN ({', '.join(literal(p) for p in federal)}) AND NOT has0 "
         "THEN 'no version of the federal baseline is in force on ' || CAST(version_day AS VARCHAR)"
@@ -385,13 +456,24 @@ FROM h
 """
 
 
-def plan(packs: PackSet | None = None) -> BulkPlan:
-    """Compile every pack version's conditions once (raises :class:`BulkCompileError` on an unknown node)."""
-    compiled = BulkPlan(packs or default_packs())
-    for pack in compiled.packs:
-        for version in pack.versions:
-            for rule in version.rules:
-                compiled.condition(rule.condition)
+def plan(
+    packs: PackSet | None = None, *, paths: frozenset[str] | None = None, between: tuple[date, date] | None = None
+) -> BulkPlan:
+    """Compile the packs' conditions (raises :class:`BulkCompileError` on an unknown node).
+
+    Without ``paths``/``between`` every version of every pack is compiled, which checks the whole pack set.
+    """
+    compiled = BulkPlan(packs or default_packs(), paths=paths, between=between)
+    for level in range(_LEVELS):
+        for pack in compiled.packs_at(level):
+            for version in compiled.versions(pack):
+                for rule in version.rules:
+                    compiled.condition(rule.condition)
+    if paths is None:  # packs deeper than four levels are never reached, but must still compile
+        for pack in compiled.packs:
+            for version in pack.versions:
+                for rule in version.rules:
+                    compiled.condition(rule.condition)
     return compiled
 
 
@@ -415,8 +497,14 @@ def _business_table(rows: list[tuple[datetime, str, float, str]]) -> pa.Table:
 
 
 def _names(prefix: str) -> Iterator[str]:
-    for part in ("facts", "cls", "stage", "business"):
+    for part in ("facts", "cls", "stage", "business", "jur", "rows"):
         yield f"{prefix}_{part}"
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    con.register(f"{name}_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.unregister(f"{name}_arrow")
 
 
 def bulk_decide(
@@ -440,36 +528,29 @@ def bulk_decide(
     if jurisdiction is not None:
         jurisdiction = parse_jurisdiction(jurisdiction)
         layers_of(jurisdiction)
-    facts, cls, stage, business = _names(f"_bulk_{into}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {facts} AS {_facts_sql(source, jurisdiction, versions_on)}")
-    # Bad jurisdiction paths are refused case by case, as decide() would.
-    for (path,) in con.execute(f"SELECT DISTINCT jurisdiction FROM {facts}").fetchall():
-        try:
-            layers_of(path)
-        except ValueError as exc:
-            con.execute(f"UPDATE {facts} SET error = COALESCE(error, ?) WHERE jurisdiction = ?", [str(exc), path])
-    keys = con.execute(
-        f"""
-        SELECT DISTINCT c.statute, c.level, {_TAGS_KEY} AS tags_key, f.cls_state
-        FROM (SELECT booking_id, statute, level, tags FROM {source.convictions}
-              UNION ALL SELECT booking_id, statute, level, tags FROM {source.charges}) c
-        JOIN {facts} f USING (booking_id)
-        """
-    ).fetchall()
-    cls_table = classification_table(keys, compiled.ctx.tags)
-    con.register(f"{cls}_arrow", cls_table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {cls} AS SELECT * FROM {cls}_arrow")
-    con.unregister(f"{cls}_arrow")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(compiled, source, facts, cls)}")
+    facts, cls, stage, business, jur, rows = _names(f"_bulk_{into}")
+    paths = [p for (p,) in con.execute(f"SELECT DISTINCT jurisdiction FROM {source.bookings}").fetchall()]
+    jur_map = _jurisdiction_map(paths, jurisdiction)
+    _register(con, jur, jur_map)
+    reached = frozenset(p for k in range(_LEVELS) for p in jur_map.column(f"layer_{k}").to_pylist() if p)
+    on_paths = plan(compiled.packs, paths=reached)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {facts} AS {_facts_sql(source, jur, versions_on, on_paths.ctx.lists)}")
+    ((lo, hi),) = con.execute(f"SELECT min(version_day), max(version_day) FROM {facts}").fetchall()
+    narrow = plan(compiled.packs, paths=reached, between=(lo, hi)) if lo is not None and hi is not None else on_paths
+    if narrow.ctx.convictions or narrow.ctx.charges:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {_rows_table_sql(source, facts)}")
+        keys = con.execute(f"SELECT DISTINCT statute, level, tags_key, cls_state FROM {rows}").fetchall()
+    else:
+        keys = []
+    _register(con, cls, classification_table(keys, narrow.ctx.tags))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(narrow, facts, rows, cls)}")
     starts = con.execute(
         f"""SELECT DISTINCT eligible_at, timezone, hours, calendar FROM {stage}
             WHERE error IS NULL AND eligible_at IS NOT NULL AND hold_p <> 0 AND kind = ?""",
         [HoldClockKind.BUSINESS.value],
     ).fetchall()
-    con.register(f"{business}_arrow", _business_table(starts))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {business} AS SELECT * FROM {business}_arrow")
-    con.unregister(f"{business}_arrow")
+    _register(con, business, _business_table(starts))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {_final_sql(stage, business)}")
-    for name in (facts, cls, stage, business):
+    for name in (facts, cls, stage, business, jur, rows):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return into
