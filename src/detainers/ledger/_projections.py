@@ -7,7 +7,7 @@ whole ledger again; a test checks both give the same rows.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, computed_field
 from sqlalchemy import Connection, delete, insert, select, update
@@ -285,16 +285,30 @@ _PARSED: dict[tuple[str, str], tuple[str, Any]] = {}
 _PARSED_LIMIT = 4096
 
 
-def _parse(kind: str, ident: str, text: str, model: type[_State]) -> Any:
+_S = TypeVar("_S", bound=_State)
+
+
+def _parse(kind: str, ident: str, text: str, model: type[_S]) -> _S:
     """Parse a view row, reusing the last parse of the very same text (states are immutable by convention)."""
     hit = _PARSED.get((kind, ident))
-    if hit is not None and hit[0] == text:
+    if hit is not None and hit[0] == text and isinstance(hit[1], model):
         return hit[1].model_copy()
     state = model.model_validate_json(text)
     if len(_PARSED) >= _PARSED_LIMIT:
         _PARSED.clear()
     _PARSED[(kind, ident)] = (text, state)
     return state.model_copy()
+
+
+def _seen(conn: Connection) -> dict[tuple[str, str], Any]:
+    """States read or written in this connection's current transaction (a unit of work: one read per record)."""
+    transaction = conn.get_transaction()
+    memo = conn.info.get("views_memo")
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, {})
+        conn.info["views_memo"] = memo
+    seen: dict[tuple[str, str], Any] = memo[1]
+    return seen
 
 
 class Projector:
@@ -311,13 +325,27 @@ class Projector:
 
     @staticmethod
     def load_detainer(conn: Connection, ident: str) -> DetainerState | None:
+        seen = _seen(conn)
+        hit = seen.get(("detainer", ident))
+        if isinstance(hit, DetainerState):
+            return hit.model_copy()
         row = conn.execute(select(detainer_view.c.data).where(detainer_view.c.id == ident)).first()
-        return _parse("detainer", ident, row.data, DetainerState) if row else None
+        state = _parse("detainer", ident, row.data, DetainerState) if row else None
+        if state is not None:
+            seen[("detainer", ident)] = state
+        return state
 
     @staticmethod
     def load_booking(conn: Connection, ident: str) -> BookingState | None:
+        seen = _seen(conn)
+        hit = seen.get(("booking", ident))
+        if isinstance(hit, BookingState):
+            return hit.model_copy()
         row = conn.execute(select(booking_view.c.data).where(booking_view.c.id == ident)).first()
-        return _parse("booking", ident, row.data, BookingState) if row else None
+        state = _parse("booking", ident, row.data, BookingState) if row else None
+        if state is not None:
+            seen[("booking", ident)] = state
+        return state
 
     def _save_detainer(self, conn: Connection, state: DetainerState, *, new: bool) -> None:
         values = {
@@ -334,6 +362,7 @@ class Projector:
             conn.execute(insert(detainer_view).values(id=state.id, **values))
         else:
             conn.execute(update(detainer_view).where(detainer_view.c.id == state.id).values(**values))
+        _seen(conn)[("detainer", state.id)] = state
 
     def _save_booking(self, conn: Connection, state: BookingState, *, new: bool) -> None:
         values = {
@@ -348,6 +377,7 @@ class Projector:
             conn.execute(insert(booking_view).values(id=state.id, **values))
         else:
             conn.execute(update(booking_view).where(booking_view.c.id == state.id).values(**values))
+        _seen(conn)[("booking", state.id)] = state
 
     def _detainer(self, conn: Connection, ident: str, event: StoredEvent) -> None:
         current = self.load_detainer(conn, ident)
@@ -381,6 +411,7 @@ def rebuild(conn: Connection, events: Any) -> int:
     """Empty the views and fold every event again (``events``: iterable of StoredEvent in seq order)."""
     conn.execute(delete(detainer_view))
     conn.execute(delete(booking_view))
+    _seen(conn).clear()
     projector = Projector()
     count = 0
     for event in events:

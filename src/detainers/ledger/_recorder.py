@@ -87,6 +87,8 @@ class Recorder:
         if memo is None or memo[0] is not transaction:
             row = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()).one()
             memo = (transaction, int(row.seq), str(row.hash), {})
+            # Views read before the lock may be stale (another process may have written meanwhile): forget them.
+            conn.info.pop("views_memo", None)
         seq, prev = int(memo[1]), str(memo[2])
         known: dict[str, int] = memo[3]
         before: dict[str, int] = {}
