@@ -122,7 +122,6 @@ class BookingIn(_In):
     subject_key: str | None = None
     source: Authority = Authority.API
 
-
     @model_validator(mode="after")
     def _zone(self) -> BookingIn:
         if self.timezone is None:
