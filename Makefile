@@ -46,7 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 screenshots: $(STAMP)
-	$(BIN)/python -m pytest -q -m browser tests/web
+	DETAINERS_SCREENSHOTS=1 $(BIN)/python -m pytest -q -m browser tests/web
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

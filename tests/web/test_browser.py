@@ -29,7 +29,13 @@ from detainers.web import WebSettings, create_app
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# `make screenshots` sets DETAINERS_SCREENSHOTS=1 to refresh the committed images; plain test runs write elsewhere
+# so that `make test` never dirties the work tree.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("DETAINERS_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "detainers-screenshots"
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

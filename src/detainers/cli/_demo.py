@@ -55,7 +55,8 @@ def demo(
     result = load_demo(str(db), size=size, seed=seed)
     base = f"http://{host}:{port}"
     typer.echo(f"demo jail in {db}: {result.bookings} bookings, {result.detainers} detainers, {result.events} events")
-    typer.echo(f"API: {base}   (OpenAPI: {base}/docs)")
+    typer.echo(f"Desk: {base}/sign-in  (paste one of the tokens below; the dashboard opens at {base}/desk)")
+    typer.echo(f"API:  {base}/v1   (OpenAPI: {base}/docs)")
     for role, token in result.tokens.items():
         typer.echo(f"  {role:<12} {token}")
     clerk = result.tokens["clerk"]

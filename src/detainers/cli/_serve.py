@@ -51,7 +51,7 @@ def serve(
     )
     typer.echo(f"detainer desk on http://{host}:{port}  (database {redact_url(url)}; OpenAPI at /docs)", err=True)
     uvicorn.run(
-        "detainers.service._asgi:app_from_env",
+        "detainers.web:app_from_env",
         factory=True,
         host=host,
         port=port,

@@ -115,6 +115,9 @@ def _facts(case: Case, detainer: Detainer, instant: datetime, zone: str, run: _R
     jurisdiction = case.jurisdiction
     convictions = []
     for c in case.person.convictions:
+        if c.date > day:
+            run.step("fact", f"conviction {c.statute} of {c.date} is after the decision date {day}: not counted")
+            continue
         # Lists apply as in force on the decision date; the dictionary knows statutes repealed since.
         found = classify(c.statute, level=c.level, jurisdiction=jurisdiction, on=day, extra_tags=c.tags)
         tags = frozenset(found.tags)
@@ -148,7 +151,12 @@ def _facts(case: Case, detainer: Detainer, instant: datetime, zone: str, run: _R
                 level=ch.level,
                 tags=frozenset(found.tags),
                 known=found.known or bool(ch.tags),
-                magistrate_probable_cause_at=ch.magistrate_probable_cause_at,
+                # a holding order made after the decision instant cannot ground the decision yet
+                magistrate_probable_cause_at=(
+                    ch.magistrate_probable_cause_at
+                    if ch.magistrate_probable_cause_at is not None and ch.magistrate_probable_cause_at <= instant
+                    else None
+                ),
                 classification=_how(found),
                 possible_tags=_possible(found),
             )
@@ -179,10 +187,16 @@ def _facts(case: Case, detainer: Detainer, instant: datetime, zone: str, run: _R
 
 
 def _apply(
-    effects: Effects, layer: dict[str, tuple[Permission, Rule, bool]], rule: Rule, clock: dict[str, object]
+    effects: Effects,
+    layer: dict[str, tuple[Permission, Rule, bool]],
+    rule: Rule,
+    clock: dict[str, object],
+    *,
+    applies: bool,
 ) -> None:
     for dim, permission in effects.permissions().items():
-        layer[dim] = (permission, rule, dim in rule.preempts_local)
+        # Only a rule that applies preempts local restriction; its `otherwise` branch never does.
+        layer[dim] = (permission, rule, applies and dim in rule.preempts_local)
     if effects.hold_clock is not None:
         clock["kind"] = effects.hold_clock
         clock["kind_rule"] = rule
@@ -222,7 +236,7 @@ def _evaluate_layer(
                 run.step("rule", f"{rule.title}: {verb}{detail}", rule.id)
             continue
         run.fired(rule, pack, version)
-        _apply(effects, said, rule, clock)
+        _apply(effects, said, rule, clock, applies=result is Tri.TRUE)
         if effects.inform_subject:
             run.inform_subject = True
         if result is Tri.TRUE:

@@ -116,11 +116,12 @@ def _chain(items: list[tuple[str, str | None, str | None]]) -> str:
     return expr
 
 
-def _perm(effects: Effects | None, dim: str, rule: Rule) -> str | None:
+def _perm(effects: Effects | None, dim: str, rule: Rule, *, preempting: bool) -> str | None:
     value = None if effects is None else getattr(effects, dim)
     if value is None:
         return None
-    return str(_CODE[value] + (10 if dim in rule.preempts_local else 0))
+    # Only a rule that applies preempts local restriction; its `otherwise` branch never does (as in _engine).
+    return str(_CODE[value] + (10 if preempting and dim in rule.preempts_local else 0))
 
 
 def _version_columns(plan: BulkPlan, version: PackVersion) -> dict[str, str]:
@@ -128,7 +129,12 @@ def _version_columns(plan: BulkPlan, version: PackVersion) -> dict[str, str]:
     rules = [(plan.condition(r.condition), r) for r in _rules(version)]
     out: dict[str, str] = {}
     for dim in _DIMS:
-        out[dim] = _chain([(c, _perm(r.sets, dim, r), _perm(r.otherwise, dim, r)) for c, r in rules])
+        out[dim] = _chain(
+            [
+                (c, _perm(r.sets, dim, r, preempting=True), _perm(r.otherwise, dim, r, preempting=False))
+                for c, r in rules
+            ]
+        )
 
     def attr(effects: Effects | None, name: str) -> str | None:
         value = None if effects is None else getattr(effects, name)
@@ -329,9 +335,11 @@ SELECT 'conviction' AS kind, c.booking_id, c.statute, c.level, {_TAGS_KEY} AS ta
        f.decision_date, f.booking_date, c.date, c.state_prison, c.sentence_end,
        CAST(NULL AS TIMESTAMPTZ) AS magistrate_pc_at
 FROM {source.convictions} c JOIN {facts} f USING (booking_id)
+WHERE c.date IS NULL OR c.date <= f.decision_date  -- a conviction after the decision date cannot count (as in _engine)
 UNION ALL
 SELECT 'charge', c.booking_id, c.statute, c.level, {_TAGS_KEY}, f.cls_state, f.decision_date, f.booking_date,
-       NULL, NULL, NULL, c.magistrate_pc_at
+       NULL, NULL, NULL,
+       CASE WHEN c.magistrate_pc_at <= f.instant THEN c.magistrate_pc_at END  -- later findings do not count yet
 FROM {source.charges} c JOIN {facts} f USING (booking_id)
 """
 
