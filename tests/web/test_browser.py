@@ -7,8 +7,10 @@ The tests also write the screenshots in docs/screenshots/ (``make screenshots``)
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
