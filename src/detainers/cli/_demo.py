@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 from pathlib import Path
 from typing import Annotated, Any
@@ -55,7 +57,11 @@ def demo(
     result = load_demo(str(db), size=size, seed=seed)
     base = f"http://{host}:{port}"
     typer.echo(f"demo jail in {db}: {result.bookings} bookings, {result.detainers} detainers, {result.events} events")
-    typer.echo(f"Desk: {base}/sign-in  (paste one of the tokens below; the dashboard opens at {base}/desk)")
+    # A one-click link for the demo clerk: a random key in the URL, the token only in this process's environment.
+    key = secrets.token_urlsafe(16)
+    os.environ["DETAINERS_DEMO_SIGNIN"] = f"{key}:{result.tokens['clerk']}"
+    typer.echo(f"Desk: {base}/demo/sign-in/{key}  (opens the dashboard as the demo clerk)")
+    typer.echo(f"      {base}/sign-in  (or sign in with any token below)")
     typer.echo(f"API:  {base}/v1   (OpenAPI: {base}/docs)")
     for role, token in result.tokens.items():
         typer.echo(f"  {role:<12} {token}")

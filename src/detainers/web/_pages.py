@@ -4,7 +4,9 @@ public figures. Each page asks the same role table as the API; an ICE liaison se
 from __future__ import annotations
 
 import base64
+import hmac
 import json
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -120,6 +122,21 @@ async def sign_in(request: Request) -> Response:
     request.state.principal = principal
     target = wanted if wanted != "/desk" else home_for(principal.role)
     response = RedirectResponse(target, status_code=303)
+    set_cookie(response, request, token)
+    return response
+
+
+@router.get("/demo/sign-in/{key}")
+async def demo_sign_in(request: Request, key: str) -> Response:
+    """One-click sign-in for `detainers demo` only: the demo sets DETAINERS_DEMO_SIGNIN to "key:token".
+
+    Outside a demo the variable is unset and the route answers 404; the token itself never appears in a URL.
+    """
+    configured = os.environ.get("DETAINERS_DEMO_SIGNIN", "")
+    expected, _, token = configured.partition(":")
+    if not expected or not token or not hmac.compare_digest(expected, key):
+        raise PageNotFound("There is no such page.")
+    response = RedirectResponse("/desk", status_code=303)
     set_cookie(response, request, token)
     return response
 
