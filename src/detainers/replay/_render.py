@@ -19,7 +19,6 @@ from detainers.replay._compare import MEASURES, Comparison
 
 __all__ = ["render", "to_csv", "to_json_dict", "write_parquet"]
 
-_TITLES = {"notify": "notify", "hold": "hold", "hold_required": "hold req.", "transfer": "transfer", "hours": "hours"}
 _DESCRIPTIONS = {
     "notify": "notify: ICE may be told the release date",
     "hold": "hold: custody past release authorised",
@@ -45,13 +44,8 @@ def _diff(value: Any, measure: str) -> str:
     return "[dim]±0[/dim]"
 
 
-def _cell(row: dict[str, Any], measure: str) -> str:
-    a, b, d = row[f"{measure}_a"], row[f"{measure}_b"], row[f"{measure}_diff"]
-    return f"{_num(a, measure)} → {_num(b, measure)} {_diff(d, measure)}"
-
-
 def render(cmp: Comparison, *, measures: tuple[str, ...] = MEASURES) -> RenderableType:
-    """Totals per outcome (A, B, B−A), then one row per facility and year with "A → B (B−A)" cells."""
+    """Totals per outcome (A, B, B−A), then per outcome one row per facility and year."""
     a, b = cmp.policy.label, cmp.vs.label
     t = cmp.totals
     head = Table(title=f"A = {a}\nB = {b}", title_justify="left", expand=False)
@@ -60,18 +54,30 @@ def render(cmp: Comparison, *, measures: tuple[str, ...] = MEASURES) -> Renderab
         head.add_column(side, justify="right")
     for m in MEASURES:
         head.add_row(_DESCRIPTIONS[m], _num(t[f"{m}_a"], m), _num(t[f"{m}_b"], m), _diff(t[f"{m}_diff"], m))
-    table = Table(title="per facility and year: A → B (B − A)", title_justify="left", expand=False)
-    table.add_column("facility", no_wrap=True, overflow="ellipsis", max_width=30)
-    table.add_column("year", justify="right")
-    table.add_column("cases", justify="right")
+    # One narrow table per outcome (facility, year, A, B, B − A) stays readable in an 80-column terminal,
+    # where one wide table would squeeze the year column away.
+    tables: list[RenderableType] = []
     for m in measures:
-        table.add_column(_TITLES[m], justify="right", no_wrap=True)
-    for row in cmp.rows:
-        table.add_row(str(row["facility"]), str(row["year"]), f"{row['cases']:,}", *[_cell(row, m) for m in measures])
+        table = Table(title=f"{_DESCRIPTIONS[m]} — per facility and year", title_justify="left", expand=False)
+        table.add_column("facility", no_wrap=True, overflow="ellipsis", max_width=30)
+        table.add_column("year", justify="right", no_wrap=True, min_width=4)
+        table.add_column("cases", justify="right", no_wrap=True)
+        for side in ("A", "B", "B − A"):
+            table.add_column(side, justify="right", no_wrap=True)
+        for row in cmp.rows:
+            table.add_row(
+                str(row["facility"]),
+                str(row["year"]),
+                f"{row['cases']:,}",
+                _num(row[f"{m}_a"], m),
+                _num(row[f"{m}_b"], m),
+                _diff(row[f"{m}_diff"], m),
+            )
+        tables.append(table)
     lines = [f"{cmp.cases:,} cases; {t['differing']:,} decided differently (notify, hold or transfer)."]
     if cmp.errors:
         lines.append("Not decided: " + "; ".join(f"{k} ({v:,})" for k, v in cmp.errors.items()))
-    parts: list[RenderableType] = [head, table, "\n".join(lines)]
+    parts: list[RenderableType] = [head, *tables, "\n".join(lines)]
     for s in cmp.sample:
         diffs = ", ".join(f"{k}: A {_show(v[0])} → B {_show(v[1])}" for k, v in s.differences.items())
         body = (
