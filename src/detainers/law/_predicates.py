@@ -169,7 +169,7 @@ class PersonTagsAny(Predicate):
         return Tri.of(bool(facts.person_tags & self.tags))
 
     def describe(self) -> str:
-        return "the person is recorded as one of [" + ", ".join(sorted(self.tags)) + "]"
+        return f"the person is recorded as one of {_listed(self.tags)}"
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ class AgreementIn(Predicate):
         return Tri.of(bool(facts.agreements & self.agreements))
 
     def describe(self) -> str:
-        return "the agency has a 287(g) agreement of kind [" + ", ".join(sorted(a.value for a in self.agreements)) + "]"
+        return f"the agency has a 287(g) agreement of kind {_listed(frozenset(a.value for a in self.agreements))}"
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,21 @@ class PCBasisAny(Predicate):
         return Tri.of(bool(facts.pc_basis & self.bases))
 
     def describe(self) -> str:
-        return "probable cause rests on one of [" + ", ".join(sorted(b.value for b in self.bases)) + "]"
+        return f"probable cause rests on one of {_listed(frozenset(b.value for b in self.bases))}"
+
+
+def _listed(values: frozenset[str]) -> str:
+    return "[" + ", ".join(sorted(values)) + "]"
+
+
+def _tag_parts(any_of: frozenset[str], all_of: frozenset[str], none_of: frozenset[str]) -> list[str]:
+    """The tag tests of a conviction or charge condition, in words (shared by both describe())."""
+    parts = [f"tagged any of {_listed(any_of)}"] if any_of else []
+    if all_of:
+        parts.append(f"tagged all of {_listed(all_of)}")
+    if none_of:
+        parts.append(f"not tagged {_listed(none_of)}")
+    return parts
 
 
 def _tags_tri(
@@ -274,12 +288,7 @@ class ConvictionMatch(Predicate):
             parts.append(self.level.value)
         if self.state_prison is not None:
             parts.append("punishable by state prison" if self.state_prison else "not a state-prison offense")
-        if self.tags_any:
-            parts.append("tagged any of [" + ", ".join(sorted(self.tags_any)) + "]")
-        if self.tags_all:
-            parts.append("tagged all of [" + ", ".join(sorted(self.tags_all)) + "]")
-        if self.tags_none:
-            parts.append("not tagged [" + ", ".join(sorted(self.tags_none)) + "]")
+        parts += _tag_parts(self.tags_any, self.tags_all, self.tags_none)
         if self.within_years is not None:
             start = "release from custody" if self.window_from == "release" else "conviction"
             end = "the decision" if self.window_to == "decision" else "the booking"
@@ -319,12 +328,7 @@ class ChargeMatch(Predicate):
         parts = []
         if self.level:
             parts.append(self.level.value)
-        if self.tags_any:
-            parts.append("tagged any of [" + ", ".join(sorted(self.tags_any)) + "]")
-        if self.tags_all:
-            parts.append("tagged all of [" + ", ".join(sorted(self.tags_all)) + "]")
-        if self.tags_none:
-            parts.append("not tagged [" + ", ".join(sorted(self.tags_none)) + "]")
+        parts += _tag_parts(self.tags_any, self.tags_all, self.tags_none)
         if self.magistrate_probable_cause:
             parts.append("held to answer on a magistrate's probable-cause finding")
         return "a current charge: " + ", ".join(parts or ["any"])
