@@ -52,7 +52,7 @@ d AS (
   QUALIFY row_number() OVER (PARTITION BY d.booking_id
     ORDER BY (d.lifted_at IS NULL OR d.lifted_at > i.instant) DESC, d.received_at DESC NULLS LAST, d.seq DESC) = 1
 ),
-f AS (SELECT i.booking_id, CAST(timezone(i.timezone, i.instant) AS DATE) AS day, d.judicial, d.lifted
+f AS (SELECT i.booking_id, i.instant, CAST(timezone(i.timezone, i.instant) AS DATE) AS day, d.judicial, d.lifted
       FROM i JOIN d USING (booking_id)),
 -- Gov. Code 7282.5(a), three-valued: 2 qualifies, 1 may qualify (unknown statute or fact), 0 does not
 a AS (
@@ -66,11 +66,12 @@ a AS (
           CASE WHEN c.date >= CAST(f.day - INTERVAL 15 YEAR AS DATE) THEN 2 ELSE 0 END),
     GREATEST(k.registrant, k.aggravated))) AS a
   FROM convictions c JOIN f USING (booking_id) {_JOIN}
+  WHERE c.date IS NULL OR c.date <= f.day  -- a conviction dated after the decision date does not count
   GROUP BY 1
 ),
 -- 7282.5(b): a magistrate's probable-cause finding on a serious, violent or state-prison felony charge
 b AS (
-  SELECT c.booking_id, max(CASE WHEN c.level = 'felony' AND c.magistrate_pc_at IS NOT NULL
+  SELECT c.booking_id, max(CASE WHEN c.level = 'felony' AND c.magistrate_pc_at <= f.instant  -- made by then
                                 THEN GREATEST(k.serious, k.violent, k.state_prison_tag) ELSE 0 END) AS b
   FROM charges c JOIN f USING (booking_id) {_JOIN}
   GROUP BY 1

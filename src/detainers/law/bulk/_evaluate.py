@@ -543,14 +543,17 @@ def bulk_decide(
     reached = frozenset(p for k in range(_LEVELS) for p in jur_map.column(f"layer_{k}").to_pylist() if p)
     on_paths = plan(compiled.packs, paths=reached)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {facts} AS {_facts_sql(source, jur, versions_on, on_paths.ctx.lists)}")
-    ((lo, hi),) = con.execute(f"SELECT min(version_day), max(version_day) FROM {facts}").fetchall()
+    ((lo, hi, first_day, last_day),) = con.execute(
+        f"SELECT min(version_day), max(version_day), min(decision_date), max(decision_date) FROM {facts}"
+    ).fetchall()
     narrow = plan(compiled.packs, paths=reached, between=(lo, hi)) if lo is not None and hi is not None else on_paths
     if narrow.ctx.convictions or narrow.ctx.charges:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {_rows_table_sql(source, facts)}")
         keys = con.execute(f"SELECT DISTINCT statute, level, tags_key, cls_state FROM {rows}").fetchall()
     else:
         keys = []
-    _register(con, cls, classification_table(keys, narrow.ctx.tags))
+    days = (first_day, last_day) if first_day is not None and last_day is not None else None
+    _register(con, cls, classification_table(keys, narrow.ctx.tags, between=days))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(narrow, facts, rows, cls)}")
     starts = con.execute(
         f"""SELECT DISTINCT eligible_at, timezone, hours, calendar FROM {stage}

@@ -49,16 +49,23 @@ def classification_table(
     keys: Iterable[tuple[str, str, str, str]],
     tag_columns: Mapping[str, str],
     tables: OffenseTables | None = None,
+    *,
+    between: tuple[date, date] | None = None,
 ) -> pa.Table:
     """One row per (statute, level, tags key, state) and period ``[day_from, day_to)``, with ``h_i`` codes.
 
     ``h_i`` is 2 when the row has tag ``i``, 1 when it may have it (unknown statute, or a tag that needs a fact
     the statute cannot show), else 0 — exactly ``_tags_tri``'s ``has``.
+
+    ``between`` (first and last day, inclusive) keeps only the periods that contain one of those days: rows are
+    joined on the decision date, so a period no decision date falls in is never used and need not be classified.
     """
     tables = tables or load_offense_tables()
     cuts = breakpoints(tables)
-    starts = [_FIRST, *cuts]
-    ends = [*cuts, _LAST]
+    periods = list(zip([_FIRST, *cuts], [*cuts, _LAST], strict=True))
+    if between is not None:
+        lo, hi = between
+        periods = [(start, end) for start, end in periods if end > lo and start <= hi]
     columns: dict[str, list[object]] = {
         "statute": [],
         "level": [],
@@ -73,7 +80,7 @@ def classification_table(
     for statute, level, tags_key, state in keys:
         extra = tuple(t for t in tags_key.split(SEPARATOR) if t)
         jurisdiction = f"us/{state.lower()}" if state else "zz"
-        for start, end in zip(starts, ends, strict=True):
+        for start, end in periods:
             found = tables.classify(statute, level=Level(level), jurisdiction=jurisdiction, on=start, extra_tags=extra)
             tags = frozenset(found.tags)
             possible: set[str] = set()
