@@ -548,7 +548,8 @@ def bulk_decide(
     ).fetchall()
     narrow = plan(compiled.packs, paths=reached, between=(lo, hi)) if lo is not None and hi is not None else on_paths
     if narrow.ctx.convictions or narrow.ctx.charges:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {_rows_table_sql(source, facts)}")
+        # A view, not a table: materialising ~3 M rows of strings cost more than joining twice (keys, then stage).
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {rows} AS {_rows_table_sql(source, facts)}")
         keys = con.execute(f"SELECT DISTINCT statute, level, tags_key, cls_state FROM {rows}").fetchall()
     else:
         keys = []
@@ -562,6 +563,7 @@ def bulk_decide(
     ).fetchall()
     _register(con, business, _business_table(starts))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {_final_sql(stage, business)}")
-    for name in (facts, cls, stage, business, jur, rows):
+    con.execute(f"DROP VIEW IF EXISTS {rows}")
+    for name in (facts, cls, stage, business, jur):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return into
