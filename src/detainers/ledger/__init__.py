@@ -11,6 +11,7 @@ from detainers.ledger._database import (
     redact_url,
     upgrade,
     write_connection,
+    writer_lock,
 )
 from detainers.ledger._events import (
     PAYLOADS,
@@ -121,4 +122,5 @@ __all__ = [
     "upgrade",
     "verify_events",
     "write_connection",
+    "writer_lock",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -90,10 +91,27 @@ class PersonalStore:
         subject_key: str | None = None,
     ) -> tuple[str, PendingEvent]:
         """Store the row and return the ``personal_data_recorded`` event for the caller to append in its batch."""
+        key, event, store = self.prepare(data, actor=actor, authority=authority, now=now, subject_key=subject_key)
+        store(conn)
+        return key, event
+
+    def prepare(
+        self,
+        data: PersonalData,
+        *,
+        actor: str,
+        authority: Authority,
+        now: datetime,
+        subject_key: str | None = None,
+    ) -> tuple[str, PendingEvent, Callable[[Connection], None]]:
+        """The subject key, the ``personal_data_recorded`` event and the write that stores the row (for the
+        caller's write transaction: a command prepared outside the chain lock writes nothing until it holds it)."""
         key = subject_key or new_subject_key()
-        conn.execute(
-            insert(personal_data).values(subject_key=key, data=data.model_dump_json(), created_at=format_utc(now))
-        )
+        row = {"subject_key": key, "data": data.model_dump_json(), "created_at": format_utc(now)}
+
+        def store(conn: Connection) -> None:
+            conn.execute(insert(personal_data).values(**row))
+
         event = PendingEvent(
             stream_id=PERSON_PREFIX + key,
             expected_version=0,
@@ -103,7 +121,7 @@ class PersonalStore:
             recorded_at=now,
             subject_key=key,
         )
-        return key, event
+        return key, event, store
 
     def record(self, data: PersonalData, *, actor: str, authority: Authority, now: datetime) -> str:
         with write_connection(self.recorder.engine) as conn, conn.begin():

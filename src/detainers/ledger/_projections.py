@@ -48,7 +48,9 @@ __all__ = [
     "Projector",
     "evolve_booking",
     "evolve_detainer",
+    "first_reads",
     "rebuild",
+    "seed",
     "stream_kind",
 ]
 
@@ -300,19 +302,43 @@ def _parse(kind: str, ident: str, text: str, model: type[_S]) -> _S:
     return state.model_copy()
 
 
-def _seen(conn: Connection) -> dict[tuple[str, str], Any]:
-    """States read or written in this connection's current transaction (a unit of work: one read per record)."""
+def _memo(conn: Connection) -> tuple[Any, dict[tuple[str, str], Any], dict[tuple[str, str], Any]]:
     transaction = conn.get_transaction()
     memo = conn.info.get("views_memo")
     if memo is None or memo[0] is not transaction:
-        memo = (transaction, {})
+        memo = (transaction, {}, {})
         conn.info["views_memo"] = memo
-    seen: dict[tuple[str, str], Any] = memo[1]
-    return seen
+    return memo
+
+
+def _seen(conn: Connection) -> dict[tuple[str, str], Any]:
+    """States read or written in this connection's current transaction (a unit of work: one read per record)."""
+    return _memo(conn)[1]
+
+
+def first_reads(conn: Connection) -> dict[tuple[str, str], Any]:
+    """The states as first read from the views in this transaction (before any fold): the read set of a command
+    prepared outside the chain lock, checked against the stream versions once the lock is held."""
+    return dict(_memo(conn)[2])
+
+
+def seed(conn: Connection, states: dict[tuple[str, str], Any]) -> None:
+    """Make ``states`` (checked current under the lock) what this transaction reads, without reading the views."""
+    _transaction, seen, reads = _memo(conn)
+    for key, state in states.items():
+        seen.setdefault(key, state)
+        reads.setdefault(key, state)
 
 
 class Projector:
-    """Keeps ``detainer_view`` and ``booking_view`` in step with the ledger, inside the append transaction."""
+    """Keeps ``detainer_view`` and ``booking_view`` in step with the ledger, inside the append transaction.
+
+    A ``dry`` projector folds into the transaction's memory only (nothing is written): the desk uses one to see
+    what a command's events will make of the records before it takes the chain lock.
+    """
+
+    def __init__(self, *, dry: bool = False) -> None:
+        self.dry = dry
 
     def apply(self, conn: Connection, event: StoredEvent) -> None:
         kind, ident = stream_kind(event.stream_id)
@@ -333,7 +359,8 @@ class Projector:
         state = _parse("detainer", ident, row.data, DetainerState) if row else None
         if state is not None:
             seen[("detainer", ident)] = state
-        return state
+            _memo(conn)[2].setdefault(("detainer", ident), state)
+        return state.model_copy() if state is not None else None
 
     @staticmethod
     def load_booking(conn: Connection, ident: str) -> BookingState | None:
@@ -345,9 +372,13 @@ class Projector:
         state = _parse("booking", ident, row.data, BookingState) if row else None
         if state is not None:
             seen[("booking", ident)] = state
-        return state
+            _memo(conn)[2].setdefault(("booking", ident), state)
+        return state.model_copy() if state is not None else None
 
     def _save_detainer(self, conn: Connection, state: DetainerState, *, new: bool) -> None:
+        if self.dry:
+            _seen(conn)[("detainer", state.id)] = state
+            return
         values = {
             "version": state.version,
             "office": state.office,
@@ -365,6 +396,9 @@ class Projector:
         _seen(conn)[("detainer", state.id)] = state
 
     def _save_booking(self, conn: Connection, state: BookingState, *, new: bool) -> None:
+        if self.dry:
+            _seen(conn)[("booking", state.id)] = state
+            return
         values = {
             "version": state.version,
             "booking_number": state.booking_number,

@@ -9,7 +9,7 @@ global chain is linear, and a stale ``expected_version`` for a stream raises :cl
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
@@ -83,12 +83,7 @@ class Recorder:
         # Within one transaction the head and stream versions this recorder wrote are remembered, so a second
         # append in the same transaction (the policy engine's decision after a fact) skips those round trips.
         transaction = conn.get_transaction()
-        memo = conn.info.get("ledger_memo")
-        if memo is None or memo[0] is not transaction:
-            row = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()).one()
-            memo = (transaction, int(row.seq), str(row.hash), {})
-            # Views read before the lock may be stale (another process may have written meanwhile): forget them.
-            conn.info.pop("views_memo", None)
+        memo = self._locked(conn)
         seq, prev = int(memo[1]), str(memo[2])
         known: dict[str, int] = memo[3]
         before: dict[str, int] = {}
@@ -170,6 +165,40 @@ class Recorder:
         if after is not None:
             after(conn, stored)
         return stored
+
+    @staticmethod
+    def _locked(conn: Connection) -> tuple[Any, int, str, dict[str, int]]:
+        """The chain head, locked for this transaction (taken once per transaction)."""
+        transaction = conn.get_transaction()
+        memo = conn.info.get("ledger_memo")
+        if memo is None or memo[0] is not transaction:
+            row = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()).one()
+            memo = (transaction, int(row.seq), str(row.hash), {})
+            conn.info["ledger_memo"] = memo
+            # Views read before the lock may be stale (another process may have written meanwhile): forget them.
+            conn.info.pop("views_memo", None)
+        return memo
+
+    def lock(self, conn: Connection, stream_ids: Iterable[str]) -> dict[str, int]:
+        """Take the chain lock in ``conn``'s write transaction and return the current version of each stream.
+
+        One query for all the streams; the versions are remembered, so the appends that follow in the same
+        transaction do not ask again. A command prepared outside the lock compares these with what it read.
+        """
+        memo = self._locked(conn)
+        known: dict[str, int] = memo[3]
+        wanted = sorted({s for s in stream_ids if s not in known})
+        if wanted:
+            found = dict.fromkeys(wanted, 0)
+            rows = conn.execute(
+                select(events.c.stream_id, func.max(events.c.version))
+                .where(events.c.stream_id.in_(wanted))
+                .group_by(events.c.stream_id)
+            )
+            for stream_id, version in rows:
+                found[str(stream_id)] = int(version or 0)
+            known.update(found)
+        return {s: known[s] for s in stream_ids}
 
     # -- reading
 

@@ -153,6 +153,7 @@ def create_app(services: Services) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # A few threads do the blocking work; dozens would only convoy on the GIL while the chain lock is held.
         anyio.to_thread.current_default_thread_limiter().total_tokens = services.threads
+        await anyio.to_thread.run_sync(services.desk.warm_up)
         stop = threading.Event()
         thread = None
         if services.run_worker:

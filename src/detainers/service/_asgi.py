@@ -28,4 +28,7 @@ def app_from_env() -> FastAPI:
     sys.setswitchinterval(0.0005)
     if os.environ.get("DETAINERS_LOG", "1") == "1":
         configure_logging()
-    return create_app(build_services(settings_from_env()))
+    services = build_services(settings_from_env())
+    if os.environ.get("DETAINERS_THREADS"):
+        services.threads = max(1, int(os.environ["DETAINERS_THREADS"]))
+    return create_app(services)

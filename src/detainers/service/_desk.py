@@ -14,7 +14,8 @@ import logging
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ from detainers.ledger import (
     Authority,
     BookingOpened,
     BookingState,
+    ConcurrencyError,
     Corrected,
     DecisionMade,
     DetainerLifted,
@@ -67,7 +69,9 @@ from detainers.ledger import (
     format_utc,
     parse_utc,
     write_connection,
+    writer_lock,
 )
+from detainers.ledger._projections import first_reads, seed
 from detainers.ledger._schema import attachments, booking_view, detainer_view, offices
 from detainers.service._errors import InvalidCommand, NotFound, PolicyUnavailable
 from detainers.service._schemas import (
@@ -92,6 +96,26 @@ __all__ = ["Actor", "Decider", "Desk", "Office", "default_decider", "effective_d
 
 Decider = Callable[[Case], Decision]
 _T = TypeVar("_T")
+Writes = list[Callable[[Connection], None]]
+Build = Callable[[Connection, Writes], tuple[list[PendingEvent], set[str]]]
+
+# Optimistic preparations of one command before it runs wholly under the chain lock.
+_OPTIMISTIC_TRIES = 4
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A command prepared outside the chain lock: its events, the side rows to write, and what it read."""
+
+    facts: list[PendingEvent]
+    decisions: list[PendingEvent]
+    writes: Writes
+    reads: dict[tuple[str, str], Any]
+
+
+def _stream_of(key: tuple[str, str]) -> str:
+    return f"{key[0]}-{key[1]}"
+
 
 # Decision fields whose change is worth a new decision_made event (over-detention hours move with the clock).
 _DECISION_KEYS = (
@@ -173,6 +197,19 @@ class Desk:
         self.write_lock = threading.Lock()
         self._offices: dict[str, Office | None] = {}
 
+    def warm_up(self) -> None:
+        """Load the policy engine's rule packs and offense tables now (YAML, about a second) rather than in the
+        first requests, where several threads would each parse them while clients wait."""
+        if self.decider is not default_decider:
+            return
+        try:
+            from detainers.law._engine import default_packs
+            from detainers.law.offenses._classify import load_offense_tables
+        except ImportError:  # pragma: no cover - only while the engine is being written
+            return
+        default_packs()
+        load_offense_tables()
+
     # ---------------------------------------------------------------- helpers
 
     def now(self) -> datetime:
@@ -221,19 +258,87 @@ class Desk:
 
     def _commit(
         self,
-        build: Callable[[Connection], tuple[list[PendingEvent], set[str]]],
+        build: Build,
         actor: Actor,
         trigger: str,
         read: Callable[[Connection], _T],
     ) -> _T:
-        """Run ``build`` under the write lock, append its events, re-decide the bookings it names, then ``read``
-        the result in the same transaction."""
-        with self.write_lock, write_connection(self.engine) as conn, conn.begin():
-            pending, bookings = build(conn)
+        """Prepare the command outside the chain lock, then take the lock only to check and append.
+
+        Outside the lock (a read transaction): ``build`` validates the input against the records it reads and makes
+        the events; a dry fold of them gives the records as they will be, from which the policy engine's new
+        decision is computed. Under the lock: the current version of every record that was read is compared with
+        the version read (one query); if any moved, the command is prepared again (a stale ``expected_version``
+        the caller gave then fails as a conflict, as it would have at first), and after a few tries it runs
+        wholly under the lock. If none moved, the side rows are written, the events appended (numbered, hashed,
+        projected) and ``read`` answers from the same transaction.
+        """
+        for _attempt in range(_OPTIMISTIC_TRIES):
+            plan = self._prepare(build, actor, trigger)
+            with self._locked() as conn:
+                streams = {_stream_of(key) for key in plan.reads} | {e.stream_id for e in plan.facts + plan.decisions}
+                current = self.recorder.lock(conn, streams)
+                if any(current[_stream_of(key)] != state.version for key, state in plan.reads.items()):
+                    continue
+                seed(conn, plan.reads)
+                for write in plan.writes:
+                    write(conn)
+                self.recorder.append_in(conn, plan.facts)
+                if plan.decisions:
+                    self.recorder.append_in(conn, plan.decisions)
+                return read(conn)
+        return self._commit_locked(build, actor, trigger, read)
+
+    def _commit_locked(
+        self,
+        build: Build,
+        actor: Actor,
+        trigger: str,
+        read: Callable[[Connection], _T],
+    ) -> _T:
+        """The whole command under the chain lock (the fallback when records keep moving under a prepared one)."""
+        with self._locked() as conn:
+            writes: list[Callable[[Connection], None]] = []
+            pending, bookings = build(conn, writes)
+            for write in writes:
+                write(conn)
             self.recorder.append_in(conn, pending)
             for booking_id in sorted(bookings):
                 self._redecide(conn, booking_id, actor, trigger)
             return read(conn)
+
+    @contextmanager
+    def _locked(self) -> Iterator[Connection]:
+        """A write transaction holding the chain lock; writers in this process queue on a Python lock first."""
+        with self.write_lock, writer_lock(self.engine), write_connection(self.engine) as conn, conn.begin():
+            self.recorder.lock(conn, ())  # before anything is read: what is read under the lock is current
+            yield conn
+
+    def _prepare(self, build: Build, actor: Actor, trigger: str) -> _Plan:
+        with self.engine.connect() as conn, conn.begin():
+            writes: list[Callable[[Connection], None]] = []
+            pending, bookings = build(conn, writes)
+            reads = first_reads(conn)
+            versions = {_stream_of(key): state.version for key, state in reads.items()}
+            for item in pending:
+                known = versions.get(item.stream_id)
+                if item.expected_version is not None and known is not None and item.expected_version != known:
+                    raise ConcurrencyError(item.stream_id, item.expected_version, known)
+            dry = Projector(dry=True)
+            next_version = dict(versions)
+            for item in pending:
+                next_version[item.stream_id] = next_version.get(item.stream_id, 0) + 1
+                dry.apply(conn, _probe(item, next_version[item.stream_id]))
+            decisions = []
+            for booking_id in sorted(bookings):
+                event = self._decision_event(conn, booking_id, actor, trigger)
+                if event is not None:
+                    decisions.append(event)
+                    next_version[event.stream_id] = next_version.get(event.stream_id, 0) + 1
+                    dry.apply(conn, _probe(event, next_version[event.stream_id]))
+            reads = first_reads(conn)
+            conn.rollback()
+        return _Plan(pending, decisions, writes, reads)
 
     def _case(self, conn: Connection, booking: BookingState) -> Case | None:
         detainers = [Projector.load_detainer(conn, d) for d in booking.detainer_ids]
@@ -285,13 +390,18 @@ class Desk:
         )
 
     def _redecide(self, conn: Connection, booking_id: str, actor: Actor, trigger: str) -> list[StoredEvent]:
+        event = self._decision_event(conn, booking_id, actor, trigger)
+        return self.recorder.append_in(conn, [event]) if event is not None else []
+
+    def _decision_event(self, conn: Connection, booking_id: str, actor: Actor, trigger: str) -> PendingEvent | None:
+        """The policy engine's answer for the booking as ``conn`` sees it, as an event — or None if unchanged."""
         booking = self._load_booking(conn, booking_id)
         try:
             case = self._case(conn, booking)
         except ValidationError as error:
             raise InvalidCommand(f"the booking's facts do not make a valid case: {error.errors()[0]['msg']}") from error
         if case is None:
-            return []
+            return None
         try:
             decision = self.decider(case)
         except PolicyUnavailable:
@@ -301,17 +411,17 @@ class Desk:
                 "policy engine failed",
                 extra={"booking_id": booking_id, "error": type(error).__name__, "message": str(error)[:200]},
             )
-            return []
+            return None
         dumped = decision.model_dump(mode="json")
         if booking.decision is not None and _comparable(booking.decision) == _comparable(dumped):
-            return []
+            return None
         payload = DecisionMade(
             detainer_ids=tuple(booking.detainer_ids),
             decision=dumped,
             engine_version=decision.engine_version,
             trigger=trigger,
         )
-        event = self._event(
+        return self._event(
             BOOKING_PREFIX + booking_id,
             booking.version,
             payload,
@@ -320,7 +430,6 @@ class Desk:
             subject_key=booking.subject_key,
             rules=dumped.get("rules", ()),
         )
-        return self.recorder.append_in(conn, [event])
 
     # ---------------------------------------------------------------- offices
 
@@ -361,7 +470,7 @@ class Desk:
         stream = DETAINER_PREFIX + detainer_id
         now = self.now()
 
-        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+        def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             if intake.booking_id is not None:
                 self._load_booking(conn, intake.booking_id)
             if intake.cancels_detainer_id is not None:
@@ -369,13 +478,13 @@ class Desk:
             subject_key = None
             events: list[PendingEvent] = []
             if intake.subject is not None:
-                subject_key, recorded = self.personal.prepare_in(
-                    conn,
+                subject_key, recorded, store = self.personal.prepare(
                     PersonalData.model_validate(intake.subject.model_dump()),
                     actor=actor.name,
                     authority=intake.source,
                     now=now,
                 )
+                writes.append(store)
                 events.append(recorded)
             received = DetainerReceived(
                 office=office,
@@ -415,7 +524,7 @@ class Desk:
         actor: Actor,
         trigger: str,
     ) -> DetainerState:
-        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+        def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             state = self._load_detainer(conn, detainer_id)
             payload = make(conn, state)
             event = self._event(DETAINER_PREFIX + detainer_id, self._expected(expected, state.version), payload, actor)
@@ -467,7 +576,7 @@ class Desk:
         attachment_id = secrets.token_hex(8)
         digest = hashlib.sha256(content).hexdigest()
 
-        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+        def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             state = self._load_detainer(conn, detainer_id)
             payload = AttachmentAdded(
                 attachment_id=attachment_id,
@@ -477,9 +586,15 @@ class Desk:
                 sha256=digest,
                 size=len(content),
             )
-            conn.execute(
-                insert(attachments).values(id=attachment_id, detainer_id=detainer_id, sha256=digest, content=content)
-            )
+
+            def store(c: Connection) -> None:
+                c.execute(
+                    insert(attachments).values(
+                        id=attachment_id, detainer_id=detainer_id, sha256=digest, content=content
+                    )
+                )
+
+            writes.append(store)
             return [self._event(DETAINER_PREFIX + detainer_id, state.version, payload, actor)], set()
 
         return self._commit(build, actor, "attachment_added", lambda c: self._load_detainer(c, detainer_id))
@@ -489,7 +604,7 @@ class Desk:
             allowed = ", ".join(CORRECTABLE[target])
             raise InvalidCommand(f"{target} field {body.field!r} cannot be corrected; one of: {allowed}", field="field")
 
-        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+        def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             state: DetainerState | BookingState
             if target == "detainer":
                 state = self._load_detainer(conn, ident)
@@ -536,17 +651,17 @@ class Desk:
         booking_id = uuid.uuid4().hex
         now = self.now()
 
-        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+        def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             subject_key = intake.subject_key
             events: list[PendingEvent] = []
             if intake.subject is not None:
-                subject_key, recorded = self.personal.prepare_in(
-                    conn,
+                subject_key, recorded, store = self.personal.prepare(
                     PersonalData.model_validate(intake.subject.model_dump()),
                     actor=actor.name,
                     authority=intake.source,
                     now=now,
                 )
+                writes.append(store)
                 events.append(recorded)
             try:
                 payload = BookingOpened(
@@ -578,7 +693,7 @@ class Desk:
         *,
         redecide: bool = True,
     ) -> BookingState:
-        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+        def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             state = self._load_booking(conn, booking_id)
             payload = make(state)
             event = self._event(
@@ -646,7 +761,7 @@ class Desk:
     def record_notification(self, booking_id: str, body: ManualNotificationIn, actor: Actor) -> DetainerState:
         """A notice the desk gave by hand (phone, fax …), recorded on the detainer's stream."""
 
-        def build(conn: Connection) -> tuple[list[PendingEvent], set[str]]:
+        def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             booking = self._load_booking(conn, booking_id)
             if body.detainer_id not in booking.detainer_ids:
                 raise InvalidCommand("that detainer is not linked to this booking", field="detainer_id")
@@ -667,7 +782,7 @@ class Desk:
         return self._commit(build, actor, "notification_sent", lambda c: self._load_detainer(c, body.detainer_id))
 
     def redecide(self, booking_id: str, actor: Actor) -> BookingState:
-        with write_connection(self.engine) as conn, conn.begin():
+        with self._locked() as conn:
             self._redecide(conn, booking_id, actor, "requested")
         return self.booking(booking_id)
 

@@ -1,0 +1,124 @@
+"""Commands prepared outside the chain lock: a record that moved meanwhile makes the command prepare again (or fail
+with a conflict when the caller gave the version), and the chain stays linear under racing writers on both backends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from tests.service.conftest import T0, Env, booking_body, detainer_body
+
+from detainers.domain import Case
+from detainers.law._decision import Decision
+from detainers.ledger import ConcurrencyError, make_engine
+from detainers.service import Desk
+from detainers.service._desk import Actor, default_decider
+from detainers.service._schemas import BookingIn, DetainerIn, EligibilityIn, ReleaseIn, StatusProofIn
+
+CLERK = Actor("clerk:test", "clerk")
+
+
+class ConcurrencySuite:
+    @pytest.fixture
+    def desk_env(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @pytest.fixture
+    def desks(self, desk_env: Env) -> Iterator[tuple[Desk, Desk]]:
+        """The service's desk and a second one on its own engine (as another process would be)."""
+        first = desk_env.services.desk
+        engine = make_engine(str(first.engine.url.render_as_string(hide_password=False)))
+        second = Desk(engine, clock=first.clock)
+        yield first, second
+        engine.dispose()
+
+    def _booking_with_detainer(self, desk: Desk) -> str:
+        booking = desk.open_booking(BookingIn.model_validate(booking_body()), CLERK)
+        desk.receive_detainer(DetainerIn.model_validate(detainer_body(booking_id=booking.id)), CLERK)
+        return booking.id
+
+    def test_a_record_that_moves_during_preparation_is_prepared_again(self, desks: tuple[Desk, Desk]) -> None:
+        first, second = desks
+        booking_id = self._booking_with_detainer(first)
+        calls = {"n": 0}
+
+        def racing_decider(case: Case) -> Decision:
+            calls["n"] += 1
+            if calls["n"] == 1:  # while `first` prepares (no lock held), another writer records eligibility
+                second.record_eligibility(
+                    booking_id, EligibilityIn(eligible_at=T0 - timedelta(hours=1), reason="bond_posted"), CLERK
+                )
+            return default_decider(case)
+
+        first.decider = racing_decider
+        before = first.booking(booking_id).version
+        released = first.release(booking_id, ReleaseIn(released_at=T0), CLERK)
+        assert released.status == "released" and released.eligible_at is not None  # built on the other write
+        assert calls["n"] == 2  # prepared, found stale under the lock, prepared again
+        assert released.version > before + 2
+        report = first.recorder.verify()
+        assert report.ok and report.head_seq == first.recorder.head()[0]
+
+    def test_a_stale_version_given_by_the_caller_is_a_conflict(self, desks: tuple[Desk, Desk]) -> None:
+        first, second = desks
+        booking_id = self._booking_with_detainer(first)
+        version = first.booking(booking_id).version
+
+        def racing_decider(case: Case) -> Decision:
+            if not racing_decider.done:  # type: ignore[attr-defined]
+                racing_decider.done = True  # type: ignore[attr-defined]
+                second.record_status_proof(booking_id, StatusProofIn(proof="none", shown_at=T0), CLERK)
+            return default_decider(case)
+
+        racing_decider.done = False  # type: ignore[attr-defined]
+        first.decider = racing_decider
+        with pytest.raises(ConcurrencyError) as raised:
+            first.release(booking_id, ReleaseIn(released_at=T0, expected_version=version), CLERK)
+        assert raised.value.expected == version and raised.value.actual > version
+        assert first.booking(booking_id).status == "in_custody"  # nothing of the refused command was written
+        assert first.recorder.verify().ok
+
+    def test_racing_writers_on_one_booking_keep_the_chain_linear(self, desks: tuple[Desk, Desk]) -> None:
+        first, second = desks
+        booking_id = self._booking_with_detainer(first)
+        errors: list[BaseException] = []
+        per_thread = 6
+
+        def work(desk: Desk, n: int) -> None:
+            try:
+                for i in range(per_thread):
+                    shown = T0 - timedelta(minutes=n * per_thread + i)
+                    desk.record_status_proof(booking_id, StatusProofIn(proof="none", shown_at=shown), CLERK)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=work, args=((first, second)[n % 2], n)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        events = list(first.recorder.iter_all())
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        proofs = [e for e in events if e.type == "status_proof_recorded"]
+        assert len(proofs) == 6 * per_thread
+        versions = [e.version for e in events if e.stream_id == f"booking-{booking_id}"]
+        assert versions == list(range(1, len(versions) + 1))
+        assert first.booking(booking_id).version == versions[-1]
+        assert first.recorder.verify().ok
+
+
+class TestConcurrencySqlite(ConcurrencySuite):
+    @pytest.fixture
+    def desk_env(self, env: Env) -> Env:
+        return env
+
+
+class TestConcurrencyPostgres(ConcurrencySuite):
+    @pytest.fixture
+    def desk_env(self, pg_env: Env) -> Env:
+        return pg_env
