@@ -8,7 +8,9 @@ count; loopback only.
 
 Backends: SQLite (a temporary file) always; PostgreSQL when ``DETAINERS_TEST_POSTGRES_URL`` (or
 ``DETAINERS_BENCH_POSTGRES_URL``) is set, in a throwaway schema. Knobs: ``BENCH_SECONDS`` (default 15),
-``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default 1), ``BENCH_MAX_CASES`` (20000).
+``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default 1), ``BENCH_MAX_CASES`` (20000);
+``DETAINERS_THREADS`` passes through to the server (request threads per process, default 8). Prints the load
+generator's own CPU and the whole machine's busy cores, so a shared or saturated machine shows in the figures.
 """
 
 from __future__ import annotations
@@ -217,13 +219,22 @@ async def drive(port: int, token: str) -> dict[str, Any]:
     return {"latencies": latencies, "errors": errors, "cases": cases, "elapsed": elapsed}
 
 
+def _busy() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
 def run_backend(name: str, url: str) -> dict[str, Any]:
     token = prepare(url)
     before, _, _ = chain_head(url)
     port = _free_port()
     server = start_server(url, port)
     try:
+        client_cpu, machine = time.process_time(), _busy()
         result = asyncio.run(drive(port, token))
+        client_cpu, after = time.process_time() - client_cpu, _busy()
+        busy_cores = (after[0] - machine[0]) / max(1, after[1] - machine[1]) * (os.cpu_count() or 1)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -245,6 +256,9 @@ def run_backend(name: str, url: str) -> dict[str, Any]:
         "errors": result["errors"],
         "verify_seconds": verify_seconds,
         "chain_ok": ok,
+        "client_cores": client_cpu / result["elapsed"],
+        "machine_busy_cores": busy_cores,
+        "load_average": os.getloadavg(),
     }
     print(
         f"{name:<10} {row['events_per_s']:7.0f} events/s  {row['requests_per_s']:6.0f} req/s  "
@@ -252,12 +266,18 @@ def run_backend(name: str, url: str) -> dict[str, Any]:
         f"in {row['seconds']:.1f} s; errors {result['errors'] or 'none'}; "
         f"chain verified {ok} in {verify_seconds:.2f} s)"
     )
+    print(
+        f"{'':<10} load generator {row['client_cores']:.2f} cores; whole machine busy {busy_cores:.2f} of "
+        f"{os.cpu_count()} cores during the run; load average after "
+        + " ".join(f"{x:.2f}" for x in row["load_average"])
+    )
     return row
 
 
 def main() -> None:
     print(f"machine: {machine()}")
     print(f"{CLIENTS} concurrent clients, {WORKERS} uvicorn worker process(es), {SECONDS:.0f} s per backend")
+    print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     rows = []
     with ExitStack() as stack:
         folder = stack.enter_context(tempfile.TemporaryDirectory())
