@@ -59,9 +59,11 @@ def demo(
     typer.echo(f"demo jail in {db}: {result.bookings} bookings, {result.detainers} detainers, {result.events} events")
     # A one-click link for the demo clerk: a random key in the URL, the token only in this process's environment.
     key = secrets.token_urlsafe(16)
-    os.environ["DETAINERS_DEMO_SIGNIN"] = f"{key}:{result.tokens['clerk']}"
-    typer.echo(f"Desk: {base}/demo/sign-in/{key}  (opens the dashboard as the demo clerk)")
-    typer.echo(f"      {base}/sign-in  (or sign in with any token below)")
+    if serve:
+        # Only the serving process learns the key; the token itself never goes into a URL.
+        os.environ["DETAINERS_DEMO_SIGNIN"] = f"{key}:{result.tokens['clerk']}"
+        typer.echo(f"Desk: {base}/demo/sign-in/{key}  (opens the dashboard as the demo clerk)")
+    typer.echo(f"Sign in at {base}/sign-in with any token below.")
     typer.echo(f"API:  {base}/v1   (OpenAPI: {base}/docs)")
     for role, token in result.tokens.items():
         typer.echo(f"  {role:<12} {token}")
