@@ -7,6 +7,8 @@ with :func:`detainers.domain.parse_form`; the raw label is kept beside the parse
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -15,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from detainers.domain import FormLabelError, parse_form
+from detainers.ingest._provenance import ROW_HASH, row_hashes
 from detainers.ingest._redaction import null_redactions
 from detainers.ingest._tabular import ROW, RawReject, RawTable, normalize_name, read_table
 
@@ -132,7 +135,7 @@ class DetainerLoad:
     path: Path
     sheet: str | None
     layout: Layout
-    frame: pl.DataFrame  # ROW + raw-hash input columns + canonical columns
+    frame: pl.DataFrame  # ROW + raw-hash input columns (+ ROW_HASH when asked for) + canonical columns
     raw_columns: list[str]  # positional aliases of the source columns kept (``__src_0`` ...), for row_hash
     source_columns: list[str]  # their names in the file
     rejects: list[RawReject]
@@ -180,9 +183,27 @@ def parse_dates(values: pl.Series) -> pl.Series:
 
 
 def load_detainers(
-    path: Path, *, fmt: str = "auto", sheet: str | None = None, skip_rows: int = 0, delimiter: str | None = None
+    path: Path,
+    *,
+    fmt: str = "auto",
+    sheet: str | None = None,
+    skip_rows: int = 0,
+    delimiter: str | None = None,
+    hashes: bool = False,
 ) -> DetainerLoad:
-    """Read one ICE detainer file. ``fmt`` is ``npr``, ``ddp`` or ``auto``."""
+    """Read one ICE detainer file. ``fmt`` is ``npr``, ``ddp`` or ``auto``.
+
+    ``hashes``: also compute every row's ``row_hash`` (column :data:`ROW_HASH`), in a thread while the canonical
+    columns are derived (what the store writes; reports reading a file directly do not need it).
+    """
+    table, layout = read_detainer_table(path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter)
+    return canonical_detainers(table, layout, hashes=hashes)
+
+
+def read_detainer_table(
+    path: Path, *, fmt: str = "auto", sheet: str | None = None, skip_rows: int = 0, delimiter: str | None = None
+) -> tuple[RawTable, Layout]:
+    """The first half of :func:`load_detainers`: the file's cells and its layout (checked against ``fmt``)."""
     table = read_table(path, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter, header_hint=_header_hint)
     layout = detect_layout(table.columns)
     if fmt == "npr" and layout is not Layout.NPR:
@@ -191,18 +212,37 @@ def load_detainers(
         raise LayoutError(f"{path}: --format ddp, but the columns are NPR's six-column layout")
     if fmt not in {"npr", "ddp", "auto"}:
         raise LayoutError(f"unknown format {fmt!r}; use npr, ddp or auto")
-    return _canonical(table, layout)
+    return table, layout
 
 
-def _canonical(table: RawTable, layout: Layout) -> DetainerLoad:
+def canonical_detainers(table: RawTable, layout: Layout, *, hashes: bool = False) -> DetainerLoad:
+    """The second half of :func:`load_detainers`: canonical columns, redactions, forms, row checks."""
     # Raw columns are carried under positional names (__src_0, ...) so they never collide with canonical names.
     kept = [column for column in table.columns if normalize_name(column) not in SENSITIVE_COLUMNS]
     raw_columns = [f"__src_{index}" for index in range(len(kept))]
+    frame = table.frame.select([ROW, *[pl.col(c).alias(a) for c, a in zip(kept, raw_columns, strict=True)]])
+    # The md5 row hashes (DuckDB, GIL released) run beside the Polars work below; joined before the row filter.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="row-hash") if hashes else None
+    pending = pool.submit(row_hashes, frame, raw_columns) if pool is not None else None
+    try:
+        return _derive(table, layout, frame, kept, raw_columns, pending.result if pending is not None else None)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+def _derive(
+    table: RawTable,
+    layout: Layout,
+    frame: pl.DataFrame,
+    kept: list[str],
+    raw_columns: list[str],
+    row_hash: Callable[[], pl.Series] | None,
+) -> DetainerLoad:
     by_norm: dict[str, str] = {}
     for column, alias in zip(kept, raw_columns, strict=True):
         by_norm.setdefault(normalize_name(column), alias)
     aliases = _NPR_ALIASES if layout is Layout.NPR else _DDP_ALIASES
-    frame = table.frame.select([ROW, *[pl.col(c).alias(a) for c, a in zip(kept, raw_columns, strict=True)]])
     sources = {
         target: next((by_norm[name] for name in aliases.get(target, ()) if name in by_norm), None)
         for target in DETAINER_COLUMNS
@@ -281,6 +321,8 @@ def _canonical(table: RawTable, layout: Layout) -> DetainerLoad:
     for condition, message in reversed(checks):
         reasons = pl.when(condition).then(message).otherwise(reasons)
     out = out.with_columns(reasons.alias("__reject"))
+    if row_hash is not None:
+        out = out.with_columns(row_hash().alias(ROW_HASH))
     bad = out.filter(pl.col("__reject").is_not_null())
     rejects = list(table.rejects)
     if bad.height:

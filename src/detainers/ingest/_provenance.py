@@ -10,18 +10,26 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
+import polars as pl
+
 __all__ = [
     "PROVENANCE_COLUMNS",
+    "ROW_HASH",
     "atomic_path",
     "file_sha256",
+    "row_hashes",
 ]
 
 #: Columns every imported table carries, in this order, before its own columns.
 PROVENANCE_COLUMNS: tuple[str, ...] = ("source_file", "source_sheet", "source_row", "source_sha256", "row_hash")
+
+#: Name of the precomputed row-hash column a loader may hand to the store (becomes ``row_hash``).
+ROW_HASH = "__row_hash"
 
 _CHUNK = 1 << 20
 
@@ -33,6 +41,23 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def row_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
+    """``row_hash`` of every row: md5 (hex) of the cells of ``columns`` joined by U+001F, nulls as empty strings.
+
+    The same as ``hashlib.md5("\\x1f".join(cells).encode()).hexdigest()`` per row. DuckDB computes it (in parallel,
+    row order kept) on its own in-memory connection, so it may run in a thread beside other work.
+    """
+    if not columns:
+        return pl.Series(ROW_HASH, [hashlib.md5(b"").hexdigest()] * frame.height, dtype=pl.String)
+    cells = ", ".join("coalesce(" + '"' + name.replace('"', '""') + '"' + ", '')" for name in columns)
+    with duckdb.connect() as con:
+        con.register("__raw", frame.select(columns).to_arrow())
+        table = con.sql(f"SELECT md5(concat_ws(chr(31), {cells})) AS {ROW_HASH} FROM __raw").to_arrow_table()
+    hashes = pl.from_arrow(table)
+    assert isinstance(hashes, pl.DataFrame) and hashes.height == frame.height
+    return hashes.get_column(ROW_HASH)
 
 
 @contextmanager

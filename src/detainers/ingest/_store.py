@@ -18,6 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +26,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from detainers.ingest._ice import DETAINER_COLUMNS, load_detainers
+from detainers.ingest._ice import DETAINER_COLUMNS, canonical_detainers, read_detainer_table
 from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, load_jail
 from detainers.ingest._mapping import Mapping
-from detainers.ingest._provenance import PROVENANCE_COLUMNS, atomic_path, file_sha256
+from detainers.ingest._provenance import PROVENANCE_COLUMNS, ROW_HASH, atomic_path, file_sha256, row_hashes
 from detainers.ingest._tabular import ROW, RawReject
 
 __all__ = ["TABLES", "ImportRecord", "ImportRejected", "ImportReport", "Store"]
@@ -118,10 +119,6 @@ class ImportRecord:
     rows_loaded: int
     rows_rejected: int
     imported_at: datetime
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _lit(text: str) -> str:
@@ -217,11 +214,25 @@ class Store:
     ) -> ImportReport:
         """Import one ICE detainer file (NPR or DDP layout; CSV, XLSX or Parquet)."""
         started = time.perf_counter()
-        digest = file_sha256(path)
+        # The file's sha256 (one core) runs while the file is parsed (pyarrow's CSV parser mostly uses one core
+        # when quoted values may hold newlines); a re-import is recognised before any canonical work or write.
+        with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
+            pending = pool.submit(file_sha256, path)
+            try:
+                table, layout = read_detainer_table(
+                    path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter
+                )
+            except Exception:
+                digest = pending.result()
+                import_id = digest if sheet is None else hashlib.sha256(f"{digest}:{sheet}".encode()).hexdigest()
+                if self._already(import_id):  # as before: the same bytes imported once are not read again
+                    return ImportReport("already_imported", "detainers", import_id, str(path), sheet)
+                raise
+            digest = pending.result()
         import_id = digest if sheet is None else hashlib.sha256(f"{digest}:{sheet}".encode()).hexdigest()
         if self._already(import_id):
             return ImportReport("already_imported", "detainers", import_id, str(path), sheet)
-        load = load_detainers(path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter)
+        load = canonical_detainers(table, layout, hashes=True)
         report = ImportReport(
             "imported",
             "detainers",
@@ -330,14 +341,13 @@ class Store:
         written: list[Path] = []
         parquet: dict[str, str] = {}
         try:
-            with duckdb.connect() as con:
-                for table, (frame, raw_columns, provenance) in frames.items():
-                    dest = self.root / "parquet" / table / f"{report.import_id}.parquet"
-                    with atomic_path(dest) as tmp:
-                        _write_parquet(con, frame, raw_columns, provenance, TABLES[table], tmp)
-                    written.append(dest)
-                    parquet[table] = str(dest.relative_to(self.root))
-                    report.tables[table] = frame.height
+            for table, (frame, raw_columns, provenance) in frames.items():
+                dest = self.root / "parquet" / table / f"{report.import_id}.parquet"
+                with atomic_path(dest) as tmp:
+                    _write_parquet(frame, raw_columns, provenance, TABLES[table], tmp)
+                written.append(dest)
+                parquet[table] = str(dest.relative_to(self.root))
+                report.tables[table] = frame.height
             rejects_rel: str | None = None
             if report.rejects:
                 dest = rejects_path or (self.root / "rejects" / f"{report.import_id}.csv")
@@ -389,7 +399,6 @@ def _provenance_schema() -> dict[str, pl.DataType]:
 
 
 def _write_parquet(
-    con: duckdb.DuckDBPyConnection,
     frame: pl.DataFrame,
     raw_columns: Sequence[str],
     provenance: dict[str, str | None],
@@ -398,25 +407,20 @@ def _write_parquet(
 ) -> None:
     """Provenance + canonical columns to Parquet; ``row_hash`` = md5 of the raw cells joined by U+001F.
 
-    DuckDB computes the hashes (in parallel, insertion order preserved); Polars writes the file.
+    The hashes come with the frame (column ``ROW_HASH``, computed while the file was read) or are computed here by
+    :func:`~detainers.ingest._provenance.row_hashes`; Polars writes the file.
     """
     missing = [name for name in columns if name not in frame.columns]
     if missing:
         frame = frame.with_columns([pl.lit(None, dtype=columns[name]).alias(name) for name in missing])
-    con.register(
-        "__raw",
-        frame.select(raw_columns).to_arrow() if raw_columns else pl.DataFrame({"x": [""] * frame.height}).to_arrow(),
-    )
-    cells = ", ".join(f"coalesce({_q(c)}, '')" for c in raw_columns) or "''"
-    hashes = pl.from_arrow(con.sql(f"SELECT md5(concat_ws(chr(31), {cells})) AS row_hash FROM __raw").to_arrow_table())
-    con.unregister("__raw")
-    assert isinstance(hashes, pl.DataFrame) and hashes.height == frame.height
+    if ROW_HASH not in frame.columns:
+        frame = frame.with_columns(row_hashes(frame, raw_columns).alias(ROW_HASH))
     out = frame.select(
         pl.lit(provenance.get("source_file") or "", dtype=pl.String).alias("source_file"),
         pl.lit(provenance.get("source_sheet"), dtype=pl.String).alias("source_sheet"),
         pl.col(ROW).cast(pl.Int64).alias("source_row"),
         pl.lit(provenance.get("source_sha256") or "", dtype=pl.String).alias("source_sha256"),
-        pl.lit(hashes.get_column("row_hash")).alias("row_hash"),
+        pl.col(ROW_HASH).alias("row_hash"),
         *[pl.col(name).cast(dtype) for name, dtype in columns.items()],
     )
     out.write_parquet(dest, compression="snappy")
