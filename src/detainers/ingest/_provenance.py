@@ -51,10 +51,11 @@ def row_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
     """
     if not columns:
         return pl.Series(ROW_HASH, [hashlib.md5(b"").hexdigest()] * frame.height, dtype=pl.String)
-    cells = ", ".join("coalesce(" + '"' + name.replace('"', '""') + '"' + ", '')" for name in columns)
+    # concat() reads NULL as the empty string (cheaper than concat_ws over coalesce(cell, ''), same bytes)
+    cells = ", chr(31), ".join('"' + name.replace('"', '""') + '"' for name in columns)
     with duckdb.connect() as con:
         con.register("__raw", frame.select(columns).to_arrow())
-        table = con.sql(f"SELECT md5(concat_ws(chr(31), {cells})) AS {ROW_HASH} FROM __raw").to_arrow_table()
+        table = con.sql(f"SELECT md5(concat({cells})) AS {ROW_HASH} FROM __raw").to_arrow_table()
     hashes = pl.from_arrow(table)
     assert isinstance(hashes, pl.DataFrame) and hashes.height == frame.height
     return hashes.get_column(ROW_HASH)

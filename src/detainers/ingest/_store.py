@@ -423,7 +423,7 @@ def _write_parquet(
         pl.col(ROW_HASH).alias("row_hash"),
         *[pl.col(name).cast(dtype) for name, dtype in columns.items()],
     )
-    out.write_parquet(dest, compression="snappy")
+    out.write_parquet(dest, compression="lz4")  # LZ4_RAW: a little faster to write than snappy, same readers
 
 
 def _write_rejects(dest: Path, rejects: list[tuple[str, RawReject]], sheet: str | None) -> None:
