@@ -162,7 +162,24 @@ class Store:
             files = [path for path in self.files(table) if path.exists()]
             if files:
                 listing = "[" + ", ".join(_lit(str(path)) for path in files) + "]"
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({listing}, union_by_name = true)")
+                # Files keep only the columns their source had; the view restores the full table with typed NULLs.
+                con.execute(
+                    f"CREATE VIEW __files_{table} AS SELECT * FROM read_parquet({listing}, union_by_name = true)"
+                )
+                have = {row[0] for row in con.execute(f"DESCRIBE __files_{table}").fetchall()}
+                schema = {**_provenance_schema(), **columns}
+                absent = [name for name in schema if name not in have]
+                if absent:
+                    typed = pl.DataFrame(schema={name: schema[name] for name in absent})
+                    con.register(f"__types_{table}", typed.to_arrow())
+                    types = {row[0]: row[1] for row in con.execute(f"DESCRIBE __types_{table}").fetchall()}
+                    select = ", ".join(
+                        _quote(name) if name in have else f"CAST(NULL AS {types[name]}) AS {_quote(name)}"
+                        for name in schema
+                    )
+                else:
+                    select = ", ".join(_quote(name) for name in schema)
+                con.execute(f"CREATE VIEW {table} AS SELECT {select} FROM __files_{table}")
             else:
                 empty = pl.DataFrame(schema={**_provenance_schema(), **columns})
                 con.register(f"__empty_{table}", empty.to_arrow())
@@ -176,7 +193,10 @@ class Store:
         files = [path for path in self.files(name) if path.exists()]
         if not files:
             return pl.DataFrame(schema={**_provenance_schema(), **TABLES[name]})
-        return pl.concat([pl.read_parquet(path) for path in files], how="diagonal_relaxed")
+        frame = pl.concat([pl.read_parquet(path) for path in files], how="diagonal_relaxed")
+        schema = {**_provenance_schema(), **TABLES[name]}
+        absent = [pl.lit(None, dtype=dtype).alias(col) for col, dtype in schema.items() if col not in frame.columns]
+        return frame.with_columns(absent).select(list(schema)) if absent else frame.select(list(schema))
 
     def repair(self) -> list[Path]:
         """Delete Parquet and rejects files no committed import lists (what a killed import leaves). Returns them."""
@@ -398,6 +418,10 @@ def _provenance_schema() -> dict[str, pl.DataType]:
     }
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _write_parquet(
     frame: pl.DataFrame,
     raw_columns: Sequence[str],
@@ -410,9 +434,9 @@ def _write_parquet(
     The hashes come with the frame (column ``ROW_HASH``, computed while the file was read) or are computed here by
     :func:`~detainers.ingest._provenance.row_hashes`; Polars writes the file.
     """
-    missing = [name for name in columns if name not in frame.columns]
-    if missing:
-        frame = frame.with_columns([pl.lit(None, dtype=columns[name]).alias(name) for name in missing])
+    # Canonical columns the source does not have are not written: readers (``connect``/``table``) add them back
+    # as typed NULLs, which costs nothing, while writing all-null columns cost a third of an NPR import.
+    present = {name: dtype for name, dtype in columns.items() if name in frame.columns}
     if ROW_HASH not in frame.columns:
         frame = frame.with_columns(row_hashes(frame, raw_columns).alias(ROW_HASH))
     out = frame.select(
@@ -421,7 +445,7 @@ def _write_parquet(
         pl.col(ROW).cast(pl.Int64).alias("source_row"),
         pl.lit(provenance.get("source_sha256") or "", dtype=pl.String).alias("source_sha256"),
         pl.col(ROW_HASH).alias("row_hash"),
-        *[pl.col(name).cast(dtype) for name, dtype in columns.items()],
+        *[pl.col(name).cast(dtype) for name, dtype in present.items()],
     )
     out.write_parquet(dest, compression="lz4")  # LZ4_RAW: a little faster to write than snappy, same readers
 
