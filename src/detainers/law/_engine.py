@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 import detainers
@@ -412,7 +412,8 @@ def decide(
         calendar = calendar_by_name(calendar_name)
         deadline = hold_deadline(kind, eligible, hours=float(hours), zone=zone, calendar=calendar)
         assert deadline is not None
-        hold_until = deadline
+        # UTC like every stored instant: Python compares a time in a DST fold with another zone's as unequal.
+        hold_until = deadline.astimezone(UTC)
         reading = (
             "elapsed hours"
             if kind is HoldClockKind.ELAPSED
@@ -427,7 +428,7 @@ def decide(
     notify = final["notify"] is not Permission.FORBID
     target = None
     if notify and eligible is not None:
-        target = notify_target(eligible, now=detainer.received_at)
+        target = notify_target(eligible, now=detainer.received_at).astimezone(UTC)
         run.step("clock", f"notify ICE by {format_instant(target, zone)} (48 hours before release, if possible)")
 
     transfer = {
