@@ -5,7 +5,8 @@ with a conflict when the caller gave the version), and the chain stays linear un
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -109,6 +110,96 @@ class ConcurrencySuite:
         versions = [e.version for e in events if e.stream_id == f"booking-{booking_id}"]
         assert versions == list(range(1, len(versions) + 1))
         assert first.booking(booking_id).version == versions[-1]
+        assert first.recorder.verify().ok
+
+    @staticmethod
+    def _in_one_batch(desk: Desk, calls: list[Callable[[], Any]]) -> tuple[list[Any], list[int]]:
+        """Run ``calls`` on threads that queue, in this order, behind a held write lock, so they are committed as
+        one group; returns each call's answer (or the exception it raised) and the sizes of the batches written."""
+        sizes: list[int] = []
+        write_batch = desk._write_batch
+
+        def counting(batch: list[Any]) -> None:
+            sizes.append(len(batch))
+            write_batch(batch)
+
+        desk._write_batch = counting  # type: ignore[method-assign]
+        results: list[Any] = [None] * len(calls)
+
+        def run(i: int) -> None:
+            try:
+                results[i] = calls[i]()
+            except Exception as error:  # noqa: BLE001 - returned to the test
+                results[i] = error
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+        with desk.write_lock:
+            for i, thread in enumerate(threads):
+                thread.start()
+                deadline = time.monotonic() + 10
+                while len(desk._queue) < i + 1:
+                    assert time.monotonic() < deadline, "command did not reach the queue"
+                    time.sleep(0.002)
+        for thread in threads:
+            thread.join()
+        return results, sizes
+
+    def test_group_commit_rechecks_each_command_as_if_alone(self, desks: tuple[Desk, Desk]) -> None:
+        first, _second = desks
+        booking_id = self._booking_with_detainer(first)
+        version = first.booking(booking_id).version
+        results, sizes = self._in_one_batch(
+            first,
+            [
+                lambda: first.record_status_proof(booking_id, StatusProofIn(proof="none", shown_at=T0), CLERK),
+                lambda: first.record_status_proof(
+                    booking_id, StatusProofIn(proof="none", shown_at=T0, expected_version=version), CLERK
+                ),
+                lambda: first.release(booking_id, ReleaseIn(released_at=T0), CLERK),
+                lambda: first.open_booking(BookingIn.model_validate(booking_body(booking_number="24-9")), CLERK),
+            ],
+        )
+        assert sizes[0] == 4  # one transaction for all four
+        assert results[0].version > version and results[0].status_proof == "none"
+        # Moved by the first command of its own batch: with the caller's version a conflict, nothing written ...
+        assert isinstance(results[1], ConcurrencyError) and results[1].expected == version
+        # ... without one, prepared again on top of the first and committed after it.
+        assert results[2].status == "released" and results[2].version > results[0].version
+        assert results[3].booking_number == "24-9"
+        events = list(first.recorder.iter_all())
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert sum(e.type == "status_proof_recorded" for e in events) == 1
+        versions = [e.version for e in events if e.stream_id == f"booking-{booking_id}"]
+        assert versions == list(range(1, len(versions) + 1))
+        assert first.recorder.verify().ok
+
+    def test_a_failing_command_does_not_take_its_batch_with_it(
+        self, desks: tuple[Desk, Desk], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        first, _second = desks
+        apply = first._apply
+
+        def failing(conn: Any, plan: Any, read: Any) -> Any:
+            if any(getattr(e.payload, "booking_number", None) == "24-FAIL" for e in plan.facts):
+                raise RuntimeError("boom")
+            return apply(conn, plan, read)
+
+        monkeypatch.setattr(first, "_apply", failing)
+        numbers = ["24-1", "24-FAIL", "24-3"]
+        results, sizes = self._in_one_batch(
+            first,
+            [
+                (lambda n=n: first.open_booking(BookingIn.model_validate(booking_body(booking_number=n)), CLERK))
+                for n in numbers
+            ],
+        )
+        assert sizes == [3, 1, 1, 1]  # the group rolled back, then each alone
+        assert isinstance(results[1], RuntimeError)
+        assert [results[0].booking_number, results[2].booking_number] == ["24-1", "24-3"]
+        listed = {b.booking_number for b in first.list_bookings(limit=100)[0]}
+        assert "24-FAIL" not in listed and {"24-1", "24-3"} <= listed
+        events = list(first.recorder.iter_all())
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
         assert first.recorder.verify().ok
 
 

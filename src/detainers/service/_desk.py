@@ -113,6 +113,25 @@ class _Plan:
     reads: dict[tuple[str, str], Any]
 
 
+_MOVED = object()  # a record the command read moved before the lock was taken: prepare again
+
+
+class _Request:
+    """A prepared command waiting in the group-commit queue, and its outcome once committed."""
+
+    __slots__ = ("done", "error", "outcome", "plan", "read")
+
+    def __init__(self, plan: _Plan, read: Callable[[Connection], Any]) -> None:
+        self.plan = plan
+        self.read = read
+        self.done = False
+        self.outcome: Any = None
+        self.error: BaseException | None = None
+
+    def finish(self, *, outcome: Any = None, error: BaseException | None = None) -> None:
+        self.outcome, self.error, self.done = outcome, error, True
+
+
 def _stream_of(key: tuple[str, str]) -> str:
     return f"{key[0]}-{key[1]}"
 
@@ -195,6 +214,9 @@ class Desk:
         # Writers in this process queue here rather than in the database: the chain head is one lock anyway, and a
         # Python lock hands over at once where SQLite's busy handler sleeps and a crowd of threads convoys on the GIL.
         self.write_lock = threading.Lock()
+        # Prepared commands waiting for the writer (group commit, see _submit).
+        self._queue_guard = threading.Lock()
+        self._queue: list[_Request] = []
         self._offices: dict[str, Office | None] = {}
 
     def warm_up(self) -> None:
@@ -275,18 +297,9 @@ class Desk:
         """
         for _attempt in range(_OPTIMISTIC_TRIES):
             plan = self._prepare(build, actor, trigger)
-            with self._locked() as conn:
-                streams = {_stream_of(key) for key in plan.reads} | {e.stream_id for e in plan.facts + plan.decisions}
-                current = self.recorder.lock(conn, streams)
-                if any(current[_stream_of(key)] != state.version for key, state in plan.reads.items()):
-                    continue
-                seed(conn, plan.reads)
-                for write in plan.writes:
-                    write(conn)
-                self.recorder.append_in(conn, plan.facts)
-                if plan.decisions:
-                    self.recorder.append_in(conn, plan.decisions)
-                return read(conn)
+            outcome = self._submit(_Request(plan, read))
+            if outcome is not _MOVED:
+                return outcome  # type: ignore[no-any-return]
         return self._commit_locked(build, actor, trigger, read)
 
     def _commit_locked(
@@ -310,9 +323,68 @@ class Desk:
     @contextmanager
     def _locked(self) -> Iterator[Connection]:
         """A write transaction holding the chain lock; writers in this process queue on a Python lock first."""
-        with self.write_lock, writer_lock(self.engine), write_connection(self.engine) as conn, conn.begin():
+        with self.write_lock, self._transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction holding the chain lock (the caller holds ``write_lock``)."""
+        with writer_lock(self.engine), write_connection(self.engine) as conn, conn.begin():
             self.recorder.lock(conn, ())  # before anything is read: what is read under the lock is current
             yield conn
+
+    def _submit(self, request: _Request) -> Any:
+        """Group commit: queue a prepared command; whoever gets the write lock appends every queued one.
+
+        The thread that takes ``write_lock`` with its own request still queued becomes the writer for all the
+        requests queued by then: one transaction, in arrival order, one commit. A thread whose request a previous
+        writer already committed just returns its outcome. Nothing is answered before its transaction commits.
+        """
+        with self._queue_guard:
+            self._queue.append(request)
+        with self.write_lock:
+            if not request.done:
+                with self._queue_guard:
+                    batch, self._queue = self._queue, []
+                self._write_batch(batch)
+        if request.error is not None:
+            raise request.error
+        return request.outcome
+
+    def _write_batch(self, batch: list[_Request]) -> None:
+        """Append ``batch`` in one transaction (write lock held). Each command's read records are re-checked as
+        one alone would be: one that moved (also by an earlier command of the batch) gets ``_MOVED`` and writes
+        nothing. If any command fails otherwise, the transaction is rolled back and each is run in its own, so one
+        command's failure never touches another's outcome."""
+        outcomes: list[Any] = []
+        try:
+            with self._transaction() as conn:
+                for request in batch:
+                    outcomes.append(self._apply(conn, request.plan, request.read))
+        except Exception as error:
+            if len(batch) == 1:
+                batch[0].finish(error=error)
+                return
+            _log.warning("group commit of %d commands failed (%r); writing them one by one", len(batch), error)
+            for request in batch:
+                self._write_batch([request])
+            return
+        for request, outcome in zip(batch, outcomes, strict=True):
+            request.finish(outcome=outcome)
+
+    def _apply(self, conn: Connection, plan: _Plan, read: Callable[[Connection], Any]) -> Any:
+        """One prepared command under the chain lock: ``_MOVED`` if a record it read moved, else its answer."""
+        streams = {_stream_of(key) for key in plan.reads} | {e.stream_id for e in plan.facts + plan.decisions}
+        current = self.recorder.lock(conn, streams)
+        if any(current[_stream_of(key)] != state.version for key, state in plan.reads.items()):
+            return _MOVED
+        seed(conn, plan.reads)
+        for write in plan.writes:
+            write(conn)
+        self.recorder.append_in(conn, plan.facts)
+        if plan.decisions:
+            self.recorder.append_in(conn, plan.decisions)
+        return read(conn)
 
     def _prepare(self, build: Build, actor: Actor, trigger: str) -> _Plan:
         with self.engine.connect() as conn, conn.begin():
