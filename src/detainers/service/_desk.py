@@ -34,6 +34,7 @@ from detainers.domain import (
     Person,
     default_requests,
 )
+from detainers.law import decision_json
 from detainers.law._decision import Decision
 from detainers.ledger import (
     BOOKING_PREFIX,
@@ -484,7 +485,7 @@ class Desk:
                 extra={"booking_id": booking_id, "error": type(error).__name__, "message": str(error)[:200]},
             )
             return None
-        dumped = decision.model_dump(mode="json")
+        dumped = decision_json(decision)  # instants shown with the facility's offset, as `decide --json` prints them
         if booking.decision is not None and _comparable(booking.decision) == _comparable(dumped):
             return None
         payload = DecisionMade(
