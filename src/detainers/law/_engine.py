@@ -52,14 +52,12 @@ def engine_version(packs: PackSet | None = None) -> str:
 
 
 @dataclass
-class _Verdict:
-    """What one layer says about one dimension, and which rule said it."""
+class _HoldClock:
+    """How long a hold may last, as the layers' rules set it: the last clock kind set, the shortest hours."""
 
-    permission: Permission
-    rule: Rule
-    version: PackVersion
-    pack: Pack
-    preempts: bool
+    kind: HoldClockKind = HoldClockKind.NONE
+    hours: float | None = None  # None: no rule set it (48 is used)
+    basis: CustodyBasis | None = None
 
 
 @dataclass
@@ -190,7 +188,7 @@ def _apply(
     effects: Effects,
     layer: dict[str, tuple[Permission, Rule, bool]],
     rule: Rule,
-    clock: dict[str, object],
+    clock: _HoldClock,
     *,
     applies: bool,
 ) -> None:
@@ -198,17 +196,15 @@ def _apply(
         # Only a rule that applies preempts local restriction; its `otherwise` branch never does.
         layer[dim] = (permission, rule, applies and dim in rule.preempts_local)
     if effects.hold_clock is not None:
-        clock["kind"] = effects.hold_clock
-        clock["kind_rule"] = rule
+        clock.kind = effects.hold_clock
     if effects.hold_hours is not None:
-        clock["hours"] = min(effects.hold_hours, float(clock.get("hours", effects.hold_hours)))  # type: ignore[arg-type]
-        clock["hours_rule"] = rule
+        clock.hours = effects.hold_hours if clock.hours is None else min(effects.hold_hours, clock.hours)
     if effects.custody_basis is not None:
-        clock["basis"] = effects.custody_basis
+        clock.basis = effects.custody_basis
 
 
 def _evaluate_layer(
-    pack: Pack, version: PackVersion, facts: Facts, run: _Run, clock: dict[str, object]
+    pack: Pack, version: PackVersion, facts: Facts, run: _Run, clock: _HoldClock
 ) -> dict[str, tuple[Permission, Rule, bool]]:
     said: dict[str, tuple[Permission, Rule, bool]] = {}
     for rule in version.rules:
@@ -356,7 +352,7 @@ def decide(
 
     chain: list[LayerRef] = []
     chosen: list[tuple[Pack, PackVersion, dict[str, tuple[Permission, Rule, bool]]]] = []
-    clock: dict[str, object] = {}
+    clock = _HoldClock()
     calendar_name = "us-federal"
     for layer in layers_of(case.jurisdiction):
         pack = packs.get(layer.path)
@@ -398,9 +394,7 @@ def decide(
     _outcome_rules(chosen, facts, final, run)
 
     hold = final["hold"]
-    kind = clock.get("kind", HoldClockKind.NONE)
-    hours = clock.get("hours", 48.0)
-    assert isinstance(kind, HoldClockKind) and isinstance(hours, float | int)
+    kind, hours = clock.kind, 48.0 if clock.hours is None else clock.hours
     hold_until: datetime | None
     if eligible is None:
         hold_until = None
@@ -410,7 +404,7 @@ def decide(
         run.step("clock", f"no custody beyond release eligibility: hold until {format_instant(eligible, zone)}")
     else:
         calendar = calendar_by_name(calendar_name)
-        deadline = hold_deadline(kind, eligible, hours=float(hours), zone=zone, calendar=calendar)
+        deadline = hold_deadline(kind, eligible, hours=hours, zone=zone, calendar=calendar)
         assert deadline is not None
         # UTC like every stored instant: Python compares a time in a DST fold with another zone's as unequal.
         hold_until = deadline.astimezone(UTC)
@@ -421,7 +415,7 @@ def decide(
         )
         run.step(
             "clock",
-            f"hold allowed for {float(hours):g} {reading} from {format_instant(eligible, zone)}: "
+            f"hold allowed for {hours:g} {reading} from {format_instant(eligible, zone)}: "
             f"until {format_instant(deadline, zone)}",
         )
 
@@ -457,8 +451,8 @@ def decide(
         if od.hours > 0:
             run.step("clock", f"over-detention {od.hours:.2f} h ({', '.join(str(f) for f in od.flags)})")
     basis: str | None = None
-    if isinstance(clock.get("basis"), CustodyBasis) and hold is not Permission.FORBID:
-        basis = str(clock["basis"])
+    if clock.basis is not None and hold is not Permission.FORBID:
+        basis = clock.basis.value
     elif judicial_custody:
         basis = CustodyBasis.JUDICIAL_WARRANT.value
     elif hold_until is not None and eligible is not None and hold_until > eligible:
