@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, Table, func, insert, select
 
 from detainers.clock import Clock, SystemClock
 from detainers.domain import (
@@ -897,13 +897,9 @@ class Desk:
             conditions.append(detainer_view.c.received_at >= format_utc(received_from))
         if received_to is not None:
             conditions.append(detainer_view.c.received_at < format_utc(received_to))
-        query = select(detainer_view.c.data).where(*conditions)
-        with self.engine.connect() as conn:
-            total = int(conn.execute(select(func.count()).select_from(detainer_view).where(*conditions)).scalar() or 0)
-            rows = conn.execute(
-                query.order_by(detainer_view.c.received_at.desc(), detainer_view.c.id).limit(limit).offset(offset)
-            )
-            return [DetainerState.model_validate_json(r.data) for r in rows], total
+        order = (detainer_view.c.received_at.desc(), detainer_view.c.id)
+        datas, total = self._page(detainer_view, conditions, order, limit, offset)
+        return [DetainerState.model_validate_json(d) for d in datas], total
 
     def list_bookings(
         self,
@@ -921,16 +917,18 @@ class Desk:
             conditions.append(booking_view.c.jurisdiction.startswith(jurisdiction, autoescape=True))
         if booking_number is not None:
             conditions.append(booking_view.c.booking_number == booking_number)
+        order = (booking_view.c.booking_number, booking_view.c.id)
+        datas, total = self._page(booking_view, conditions, order, limit, offset)
+        return [BookingState.model_validate_json(d) for d in datas], total
+
+    def _page(
+        self, view: Table, conditions: list[Any], order: tuple[Any, ...], limit: int, offset: int
+    ) -> tuple[list[str], int]:
+        """One page of a view's stored JSON, and how many rows match in all (for paging)."""
         with self.engine.connect() as conn:
-            total = int(conn.execute(select(func.count()).select_from(booking_view).where(*conditions)).scalar() or 0)
-            rows = conn.execute(
-                select(booking_view.c.data)
-                .where(*conditions)
-                .order_by(booking_view.c.booking_number, booking_view.c.id)
-                .limit(limit)
-                .offset(offset)
-            )
-            return [BookingState.model_validate_json(r.data) for r in rows], total
+            total = int(conn.execute(select(func.count()).select_from(view).where(*conditions)).scalar() or 0)
+            rows = conn.execute(select(view.c.data).where(*conditions).order_by(*order).limit(limit).offset(offset))
+            return [r.data for r in rows], total
 
     def active_bookings(self) -> list[BookingState]:
         with self.engine.connect() as conn:
