@@ -10,7 +10,7 @@ import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, computed_field
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from detainers.ledger._events import (
     AttachmentAdded,
@@ -49,6 +49,7 @@ __all__ = [
     "evolve_booking",
     "evolve_detainer",
     "first_reads",
+    "flush",
     "rebuild",
     "seed",
     "stream_kind",
@@ -182,10 +183,6 @@ CORRECTABLE: dict[str, tuple[str, ...]] = {
 }
 
 
-def _iso(value: Any) -> Any:
-    return value
-
-
 def evolve_detainer(state: DetainerState, event: StoredEvent) -> DetainerState:
     """The detainer after one event of its own stream (pure)."""
     kind = event.kind
@@ -302,13 +299,17 @@ def _parse(kind: str, ident: str, text: str, model: type[_S]) -> _S:
     return state.model_copy()
 
 
-def _memo(conn: Connection) -> tuple[Any, dict[tuple[str, str], Any], dict[tuple[str, str], Any]]:
+_Memo = tuple[Any, dict[tuple[str, str], Any], dict[tuple[str, str], Any], dict[tuple[str, str], bool]]
+
+
+def _memo(conn: Connection) -> _Memo:
+    """Per write transaction: states seen, states as first read, and the records to write (key → is new)."""
     transaction = conn.get_transaction()
     memo = conn.info.get("views_memo")
     if memo is None or memo[0] is not transaction:
-        memo = (transaction, {}, {})
+        memo = (transaction, {}, {}, {})
         conn.info["views_memo"] = memo
-    return memo
+    return memo  # type: ignore[no-any-return]
 
 
 def _seen(conn: Connection) -> dict[tuple[str, str], Any]:
@@ -324,10 +325,68 @@ def first_reads(conn: Connection) -> dict[tuple[str, str], Any]:
 
 def seed(conn: Connection, states: dict[tuple[str, str], Any]) -> None:
     """Make ``states`` (checked current under the lock) what this transaction reads, without reading the views."""
-    _transaction, seen, reads = _memo(conn)
+    _transaction, seen, reads, _dirty = _memo(conn)
     for key, state in states.items():
         seen.setdefault(key, state)
         reads.setdefault(key, state)
+
+
+# Statements built once: building SQLAlchemy constructs per call cost more CPU than running them.
+_LOAD = {
+    "detainer": select(detainer_view.c.data).where(detainer_view.c.id == bindparam("ident")),
+    "booking": select(booking_view.c.data).where(booking_view.c.id == bindparam("ident")),
+}
+_INSERT = {"detainer": insert(detainer_view), "booking": insert(booking_view)}
+_UPDATE = {
+    "detainer": update(detainer_view).where(detainer_view.c.id == bindparam("view_id")),
+    "booking": update(booking_view).where(booking_view.c.id == bindparam("view_id")),
+}
+
+
+def _detainer_row(state: DetainerState) -> dict[str, Any]:
+    return {
+        "version": state.version,
+        "office": state.office,
+        "form": state.form,
+        "status": state.status,
+        "jurisdiction": state.jurisdiction,
+        "booking_id": state.booking_id,
+        "received_at": format_utc(parse_utc(state.received_at)) if state.received_at else "",
+        "data": state.model_dump_json(),
+    }
+
+
+def _booking_row(state: BookingState) -> dict[str, Any]:
+    return {
+        "version": state.version,
+        "booking_number": state.booking_number,
+        "jurisdiction": state.jurisdiction,
+        "status": state.status,
+        "active": state.status == "in_custody",
+        "data": state.model_dump_json(),
+    }
+
+
+def flush(conn: Connection) -> None:
+    """Write every record folded since the last flush, once each: one INSERT and one UPDATE per view."""
+    _transaction, seen, _reads, dirty = _memo(conn)
+    if not dirty:
+        return
+    for kind, row_of in (("detainer", _detainer_row), ("booking", _booking_row)):
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        for key, is_new in dirty.items():
+            if key[0] == kind:
+                row = row_of(seen[key])
+                if is_new:
+                    new.append({"id": key[1], **row})
+                else:
+                    changed.append({"view_id": key[1], **row})
+        if new:
+            conn.execute(_INSERT[kind], new)
+        if changed:
+            conn.execute(_UPDATE[kind], changed)
+    dirty.clear()
 
 
 class Projector:
@@ -355,7 +414,7 @@ class Projector:
         hit = seen.get(("detainer", ident))
         if isinstance(hit, DetainerState):
             return hit.model_copy()
-        row = conn.execute(select(detainer_view.c.data).where(detainer_view.c.id == ident)).first()
+        row = conn.execute(_LOAD["detainer"], {"ident": ident}).first()
         state = _parse("detainer", ident, row.data, DetainerState) if row else None
         if state is not None:
             seen[("detainer", ident)] = state
@@ -368,50 +427,26 @@ class Projector:
         hit = seen.get(("booking", ident))
         if isinstance(hit, BookingState):
             return hit.model_copy()
-        row = conn.execute(select(booking_view.c.data).where(booking_view.c.id == ident)).first()
+        row = conn.execute(_LOAD["booking"], {"ident": ident}).first()
         state = _parse("booking", ident, row.data, BookingState) if row else None
         if state is not None:
             seen[("booking", ident)] = state
             _memo(conn)[2].setdefault(("booking", ident), state)
         return state.model_copy() if state is not None else None
 
+    def _save(self, conn: Connection, kind: str, state: DetainerState | BookingState, *, new: bool) -> None:
+        """Remember the folded state; unless dry, mark it to be written at the next :func:`flush`."""
+        key = (kind, state.id)
+        _transaction, seen, _reads, dirty = _memo(conn)
+        seen[key] = state
+        if not self.dry:
+            dirty[key] = dirty.get(key, False) or new
+
     def _save_detainer(self, conn: Connection, state: DetainerState, *, new: bool) -> None:
-        if self.dry:
-            _seen(conn)[("detainer", state.id)] = state
-            return
-        values = {
-            "version": state.version,
-            "office": state.office,
-            "form": state.form,
-            "status": state.status,
-            "jurisdiction": state.jurisdiction,
-            "booking_id": state.booking_id,
-            "received_at": format_utc(parse_utc(state.received_at)) if state.received_at else "",
-            "data": state.model_dump_json(),
-        }
-        if new:
-            conn.execute(insert(detainer_view).values(id=state.id, **values))
-        else:
-            conn.execute(update(detainer_view).where(detainer_view.c.id == state.id).values(**values))
-        _seen(conn)[("detainer", state.id)] = state
+        self._save(conn, "detainer", state, new=new)
 
     def _save_booking(self, conn: Connection, state: BookingState, *, new: bool) -> None:
-        if self.dry:
-            _seen(conn)[("booking", state.id)] = state
-            return
-        values = {
-            "version": state.version,
-            "booking_number": state.booking_number,
-            "jurisdiction": state.jurisdiction,
-            "status": state.status,
-            "active": state.status == "in_custody",
-            "data": state.model_dump_json(),
-        }
-        if new:
-            conn.execute(insert(booking_view).values(id=state.id, **values))
-        else:
-            conn.execute(update(booking_view).where(booking_view.c.id == state.id).values(**values))
-        _seen(conn)[("booking", state.id)] = state
+        self._save(conn, "booking", state, new=new)
 
     def _detainer(self, conn: Connection, ident: str, event: StoredEvent) -> None:
         current = self.load_detainer(conn, ident)
@@ -446,13 +481,11 @@ def rebuild(conn: Connection, events: Any) -> int:
     conn.execute(delete(detainer_view))
     conn.execute(delete(booking_view))
     _seen(conn).clear()
+    _memo(conn)[3].clear()
     projector = Projector()
     count = 0
     for event in events:
         projector.apply(conn, event)
         count += 1
+    flush(conn)
     return count
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)

@@ -12,13 +12,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from detainers.ledger._chain import VerifyReport, event_hash, hash_body, verify_events
 from detainers.ledger._database import write_connection
 from detainers.ledger._events import PendingEvent, StoredEvent, format_utc
-from detainers.ledger._projections import Projector, rebuild
+from detainers.ledger._projections import Projector, flush, rebuild
 from detainers.ledger._schema import events, head
 
 __all__ = ["AfterAppend", "ConcurrencyError", "Recorder"]
@@ -34,6 +34,19 @@ class ConcurrencyError(Exception):
         self.stream_id = stream_id
         self.expected = expected
         self.actual = actual
+
+
+# Statements built once (building SQLAlchemy constructs per call costs more CPU than running them).
+_HEAD_FOR_UPDATE = select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
+_HEAD = select(head.c.seq, head.c.hash).where(head.c.id == 1)
+_SET_HEAD = update(head).where(head.c.id == 1).values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
+_INSERT_EVENTS = insert(events)
+_STREAM_VERSION = select(func.max(events.c.version)).where(events.c.stream_id == bindparam("stream"))
+_STREAM_VERSIONS = (
+    select(events.c.stream_id, func.max(events.c.version))
+    .where(events.c.stream_id.in_(bindparam("streams", expanding=True)))
+    .group_by(events.c.stream_id)
+)
 
 
 def _json(value: Any) -> str:
@@ -77,9 +90,18 @@ class Recorder:
             return self.append_in(conn, pending, after=after)
 
     def append_in(
-        self, conn: Connection, pending: Sequence[PendingEvent], *, after: AfterAppend | None = None
+        self,
+        conn: Connection,
+        pending: Sequence[PendingEvent],
+        *,
+        after: AfterAppend | None = None,
+        write_views: bool = True,
     ) -> list[StoredEvent]:
-        """Like :meth:`append`, inside a transaction the caller opened with ``write_connection``."""
+        """Like :meth:`append`, inside a transaction the caller opened with ``write_connection``.
+
+        ``write_views=False`` leaves the folded view rows in the transaction's memory for a later append or
+        :meth:`write_views` (in the same transaction) to write once: a record several appends touch is written once.
+        """
         # Within one transaction the head and stream versions this recorder wrote are remembered, so a second
         # append in the same transaction (the policy engine's decision after a fact) skips those round trips.
         transaction = conn.get_transaction()
@@ -95,9 +117,7 @@ class Recorder:
                 if item.stream_id in known:
                     before[item.stream_id] = known[item.stream_id]
                 else:
-                    found = conn.execute(
-                        select(func.max(events.c.version)).where(events.c.stream_id == item.stream_id)
-                    ).scalar()
+                    found = conn.execute(_STREAM_VERSION, {"stream": item.stream_id}).scalar()
                     before[item.stream_id] = int(found or 0)
                 current[item.stream_id] = before[item.stream_id]
             if item.expected_version is not None and item.expected_version != before[item.stream_id]:
@@ -138,7 +158,7 @@ class Recorder:
                 }
             )
             stored.append(
-                StoredEvent(
+                StoredEvent.model_construct(  # fields built just above: no second validation
                     seq=seq,
                     stream_id=item.stream_id,
                     version=current[item.stream_id],
@@ -155,13 +175,15 @@ class Recorder:
             )
             prev = digest
         try:
-            conn.execute(insert(events), rows)
+            conn.execute(_INSERT_EVENTS, rows)
         except IntegrityError as error:  # belt and braces: the unique (stream, version) index
             raise ConcurrencyError(pending[0].stream_id, -1, -1) from error
-        conn.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=prev))
+        conn.execute(_SET_HEAD, {"head_seq": seq, "head_hash": prev})
         conn.info["ledger_memo"] = (transaction, seq, prev, {**known, **current})
         for event in stored:
             self.projector.apply(conn, event)
+        if write_views:
+            flush(conn)
         if after is not None:
             after(conn, stored)
         return stored
@@ -172,7 +194,7 @@ class Recorder:
         transaction = conn.get_transaction()
         memo = conn.info.get("ledger_memo")
         if memo is None or memo[0] is not transaction:
-            row = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()).one()
+            row = conn.execute(_HEAD_FOR_UPDATE).one()
             memo = (transaction, int(row.seq), str(row.hash), {})
             conn.info["ledger_memo"] = memo
             # Views read before the lock may be stale (another process may have written meanwhile): forget them.
@@ -190,15 +212,16 @@ class Recorder:
         wanted = sorted({s for s in stream_ids if s not in known})
         if wanted:
             found = dict.fromkeys(wanted, 0)
-            rows = conn.execute(
-                select(events.c.stream_id, func.max(events.c.version))
-                .where(events.c.stream_id.in_(wanted))
-                .group_by(events.c.stream_id)
-            )
+            rows = conn.execute(_STREAM_VERSIONS, {"streams": wanted})
             for stream_id, version in rows:
                 found[str(stream_id)] = int(version or 0)
             known.update(found)
         return {s: known[s] for s in stream_ids}
+
+    @staticmethod
+    def write_views(conn: Connection) -> None:
+        """Write the view rows folded by appends made with ``write_views=False`` in this transaction."""
+        flush(conn)
 
     # -- reading
 
@@ -240,7 +263,7 @@ class Recorder:
 
     def head(self) -> tuple[int, str]:
         with self.engine.connect() as conn:
-            row = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1)).one()
+            row = conn.execute(_HEAD).one()
         return int(row.seq), str(row.hash)
 
     # -- audit

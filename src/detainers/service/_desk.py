@@ -382,9 +382,11 @@ class Desk:
         seed(conn, plan.reads)
         for write in plan.writes:
             write(conn)
-        self.recorder.append_in(conn, plan.facts)
+        # The views are written once per command, after its decision: a booking both touch is written once.
+        self.recorder.append_in(conn, plan.facts, write_views=False)
         if plan.decisions:
-            self.recorder.append_in(conn, plan.decisions)
+            self.recorder.append_in(conn, plan.decisions, write_views=False)
+        self.recorder.write_views(conn)
         return read(conn)
 
     def _prepare(self, build: Build, actor: Actor, trigger: str) -> _Plan:
