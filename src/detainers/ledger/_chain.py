@@ -48,6 +48,36 @@ def _plain(value: Any) -> Any:
     raise _NeedsFullCanonicalisation
 
 
+def _integral_floats(value: Any) -> bool:
+    """Whether ``value`` holds integral floats (to be written as ints); raise when only the full RFC 8785
+    serialiser gets it right. An iterative walk with exact type checks: the common leaves cost one comparison."""
+    found = False
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is dict:
+            for key, child in item.items():
+                if type(key) is not str or not key.isascii():
+                    raise _NeedsFullCanonicalisation
+                if type(child) is not str:
+                    stack.append(child)
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is int:
+            if not -_SAFE_INT < item < _SAFE_INT:
+                raise _NeedsFullCanonicalisation
+        elif kind is float and item.is_integer() and -_SAFE_INT < item < _SAFE_INT:
+            found = True
+        elif isinstance(item, str | bool) or (isinstance(item, int) and -_SAFE_INT < item < _SAFE_INT):
+            continue  # str/int subclasses (enums): json.dumps writes their plain values
+        else:
+            raise _NeedsFullCanonicalisation
+    return found
+
+
 def canonical(value: Any) -> bytes:
     """RFC 8785 (JSON Canonicalization Scheme) bytes of a JSON value.
 
@@ -56,7 +86,7 @@ def canonical(value: Any) -> bytes:
     keys, integers beyond 2**53) goes through the ``rfc8785`` package. A property test checks the two agree.
     """
     try:
-        plain = _plain(value)
+        plain = _plain(value) if _integral_floats(value) else value
     except _NeedsFullCanonicalisation:
         data: bytes = rfc8785.dumps(value)
         return data
