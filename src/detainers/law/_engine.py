@@ -68,20 +68,19 @@ class _Run:
     notices: list[Notice] = field(default_factory=list)
     inform_subject: bool = False
     unknown_statutes: set[str] = field(default_factory=set)
+    fired_keys: set[tuple[str, str]] = field(default_factory=set)  # (rule id, pack@version) already in ``rules``
 
     def step(self, kind: str, text: str, rule: str | None = None) -> None:
         self.steps.append(Step(kind=kind, text=text, rule=rule))
 
     def fired(self, rule: Rule, pack: Pack, version: PackVersion) -> None:
-        ref = RuleRef(
-            id=rule.id,
-            version=f"{pack.pack}@{version.version}",
-            citation=rule.citation.text(),
-            evidence=rule.evidence,
-            url=rule.citation.url,
+        key = (rule.id, f"{pack.pack}@{version.version}")
+        if key in self.fired_keys:
+            return
+        self.fired_keys.add(key)
+        self.rules.append(
+            RuleRef(id=key[0], version=key[1], citation=rule.citation.text(), evidence=rule.evidence, url=rule.citation.url)
         )
-        if ref not in self.rules:
-            self.rules.append(ref)
 
 
 def _operative_detainer(case: Case, instant: datetime) -> tuple[Detainer, list[Detainer]]:
