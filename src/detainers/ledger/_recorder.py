@@ -70,6 +70,19 @@ def _stored(row: Any) -> StoredEvent:
     )
 
 
+class _Unit:
+    """What a write transaction holding the chain lock knows: the head, stream versions, and unwritten rows."""
+
+    __slots__ = ("known", "prev", "rows", "seq", "transaction", "written_seq")
+
+    def __init__(self, transaction: Any, seq: int, prev: str) -> None:
+        self.transaction = transaction
+        self.seq = self.written_seq = seq
+        self.prev = prev
+        self.known: dict[str, int] = {}  # stream → version, as of the last append in this transaction
+        self.rows: list[dict[str, Any]] = []  # event rows appended with ``defer`` and not yet inserted
+
+
 class Recorder:
     """Append-only event store with a hash chain and synchronous projections."""
 
@@ -95,19 +108,22 @@ class Recorder:
         pending: Sequence[PendingEvent],
         *,
         after: AfterAppend | None = None,
-        write_views: bool = True,
+        defer: bool = False,
     ) -> list[StoredEvent]:
         """Like :meth:`append`, inside a transaction the caller opened with ``write_connection``.
 
-        ``write_views=False`` leaves the folded view rows in the transaction's memory for a later append or
-        :meth:`write_views` (in the same transaction) to write once: a record several appends touch is written once.
+        The events are numbered, hashed and folded into the views at once. ``defer=True`` keeps their rows, the
+        new chain head and the view rows in the transaction's memory until :meth:`finish` (or a later append
+        without ``defer``) writes them all, one statement per table: a writer appending several commands in one
+        transaction pays the round trips once. Whatever is deferred must be finished before the commit.
         """
+        if defer and after is not None:
+            raise ValueError("an append with an `after` hook cannot be deferred")
         # Within one transaction the head and stream versions this recorder wrote are remembered, so a second
         # append in the same transaction (the policy engine's decision after a fact) skips those round trips.
-        transaction = conn.get_transaction()
-        memo = self._locked(conn)
-        seq, prev = int(memo[1]), str(memo[2])
-        known: dict[str, int] = memo[3]
+        unit = self._locked(conn)
+        seq, prev = unit.seq, unit.prev
+        known = unit.known
         before: dict[str, int] = {}
         current: dict[str, int] = {}
         stored: list[StoredEvent] = []
@@ -174,32 +190,45 @@ class Recorder:
                 )
             )
             prev = digest
-        try:
-            conn.execute(_INSERT_EVENTS, rows)
-        except IntegrityError as error:  # belt and braces: the unique (stream, version) index
-            raise ConcurrencyError(pending[0].stream_id, -1, -1) from error
-        conn.execute(_SET_HEAD, {"head_seq": seq, "head_hash": prev})
-        conn.info["ledger_memo"] = (transaction, seq, prev, {**known, **current})
+        unit.rows.extend(rows)
+        unit.seq, unit.prev = seq, prev
+        known.update(current)
         for event in stored:
             self.projector.apply(conn, event)
-        if write_views:
-            flush(conn)
+        if not defer:
+            self.finish(conn)
         if after is not None:
             after(conn, stored)
         return stored
 
     @staticmethod
-    def _locked(conn: Connection) -> tuple[Any, int, str, dict[str, int]]:
+    def finish(conn: Connection) -> None:
+        """Write what deferred appends left in this transaction: the events, the chain head, the view rows."""
+        unit = conn.info.get("ledger_memo")
+        if isinstance(unit, _Unit) and unit.transaction is conn.get_transaction():
+            if unit.rows:
+                rows, unit.rows = unit.rows, []
+                try:
+                    conn.execute(_INSERT_EVENTS, rows)
+                except IntegrityError as error:  # belt and braces: the unique (stream, version) index
+                    raise ConcurrencyError(str(rows[0]["stream_id"]), -1, -1) from error
+            if unit.seq != unit.written_seq:
+                conn.execute(_SET_HEAD, {"head_seq": unit.seq, "head_hash": unit.prev})
+                unit.written_seq = unit.seq
+        flush(conn)
+
+    @staticmethod
+    def _locked(conn: Connection) -> _Unit:
         """The chain head, locked for this transaction (taken once per transaction)."""
         transaction = conn.get_transaction()
-        memo = conn.info.get("ledger_memo")
-        if memo is None or memo[0] is not transaction:
+        unit = conn.info.get("ledger_memo")
+        if not isinstance(unit, _Unit) or unit.transaction is not transaction:
             row = conn.execute(_HEAD_FOR_UPDATE).one()
-            memo = (transaction, int(row.seq), str(row.hash), {})
-            conn.info["ledger_memo"] = memo
+            unit = _Unit(transaction, int(row.seq), str(row.hash))
+            conn.info["ledger_memo"] = unit
             # Views read before the lock may be stale (another process may have written meanwhile): forget them.
             conn.info.pop("views_memo", None)
-        return memo
+        return unit
 
     def lock(self, conn: Connection, stream_ids: Iterable[str]) -> dict[str, int]:
         """Take the chain lock in ``conn``'s write transaction and return the current version of each stream.
@@ -207,8 +236,7 @@ class Recorder:
         One query for all the streams; the versions are remembered, so the appends that follow in the same
         transaction do not ask again. A command prepared outside the lock compares these with what it read.
         """
-        memo = self._locked(conn)
-        known: dict[str, int] = memo[3]
+        known = self._locked(conn).known
         wanted = sorted({s for s in stream_ids if s not in known})
         if wanted:
             found = dict.fromkeys(wanted, 0)
@@ -217,11 +245,6 @@ class Recorder:
                 found[str(stream_id)] = int(version or 0)
             known.update(found)
         return {s: known[s] for s in stream_ids}
-
-    @staticmethod
-    def write_views(conn: Connection) -> None:
-        """Write the view rows folded by appends made with ``write_views=False`` in this transaction."""
-        flush(conn)
 
     # -- reading
 

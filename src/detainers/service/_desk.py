@@ -137,6 +137,11 @@ def _stream_of(key: tuple[str, str]) -> str:
     return f"{key[0]}-{key[1]}"
 
 
+def _streams(plan: _Plan) -> set[str]:
+    """Every stream a prepared command read or writes."""
+    return {_stream_of(key) for key in plan.reads} | {e.stream_id for e in plan.facts + plan.decisions}
+
+
 # Decision fields whose change is worth a new decision_made event (over-detention hours move with the clock).
 _DECISION_KEYS = (
     "notify",
@@ -360,8 +365,11 @@ class Desk:
         outcomes: list[Any] = []
         try:
             with self._transaction() as conn:
+                # One query for the versions of every stream the batch reads or writes, one write per table.
+                self.recorder.lock(conn, set().union(*(_streams(r.plan) for r in batch)))
                 for request in batch:
                     outcomes.append(self._apply(conn, request.plan, request.read))
+                self.recorder.finish(conn)
         except Exception as error:
             if len(batch) == 1:
                 batch[0].finish(error=error)
@@ -375,18 +383,16 @@ class Desk:
 
     def _apply(self, conn: Connection, plan: _Plan, read: Callable[[Connection], Any]) -> Any:
         """One prepared command under the chain lock: ``_MOVED`` if a record it read moved, else its answer."""
-        streams = {_stream_of(key) for key in plan.reads} | {e.stream_id for e in plan.facts + plan.decisions}
-        current = self.recorder.lock(conn, streams)
+        current = self.recorder.lock(conn, _streams(plan))
         if any(current[_stream_of(key)] != state.version for key, state in plan.reads.items()):
             return _MOVED
         seed(conn, plan.reads)
         for write in plan.writes:
             write(conn)
-        # The views are written once per command, after its decision: a booking both touch is written once.
-        self.recorder.append_in(conn, plan.facts, write_views=False)
+        # Deferred: the batch's events, head and view rows are written together when it ends (_write_batch).
+        self.recorder.append_in(conn, plan.facts, defer=True)
         if plan.decisions:
-            self.recorder.append_in(conn, plan.decisions, write_views=False)
-        self.recorder.write_views(conn)
+            self.recorder.append_in(conn, plan.decisions, defer=True)
         return read(conn)
 
     def _prepare(self, build: Build, actor: Actor, trigger: str) -> _Plan:
