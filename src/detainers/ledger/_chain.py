@@ -27,25 +27,15 @@ class _NeedsFullCanonicalisation(Exception):
 
 
 def _plain(value: Any) -> Any:
-    """``value`` with integral floats as ints, or raise when only the full RFC 8785 serialiser gets it right."""
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str) or not key.isascii():
-                raise _NeedsFullCanonicalisation
-            out[key] = _plain(item)
-        return out
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        if -_SAFE_INT < value < _SAFE_INT:
-            return value
-        raise _NeedsFullCanonicalisation
-    if isinstance(value, float) and value.is_integer() and -_SAFE_INT < value < _SAFE_INT:
+    """``value`` with its integral floats as ints (call only after :func:`_integral_floats` accepted it)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: item if type(item) is str else _plain(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [item if type(item) is str else _plain(item) for item in value]
+    if kind is float:
         return int(value)
-    raise _NeedsFullCanonicalisation
+    return value
 
 
 def _integral_floats(value: Any) -> bool:
