@@ -6,9 +6,16 @@ open the booking, receive a detainer linked to it (with personal data), record r
 release. Every request appends hash-chained events (plus the policy engine's decision events). Bounded by time and
 count; loopback only.
 
+Two phases per backend against the same server: **closed loop** (each client sends its next request as soon as the
+last is answered: the saturation rate, where latency is queueing by Little's law, 32 / throughput) and **open
+loop** at ``BENCH_RATE`` events/s (default 500, the target; converted to requests/s with the closed phase's events
+per request), where each client keeps a fixed schedule and every request is timed from when it was due, so a
+server that falls behind shows it in p99 (coordinated omission corrected, as wrk2 does).
+
 Backends: SQLite (a temporary file) always; PostgreSQL when ``DETAINERS_TEST_POSTGRES_URL`` (or
 ``DETAINERS_BENCH_POSTGRES_URL``) is set, in a throwaway schema. Knobs: ``BENCH_SECONDS`` (default 15),
-``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default 1), ``BENCH_MAX_CASES`` (20000);
+``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default 1), ``BENCH_MAX_CASES`` (20000 per phase),
+``BENCH_RATE`` (events/s of the open-loop phase, 0 to skip it);
 ``DETAINERS_THREADS`` passes through to the server (request threads per process, default 8). Prints the load
 generator's own CPU and the whole machine's busy cores, so a shared or saturated machine shows in the figures.
 """
@@ -36,6 +43,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 MAX_CASES = int(os.environ.get("BENCH_MAX_CASES", "20000"))
+RATE = float(os.environ.get("BENCH_RATE", "500"))  # events/s offered in the open-loop phase (0: skip it)
 
 
 def _free_port() -> int:
@@ -151,18 +159,32 @@ class _Connection:
             self.writer.close()
 
 
-async def drive(port: int, token: str) -> dict[str, Any]:
+async def drive(port: int, token: str, request_rate: float | None = None) -> dict[str, Any]:
+    """Closed loop (``request_rate`` None: each client sends its next request when the last is answered) or open
+    loop at ``request_rate`` requests/s over all clients (each client keeps its own fixed schedule; a request is
+    timed from when it was due, not when it could be sent, so a slow server is not hidden — as wrk2 does)."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
     cases = 0
-    stop_at = time.perf_counter() + SECONDS
+    started_all = time.perf_counter()
+    stop_at = started_all + SECONDS
+    interval = CLIENTS / request_rate if request_rate else 0.0
 
     async def one_client(n: int) -> None:
         nonlocal cases
         connection = _Connection(port, token)
+        due = started_all + interval * n / CLIENTS
 
         async def post(path: str, body: dict[str, Any]) -> dict[str, Any] | None:
-            started = time.perf_counter()
+            nonlocal due
+            if request_rate:
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                started = due
+                due += interval
+            else:
+                started = time.perf_counter()
             status, data = await connection.post(path, body)
             latencies.append(time.perf_counter() - started)
             if status >= 300:
@@ -213,9 +235,8 @@ async def drive(port: int, token: str) -> dict[str, Any]:
         finally:
             connection.close()
 
-    started = time.perf_counter()
     await asyncio.gather(*(one_client(n) for n in range(CLIENTS)))
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started_all
     return {"latencies": latencies, "errors": errors, "cases": cases, "elapsed": elapsed}
 
 
@@ -225,25 +246,30 @@ def _busy() -> tuple[int, int]:
     return sum(fields) - fields[3] - fields[4], sum(fields)
 
 
-def run_backend(name: str, url: str) -> dict[str, Any]:
-    token = prepare(url)
-    before, _, _ = chain_head(url)
-    port = _free_port()
-    server = start_server(url, port)
+def _head_seq(url: str) -> int:
+    from detainers.ledger import Recorder, make_engine
+
+    engine = make_engine(url)
     try:
-        client_cpu, machine = time.process_time(), _busy()
-        result = asyncio.run(drive(port, token))
-        client_cpu, after = time.process_time() - client_cpu, _busy()
-        busy_cores = (after[0] - machine[0]) / max(1, after[1] - machine[1]) * (os.cpu_count() or 1)
+        return Recorder(engine).head()[0]
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    events, verify_seconds, ok = chain_head(url)
+        engine.dispose()
+
+
+def _phase(name: str, url: str, port: int, token: str, request_rate: float | None) -> dict[str, Any]:
+    """One load phase against a running server; the events it appended are counted from the chain head."""
+    before = _head_seq(url)
+    client_cpu, machine = time.process_time(), _busy()
+    result = asyncio.run(drive(port, token, request_rate))
+    client_cpu, after = time.process_time() - client_cpu, _busy()
+    busy_cores = (after[0] - machine[0]) / max(1, after[1] - machine[1]) * (os.cpu_count() or 1)
+    appended = _head_seq(url) - before
     latencies = sorted(result["latencies"])
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    appended = events - before
+    mode = f"open loop at {request_rate:.0f} req/s" if request_rate else "closed loop"
     row = {
         "backend": name,
+        "mode": mode,
         "requests": len(latencies),
         "cases": result["cases"],
         "seconds": result["elapsed"],
@@ -252,36 +278,59 @@ def run_backend(name: str, url: str) -> dict[str, Any]:
         "requests_per_s": len(latencies) / result["elapsed"],
         "p50_ms": p(0.50),
         "p99_ms": p(0.99),
+        "max_ms": p(1.0),
         "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0.0,
         "errors": result["errors"],
-        "verify_seconds": verify_seconds,
-        "chain_ok": ok,
         "client_cores": client_cpu / result["elapsed"],
         "machine_busy_cores": busy_cores,
         "load_average": os.getloadavg(),
     }
     print(
-        f"{name:<10} {row['events_per_s']:7.0f} events/s  {row['requests_per_s']:6.0f} req/s  "
-        f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  ({appended} events, {len(latencies)} requests "
-        f"in {row['seconds']:.1f} s; errors {result['errors'] or 'none'}; "
-        f"chain verified {ok} in {verify_seconds:.2f} s)"
+        f"{name:<10} {mode:<24} {row['events_per_s']:5.0f} events/s {row['requests_per_s']:5.0f} req/s  "
+        f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  max {row['max_ms']:6.1f} ms  "
+        f"({appended} events, {len(latencies)} requests in {row['seconds']:.1f} s; errors {result['errors'] or 'none'})"
     )
     print(
         f"{'':<10} load generator {row['client_cores']:.2f} cores; whole machine busy {busy_cores:.2f} of "
-        f"{os.cpu_count()} cores during the run; load average after "
+        f"{os.cpu_count()} cores during the phase; load average after "
         + " ".join(f"{x:.2f}" for x in row["load_average"])
     )
     return row
 
 
+def run_backend(name: str, url: str) -> list[dict[str, Any]]:
+    """The closed-loop phase (saturation), then the open-loop phase at ``BENCH_RATE`` events/s, same server."""
+    token = prepare(url)
+    port = _free_port()
+    server = start_server(url, port)
+    rows = []
+    try:
+        rows.append(_phase(name, url, port, token, None))
+        closed = rows[0]
+        if RATE > 0 and closed["requests"]:
+            events_per_request = closed["events"] / closed["requests"]
+            rows.append(_phase(name, url, port, token, RATE / events_per_request))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    events, verify_seconds, ok = chain_head(url)
+    print(f"{'':<10} chain: {events} events, verified {ok} in {verify_seconds:.2f} s")
+    for row in rows:
+        row["chain_ok"] = ok
+    return rows
+
+
 def main() -> None:
     print(f"machine: {machine()}")
-    print(f"{CLIENTS} concurrent clients, {WORKERS} uvicorn worker process(es), {SECONDS:.0f} s per backend")
+    print(
+        f"{CLIENTS} concurrent clients, {WORKERS} uvicorn worker process(es), {SECONDS:.0f} s per phase; "
+        f"open-loop phase at {RATE:.0f} events/s" if RATE > 0 else "no open-loop phase (BENCH_RATE=0)"
+    )
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     rows = []
     with ExitStack() as stack:
         folder = stack.enter_context(tempfile.TemporaryDirectory())
-        rows.append(run_backend("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}"))
+        rows += run_backend("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}")
         if os.environ.get("DETAINERS_BENCH_POSTGRES_URL"):
             os.environ.setdefault("DETAINERS_TEST_POSTGRES_URL", os.environ["DETAINERS_BENCH_POSTGRES_URL"])
         from detainers.ledger._testing import postgres_unavailable, temporary_postgres_schema
@@ -289,7 +338,7 @@ def main() -> None:
         reason = postgres_unavailable()
         if reason is None:
             url = stack.enter_context(temporary_postgres_schema())
-            rows.append(run_backend("postgresql", url))
+            rows += run_backend("postgresql", url)
         else:
             print(f"postgresql skipped: {reason}")
 
