@@ -324,7 +324,9 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"{CLIENTS} concurrent clients, {WORKERS} uvicorn worker process(es), {SECONDS:.0f} s per phase; "
-        f"open-loop phase at {RATE:.0f} events/s" if RATE > 0 else "no open-loop phase (BENCH_RATE=0)"
+        f"open-loop phase at {RATE:.0f} events/s"
+        if RATE > 0
+        else "no open-loop phase (BENCH_RATE=0)"
     )
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     rows = []

@@ -63,9 +63,11 @@ json_values = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.floats(min_value=-(2.0**60), max_value=2.0**60).map(float.__floor__).map(float)  # integral floats
     | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.lists(children, max_size=3).map(tuple)
-    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

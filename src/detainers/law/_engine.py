@@ -79,7 +79,9 @@ class _Run:
             return
         self.fired_keys.add(key)
         self.rules.append(
-            RuleRef(id=key[0], version=key[1], citation=rule.citation.text(), evidence=rule.evidence, url=rule.citation.url)
+            RuleRef(
+                id=key[0], version=key[1], citation=rule.citation.text(), evidence=rule.evidence, url=rule.citation.url
+            )
         )
 
 

@@ -58,7 +58,7 @@ from detainers.ledger._projections import (
     evolve_booking,
     evolve_detainer,
 )
-from detainers.ledger._recorder import ConcurrencyError, Recorder
+from detainers.ledger._recorder import ConcurrencyError, Recorder, SideRow, write_rows
 
 __all__ = [
     "BOOKING_PREFIX",
@@ -103,6 +103,7 @@ __all__ = [
     "PolicyOverridden",
     "Projector",
     "Recorder",
+    "SideRow",
     "StatusProofRecorded",
     "StoredEvent",
     "Transferred",
@@ -122,5 +123,6 @@ __all__ = [
     "upgrade",
     "verify_events",
     "write_connection",
+    "write_rows",
     "writer_lock",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,7 +26,7 @@ from detainers.ledger._events import (
     format_utc,
 )
 from detainers.ledger._projections import PERSON_PREFIX
-from detainers.ledger._recorder import Recorder
+from detainers.ledger._recorder import Recorder, SideRow, write_rows
 from detainers.ledger._schema import access_log, personal_data
 
 __all__ = ["PersonalData", "PersonalDataErasedError", "PersonalStore", "new_subject_key"]
@@ -91,8 +90,8 @@ class PersonalStore:
         subject_key: str | None = None,
     ) -> tuple[str, PendingEvent]:
         """Store the row and return the ``personal_data_recorded`` event for the caller to append in its batch."""
-        key, event, store = self.prepare(data, actor=actor, authority=authority, now=now, subject_key=subject_key)
-        store(conn)
+        key, event, row = self.prepare(data, actor=actor, authority=authority, now=now, subject_key=subject_key)
+        write_rows(conn, [row])
         return key, event
 
     def prepare(
@@ -103,15 +102,14 @@ class PersonalStore:
         authority: Authority,
         now: datetime,
         subject_key: str | None = None,
-    ) -> tuple[str, PendingEvent, Callable[[Connection], None]]:
-        """The subject key, the ``personal_data_recorded`` event and the write that stores the row (for the
+    ) -> tuple[str, PendingEvent, SideRow]:
+        """The subject key, the ``personal_data_recorded`` event and the row that stores the data (for the
         caller's write transaction: a command prepared outside the chain lock writes nothing until it holds it)."""
         key = subject_key or new_subject_key()
-        row = {"subject_key": key, "data": data.model_dump_json(), "created_at": format_utc(now)}
-
-        def store(conn: Connection) -> None:
-            conn.execute(insert(personal_data).values(**row))
-
+        row: SideRow = (
+            personal_data,
+            {"subject_key": key, "data": data.model_dump_json(), "created_at": format_utc(now)},
+        )
         event = PendingEvent(
             stream_id=PERSON_PREFIX + key,
             expected_version=0,
@@ -121,7 +119,7 @@ class PersonalStore:
             recorded_at=now,
             subject_key=key,
         )
-        return key, event, store
+        return key, event, row
 
     def record(self, data: PersonalData, *, actor: str, authority: Authority, now: datetime) -> str:
         with write_connection(self.recorder.engine) as conn, conn.begin():

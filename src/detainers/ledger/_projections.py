@@ -6,7 +6,6 @@ whole ledger again; a test checks both give the same rows.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, computed_field
@@ -309,7 +308,7 @@ def _memo(conn: Connection) -> _Memo:
     if memo is None or memo[0] is not transaction:
         memo = (transaction, {}, {}, {})
         conn.info["views_memo"] = memo
-    return memo  # type: ignore[no-any-return]
+    return memo
 
 
 def _seen(conn: Connection) -> dict[tuple[str, str], Any]:

@@ -12,8 +12,9 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Insert
 
 from detainers.ledger._chain import VerifyReport, event_hash, hash_body, verify_events
 from detainers.ledger._database import write_connection
@@ -21,9 +22,26 @@ from detainers.ledger._events import PendingEvent, StoredEvent, format_utc
 from detainers.ledger._projections import Projector, flush, rebuild
 from detainers.ledger._schema import events, head
 
-__all__ = ["AfterAppend", "ConcurrencyError", "Recorder"]
+__all__ = ["AfterAppend", "ConcurrencyError", "Recorder", "SideRow", "write_rows"]
 
 AfterAppend = Callable[[Connection, list[StoredEvent]], None]
+
+#: A row for a table beside the ledger (personal data, attachments) written in the same transaction as events.
+SideRow = tuple[Table, dict[str, Any]]
+
+_INSERTS: dict[str, Insert] = {}
+
+
+def write_rows(conn: Connection, rows: Sequence[SideRow]) -> None:
+    """Insert side rows: one statement per table (executemany), tables in the order first seen."""
+    by_table: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
+    for table, row in rows:
+        by_table.setdefault(table.name, (table, []))[1].append(row)
+    for name, (table, group) in by_table.items():
+        statement = _INSERTS.get(name)
+        if statement is None:
+            statement = _INSERTS[name] = insert(table)
+        conn.execute(statement, group)
 
 
 class ConcurrencyError(Exception):
@@ -73,7 +91,7 @@ def _stored(row: Any) -> StoredEvent:
 class _Unit:
     """What a write transaction holding the chain lock knows: the head, stream versions, and unwritten rows."""
 
-    __slots__ = ("known", "prev", "rows", "seq", "transaction", "written_seq")
+    __slots__ = ("known", "prev", "rows", "seq", "side", "transaction", "written_seq")
 
     def __init__(self, transaction: Any, seq: int, prev: str) -> None:
         self.transaction = transaction
@@ -81,6 +99,7 @@ class _Unit:
         self.prev = prev
         self.known: dict[str, int] = {}  # stream → version, as of the last append in this transaction
         self.rows: list[dict[str, Any]] = []  # event rows appended with ``defer`` and not yet inserted
+        self.side: list[SideRow] = []  # side rows added and not yet inserted
 
 
 class Recorder:
@@ -201,11 +220,18 @@ class Recorder:
             after(conn, stored)
         return stored
 
+    def add_rows(self, conn: Connection, rows: Sequence[SideRow]) -> None:
+        """Side rows to write with the next :meth:`finish` (or the next append without ``defer``)."""
+        self._locked(conn).side.extend(rows)
+
     @staticmethod
     def finish(conn: Connection) -> None:
-        """Write what deferred appends left in this transaction: the events, the chain head, the view rows."""
+        """Write what deferred appends left in this transaction: side rows, events, the chain head, view rows."""
         unit = conn.info.get("ledger_memo")
         if isinstance(unit, _Unit) and unit.transaction is conn.get_transaction():
+            if unit.side:
+                side, unit.side = unit.side, []
+                write_rows(conn, side)
             if unit.rows:
                 rows, unit.rows = unit.rows, []
                 try:

@@ -62,6 +62,7 @@ from detainers.ledger import (
     PolicyOverridden,
     Projector,
     Recorder,
+    SideRow,
     StatusProofRecorded,
     StoredEvent,
     Transferred,
@@ -70,6 +71,7 @@ from detainers.ledger import (
     format_utc,
     parse_utc,
     write_connection,
+    write_rows,
     writer_lock,
 )
 from detainers.ledger._projections import first_reads, seed
@@ -97,7 +99,7 @@ __all__ = ["Actor", "Decider", "Desk", "Office", "default_decider", "effective_d
 
 Decider = Callable[[Case], Decision]
 _T = TypeVar("_T")
-Writes = list[Callable[[Connection], None]]
+Writes = list[SideRow]  # rows beside the ledger (personal data, attachments), written under the lock
 Build = Callable[[Connection, Writes], tuple[list[PendingEvent], set[str]]]
 
 # Optimistic preparations of one command before it runs wholly under the chain lock.
@@ -317,10 +319,9 @@ class Desk:
     ) -> _T:
         """The whole command under the chain lock (the fallback when records keep moving under a prepared one)."""
         with self._locked() as conn:
-            writes: list[Callable[[Connection], None]] = []
+            writes: Writes = []
             pending, bookings = build(conn, writes)
-            for write in writes:
-                write(conn)
+            write_rows(conn, writes)
             self.recorder.append_in(conn, pending)
             for booking_id in sorted(bookings):
                 self._redecide(conn, booking_id, actor, trigger)
@@ -387,9 +388,8 @@ class Desk:
         if any(current[_stream_of(key)] != state.version for key, state in plan.reads.items()):
             return _MOVED
         seed(conn, plan.reads)
-        for write in plan.writes:
-            write(conn)
-        # Deferred: the batch's events, head and view rows are written together when it ends (_write_batch).
+        # Deferred: the batch's side rows, events, head and view rows are written together when it ends.
+        self.recorder.add_rows(conn, plan.writes)
         self.recorder.append_in(conn, plan.facts, defer=True)
         if plan.decisions:
             self.recorder.append_in(conn, plan.decisions, defer=True)
@@ -397,7 +397,7 @@ class Desk:
 
     def _prepare(self, build: Build, actor: Actor, trigger: str) -> _Plan:
         with self.engine.connect() as conn, conn.begin():
-            writes: list[Callable[[Connection], None]] = []
+            writes: Writes = []
             pending, bookings = build(conn, writes)
             reads = first_reads(conn)
             versions = {_stream_of(key): state.version for key, state in reads.items()}
@@ -668,14 +668,9 @@ class Desk:
                 size=len(content),
             )
 
-            def store(c: Connection) -> None:
-                c.execute(
-                    insert(attachments).values(
-                        id=attachment_id, detainer_id=detainer_id, sha256=digest, content=content
-                    )
-                )
-
-            writes.append(store)
+            writes.append(
+                (attachments, {"id": attachment_id, "detainer_id": detainer_id, "sha256": digest, "content": content})
+            )
             return [self._event(DETAINER_PREFIX + detainer_id, state.version, payload, actor)], set()
 
         return self._commit(build, actor, "attachment_added", lambda c: self._load_detainer(c, detainer_id))

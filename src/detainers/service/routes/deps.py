@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request, Response
@@ -61,7 +61,7 @@ async def current_principal(
     return principal
 
 
-def requires(permission: Permission) -> Callable[..., Principal]:
+def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets the call through only for roles holding ``permission``."""
 
     async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
