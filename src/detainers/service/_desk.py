@@ -232,13 +232,13 @@ class Desk:
         first requests, where several threads would each parse them while clients wait."""
         if self.decider is not default_decider:
             return
-        try:
-            from detainers.law._engine import default_packs
-            from detainers.law.offenses._classify import load_offense_tables
-        except ImportError:  # pragma: no cover - only while the engine is being written
-            return
+        from detainers.law._engine import default_packs
+        from detainers.law.offenses._classify import load_offense_tables
+        from detainers.law.offenses._doj import doj_known_sections
+
         default_packs()
         load_offense_tables()
+        doj_known_sections()  # the CA DOJ statute dictionary (a CSV) that classification reads for CA statutes
 
     # ---------------------------------------------------------------- helpers
 

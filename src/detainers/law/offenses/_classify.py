@@ -110,6 +110,9 @@ def _min(a: date | None, b: date | None) -> date | None:
     return b if a is None else a if b is None else min(a, b)
 
 
+_MEMO_LIMIT = 65_536  # classifications remembered per table set (cleared when full)
+
+
 class OffenseTables:
     """All loaded tables with a lookup index."""
 
@@ -117,6 +120,8 @@ class OffenseTables:
         self.tables: dict[str, OffenseTable] = {}
         self._index: dict[tuple[str | None, str | None, str], list[_Indexed]] = {}
         self._states: set[str] = set()
+        # classify() is pure in its arguments; the service and bulk paths ask the same few statutes again and again.
+        self._memo: dict[tuple[object, ...], Classification] = {}
         for table in tables:
             if table.id in self.tables:
                 raise OffenseTableError(f"{table.path}: table: key 'id': duplicate table id {table.id!r}")
@@ -169,9 +174,22 @@ class OffenseTables:
         on: date | None = None,
         extra_tags: Iterable[str] = (),
     ) -> Classification:
-        state = state_of(jurisdiction)
-        ref = parse_statute(statute, default_state=state) if isinstance(statute, str) else None
         given = frozenset(extra_tags)
+        key = (statute, level, state_of(jurisdiction), on, given)
+        if not isinstance(statute, str):
+            return self._classify(statute, level=level, state=key[2], on=on, given=given)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._classify(statute, level=level, state=key[2], on=on, given=given)
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    def _classify(
+        self, statute: str, *, level: Level | None, state: str | None, on: date | None, given: frozenset[str]
+    ) -> Classification:
+        ref = parse_statute(statute, default_state=state) if isinstance(statute, str) else None
         plain = _PLAIN_TAGS.get((ref.state if ref else None) or state or "", {})
         explicit = frozenset(plain.get(t, t) for t in given)
         if ref is None:
