@@ -18,9 +18,19 @@ from detainers.law._decision import Decision
 from detainers.ledger import ConcurrencyError, make_engine
 from detainers.service import Desk
 from detainers.service._desk import Actor, default_decider
-from detainers.service._schemas import BookingIn, DetainerIn, EligibilityIn, ReleaseIn, StatusProofIn
+from detainers.service._errors import InvalidCommand
+from detainers.service._schemas import (
+    BookingIn,
+    CorrectionIn,
+    DetainerIn,
+    EligibilityIn,
+    LiftIn,
+    ReleaseIn,
+    StatusProofIn,
+)
 
 CLERK = Actor("clerk:test", "clerk")
+SUPERVISOR = Actor("supervisor:test", "supervisor")
 
 
 class ConcurrencySuite:
@@ -200,6 +210,44 @@ class ConcurrencySuite:
         assert "24-FAIL" not in listed and {"24-1", "24-3"} <= listed
         events = list(first.recorder.iter_all())
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert first.recorder.verify().ok
+
+    def test_records_written_by_another_process_are_not_lost_through_the_state_cache(
+        self, desks: tuple[Desk, Desk]
+    ) -> None:
+        first, second = desks
+        booking_id = self._booking_with_detainer(first)
+        assert ("booking", booking_id) in first.latest._states  # what `first` committed, it remembers
+        second.record_eligibility(  # `first` does not see this write: its remembered booking is now behind
+            booking_id, EligibilityIn(eligible_at=T0 - timedelta(hours=1), reason="bond_posted"), CLERK
+        )
+        released = first.release(booking_id, ReleaseIn(released_at=T0), CLERK)
+        assert released.status == "released"
+        assert released.eligible_at is not None and released.eligibility_reason == "bond_posted"  # not lost
+        events = [e for e in first.recorder.iter_all() if e.stream_id == f"booking-{booking_id}"]
+        assert [e.version for e in events] == list(range(1, len(events) + 1))
+        assert released.version == events[-1].version
+        assert first.booking(booking_id) == released
+        assert first.recorder.verify().ok
+
+    def test_a_refusal_is_never_based_on_a_remembered_record(self, desks: tuple[Desk, Desk]) -> None:
+        first, second = desks
+        booking_id = self._booking_with_detainer(first)
+        detainer_id = first.booking(booking_id).detainer_ids[0]
+        first.lift(detainer_id, LiftIn(lifted_at=T0, reason="entered in error"), SUPERVISOR)
+        # Another process corrects the lift away; `first` still remembers the detainer as lifted ...
+        second.correct(
+            "detainer", detainer_id, CorrectionIn(field="lifted_at", value=None, reason="wrong file"), SUPERVISOR
+        )
+        second.correct(
+            "detainer", detainer_id, CorrectionIn(field="lift_reason", value=None, reason="wrong file"), SUPERVISOR
+        )
+        assert first.latest.get(("detainer", detainer_id)).lifted_at is not None
+        # ... yet lifting again is judged on the stored record, which is not lifted: accepted, not "already lifted".
+        lifted = first.lift(detainer_id, LiftIn(lifted_at=T0 + timedelta(hours=1), reason="booked by ICE"), SUPERVISOR)
+        assert lifted.lifted_at is not None and lifted.lift_reason == "booked by ICE"
+        with pytest.raises(InvalidCommand, match="already lifted"):  # and a real refusal is still a refusal
+            second.lift(detainer_id, LiftIn(lifted_at=T0 + timedelta(hours=2), reason="again"), SUPERVISOR)
         assert first.recorder.verify().ok
 
 

@@ -6,6 +6,8 @@ whole ledger again; a test checks both give the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, computed_field
@@ -45,12 +47,15 @@ __all__ = [
     "DetainerState",
     "PERSON_PREFIX",
     "Projector",
+    "StateCache",
     "evolve_booking",
     "evolve_detainer",
     "first_reads",
     "flush",
+    "reading_through",
     "rebuild",
     "seed",
+    "seen_states",
     "stream_kind",
 ]
 
@@ -316,18 +321,74 @@ def _seen(conn: Connection) -> dict[tuple[str, str], Any]:
     return _memo(conn)[1]
 
 
+# In a transaction's memory: the record was looked up and does not exist (a new one, e.g. at intake).
+_ABSENT = object()
+
+
 def first_reads(conn: Connection) -> dict[tuple[str, str], Any]:
-    """The states as first read from the views in this transaction (before any fold): the read set of a command
-    prepared outside the chain lock, checked against the stream versions once the lock is held."""
-    return dict(_memo(conn)[2])
+    """The states as first read from the views in this transaction (before any fold), None where the record did
+    not exist: the read set of a command prepared outside the chain lock, checked against the stream versions
+    (0 for None) once the lock is held."""
+    return {key: None if state is _ABSENT else state for key, state in _memo(conn)[2].items()}
 
 
 def seed(conn: Connection, states: dict[tuple[str, str], Any]) -> None:
     """Make ``states`` (checked current under the lock) what this transaction reads, without reading the views."""
     _transaction, seen, reads, _dirty = _memo(conn)
     for key, state in states.items():
-        seen.setdefault(key, state)
-        reads.setdefault(key, state)
+        seen.setdefault(key, _ABSENT if state is None else state)
+        reads.setdefault(key, _ABSENT if state is None else state)
+
+
+class StateCache:
+    """Records as this process last committed them, for commands prepared outside the chain lock.
+
+    Only an optimisation, never a source of truth: a command that read a record from here has that record's
+    version checked against the ledger under the lock, and prepares again if it moved (another process wrote it,
+    or the entry is stale for any other reason). Bounded; emptied when full.
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self._states: dict[tuple[str, str], Any] = {}
+
+    def get(self, key: tuple[str, str]) -> Any:
+        return self._states.get(key)
+
+    def publish(self, states: dict[tuple[str, str], Any]) -> None:
+        """Record ``states``, which a transaction that just committed read under the lock or wrote."""
+        if len(self._states) + len(states) > self.limit:
+            self._states.clear()
+        self._states.update(states)
+
+    def forget(self, keys: Any) -> None:
+        for key in keys:
+            self._states.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
+_CACHE_KEY = "detainers_state_cache"
+
+
+@contextmanager
+def reading_through(conn: Connection, cache: StateCache | None) -> Iterator[None]:
+    """Within the block, a record this transaction has not read yet is taken from ``cache`` when it is there
+    (see :class:`StateCache` for why that is safe for a command whose reads are checked under the lock)."""
+    if cache is None:
+        yield
+        return
+    conn.info[_CACHE_KEY] = cache
+    try:
+        yield
+    finally:
+        conn.info.pop(_CACHE_KEY, None)
+
+
+def seen_states(conn: Connection) -> dict[tuple[str, str], Any]:
+    """Every record this transaction read or folded, as it stands now (to publish once the transaction commits)."""
+    return {key: state for key, state in _memo(conn)[1].items() if state is not _ABSENT}
 
 
 # Statements built once: building SQLAlchemy constructs per call cost more CPU than running them.
@@ -413,11 +474,15 @@ class Projector:
         hit = seen.get(("detainer", ident))
         if isinstance(hit, DetainerState):
             return hit.model_copy()
-        row = conn.execute(_LOAD["detainer"], {"ident": ident}).first()
-        state = _parse("detainer", ident, row.data, DetainerState) if row else None
-        if state is not None:
-            seen[("detainer", ident)] = state
-            _memo(conn)[2].setdefault(("detainer", ident), state)
+        if hit is _ABSENT:
+            return None
+        cache: StateCache | None = conn.info.get(_CACHE_KEY)
+        state = cache.get(("detainer", ident)) if cache is not None else None
+        if not isinstance(state, DetainerState):
+            row = conn.execute(_LOAD["detainer"], {"ident": ident}).first()
+            state = _parse("detainer", ident, row.data, DetainerState) if row else None
+        seen[("detainer", ident)] = _ABSENT if state is None else state
+        _memo(conn)[2].setdefault(("detainer", ident), _ABSENT if state is None else state)
         return state.model_copy() if state is not None else None
 
     @staticmethod
@@ -426,11 +491,15 @@ class Projector:
         hit = seen.get(("booking", ident))
         if isinstance(hit, BookingState):
             return hit.model_copy()
-        row = conn.execute(_LOAD["booking"], {"ident": ident}).first()
-        state = _parse("booking", ident, row.data, BookingState) if row else None
-        if state is not None:
-            seen[("booking", ident)] = state
-            _memo(conn)[2].setdefault(("booking", ident), state)
+        if hit is _ABSENT:
+            return None
+        cache: StateCache | None = conn.info.get(_CACHE_KEY)
+        state = cache.get(("booking", ident)) if cache is not None else None
+        if not isinstance(state, BookingState):
+            row = conn.execute(_LOAD["booking"], {"ident": ident}).first()
+            state = _parse("booking", ident, row.data, BookingState) if row else None
+        seen[("booking", ident)] = _ABSENT if state is None else state
+        _memo(conn)[2].setdefault(("booking", ident), _ABSENT if state is None else state)
         return state.model_copy() if state is not None else None
 
     def _save(self, conn: Connection, kind: str, state: DetainerState | BookingState, *, new: bool) -> None:

@@ -74,9 +74,9 @@ from detainers.ledger import (
     write_rows,
     writer_lock,
 )
-from detainers.ledger._projections import first_reads, seed
+from detainers.ledger._projections import StateCache, first_reads, reading_through, seed, seen_states
 from detainers.ledger._schema import attachments, booking_view, detainer_view, offices
-from detainers.service._errors import InvalidCommand, NotFound, PolicyUnavailable
+from detainers.service._errors import DeskError, InvalidCommand, NotFound, PolicyUnavailable
 from detainers.service._schemas import (
     AttachmentIn,
     BookingIn,
@@ -137,6 +137,11 @@ class _Request:
 
 def _stream_of(key: tuple[str, str]) -> str:
     return f"{key[0]}-{key[1]}"
+
+
+def _version(state: DetainerState | BookingState | None) -> int:
+    """A record's stream version as read (0: it did not exist)."""
+    return 0 if state is None else state.version
 
 
 def _streams(plan: _Plan) -> set[str]:
@@ -226,6 +231,8 @@ class Desk:
         self._queue_guard = threading.Lock()
         self._queue: list[_Request] = []
         self._offices: dict[str, Office | None] = {}
+        # Records as this process last committed them: commands are prepared from here first (see StateCache).
+        self.latest = StateCache()
 
     def warm_up(self) -> None:
         """Load the policy engine's rule packs and offense tables now (YAML, about a second) rather than in the
@@ -303,8 +310,15 @@ class Desk:
         wholly under the lock. If none moved, the side rows are written, the events appended (numbered, hashed,
         projected) and ``read`` answers from the same transaction.
         """
-        for _attempt in range(_OPTIMISTIC_TRIES):
-            plan = self._prepare(build, actor, trigger)
+        for attempt in range(_OPTIMISTIC_TRIES):
+            try:
+                # First from the records as this process last committed them (no database round trip) ...
+                plan = self._prepare(build, actor, trigger, cached=attempt == 0)
+            except (DeskError, ConcurrencyError):
+                if attempt != 0:
+                    raise
+                # ... but a refusal is only given on the records as stored (another process may have moved them).
+                plan = self._prepare(build, actor, trigger, cached=False)
             outcome = self._submit(_Request(plan, read))
             if outcome is not _MOVED:
                 return outcome  # type: ignore[no-any-return]
@@ -330,8 +344,11 @@ class Desk:
     @contextmanager
     def _locked(self) -> Iterator[Connection]:
         """A write transaction holding the chain lock; writers in this process queue on a Python lock first."""
-        with self.write_lock, self._transaction() as conn:
-            yield conn
+        with self.write_lock:
+            with self._transaction() as conn:
+                yield conn
+                committed = seen_states(conn)
+            self.latest.publish(committed)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -371,6 +388,8 @@ class Desk:
                 for request in batch:
                     outcomes.append(self._apply(conn, request.plan, request.read))
                 self.recorder.finish(conn)
+                committed = seen_states(conn)
+            self.latest.publish(committed)  # still under the write lock: publications keep commit order
         except Exception as error:
             if len(batch) == 1:
                 batch[0].finish(error=error)
@@ -385,7 +404,9 @@ class Desk:
     def _apply(self, conn: Connection, plan: _Plan, read: Callable[[Connection], Any]) -> Any:
         """One prepared command under the chain lock: ``_MOVED`` if a record it read moved, else its answer."""
         current = self.recorder.lock(conn, _streams(plan))
-        if any(current[_stream_of(key)] != state.version for key, state in plan.reads.items()):
+        moved = [key for key, state in plan.reads.items() if current[_stream_of(key)] != _version(state)]
+        if moved:
+            self.latest.forget(moved)
             return _MOVED
         seed(conn, plan.reads)
         # Deferred: the batch's side rows, events, head and view rows are written together when it ends.
@@ -395,12 +416,13 @@ class Desk:
             self.recorder.append_in(conn, plan.decisions, defer=True)
         return read(conn)
 
-    def _prepare(self, build: Build, actor: Actor, trigger: str) -> _Plan:
-        with self.engine.connect() as conn, conn.begin():
+    def _prepare(self, build: Build, actor: Actor, trigger: str, *, cached: bool = False) -> _Plan:
+        cache = self.latest if cached else None
+        with self.engine.connect() as conn, conn.begin(), reading_through(conn, cache):
             writes: Writes = []
             pending, bookings = build(conn, writes)
             reads = first_reads(conn)
-            versions = {_stream_of(key): state.version for key, state in reads.items()}
+            versions = {_stream_of(key): _version(state) for key, state in reads.items()}
             for item in pending:
                 known = versions.get(item.stream_id)
                 if item.expected_version is not None and known is not None and item.expected_version != known:
