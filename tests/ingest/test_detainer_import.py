@@ -357,3 +357,50 @@ def test_every_row_hash_matches_its_source_record(tmp_path: Path, kind: str) -> 
     for row, digest in table.select("source_row", "row_hash").rows():
         cells = [cell.strip() for cell in by_row[row]]
         assert digest == hashlib.md5("\x1f".join(cells).encode()).hexdigest(), row
+
+
+def test_row_hash_stored_as_16_bytes_and_shown_as_hex(tmp_path: Path) -> None:
+    """Parquet keeps the md5 digest (16 bytes); the views and Store.table show lowercase hex, also for files written
+    when row_hash was stored as hex text, and columns with no value in any row are restored as typed NULLs."""
+    rows = [["2014-02-01 00:00:00", "Lifted", "JAIL A", "CITY", "PENNSYLVANIA", ""]]
+    new = _write_csv(tmp_path / "new.csv", NPR_HEADER, rows)
+    old = _write_csv(tmp_path / "old.csv", NPR_HEADER, [["2014-02-02 00:00:00", "", "JAIL B", "TOWN", "OHIO", ""]])
+    store = Store(tmp_path / "s")
+    store.import_detainers(new)
+    store.import_detainers(old)
+    digest = hashlib.md5("\x1f".join(rows[0]).encode())
+    new_file, old_file = store.files("detainers")
+    written = pl.read_parquet(new_file)
+    assert written.schema["row_hash"] == pl.Binary and written["row_hash"].to_list() == [digest.digest()]
+    # the NPR layout has no person id: the column is not written, the table still has it (typed NULL)
+    assert "person_id" not in written.columns and "lift_date" not in written.columns
+    # a store file from before: row_hash as hex text
+    before = pl.read_parquet(old_file)
+    before.with_columns(pl.col("row_hash").bin.encode("hex")).write_parquet(old_file)
+    old_hash = hashlib.md5("\x1f".join(["2014-02-02 00:00:00", "", "JAIL B", "TOWN", "OHIO", ""]).encode()).hexdigest()
+    table = store.table("detainers").sort("source_row", "facility")
+    assert dict(zip(table["facility"], table["row_hash"], strict=True)) == {
+        "JAIL A": digest.hexdigest(),
+        "JAIL B": old_hash,
+    }
+    assert table.schema["row_hash"] == pl.String and table.schema["person_id"] == pl.String
+    assert table["person_id"].null_count() == 2 and table.schema["lift_date"] == pl.Date
+    with store.connect() as con:
+        got = con.execute("SELECT facility, row_hash, person_id FROM detainers ORDER BY facility").fetchall()
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE detainers)").fetchall())
+    assert got == [("JAIL A", digest.hexdigest(), None), ("JAIL B", old_hash, None)]
+    assert types["row_hash"] == "VARCHAR" and types["lift_date"] == "DATE"
+    assert list(table.columns) == list(types)
+
+
+def test_row_hashes_fall_back_to_hex_route_when_digest_bytes_differ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast route reads md5_number's 16 bytes; the first row is checked against hashlib, and a mismatch (DuckDB
+    handing the integer over differently) makes every hash come from unhex(md5(...)) instead."""
+    from detainers.ingest import _provenance
+
+    frame = pl.DataFrame({"a": ["x", None, "é"], "b": ["1", "2", None]})
+    want = [hashlib.md5("\x1f".join(cell or "" for cell in row).encode()).digest() for row in frame.rows()]
+    assert _provenance.row_hashes(frame, ["a", "b"]).to_list() == want
+    monkeypatch.setattr(_provenance, "_digests", lambda numbers: pl.Series([b"\0" * 16] * len(numbers)))
+    fallback = _provenance.row_hashes(frame, ["a", "b"])
+    assert fallback.dtype == pl.Binary and fallback.to_list() == want

@@ -100,6 +100,12 @@ def test_unseen_layout_imports_through_mapping_only(tmp_path: Path) -> None:
     assert first["release_reason"] == "released_to_ice" and first["immigration_hold"] is True
     assert bookings["person_id"].to_list() == ["P-001", "P-002", "P-003", "P-005", "P-001"]
     assert charges.filter(pl.col("person_id") == "P-001")["booking_id"].n_unique() == 2
+    # row_hash: stored as the 16-byte md5 digest, shown as lowercase hex by Store.table and the views
+    assert pl.read_parquet(store.files("jail_charges")[0]).schema["row_hash"] == pl.Binary
+    assert charges["row_hash"].str.contains("^[0-9a-f]{32}$").all()
+    with store.connect() as con:
+        viewed = con.execute("SELECT row_hash FROM jail_bookings ORDER BY source_row").fetchall()
+    assert [row[0] for row in viewed] == bookings["row_hash"].to_list()
 
 
 def test_unseen_layout_via_cli(tmp_path: Path) -> None:

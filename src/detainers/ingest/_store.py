@@ -29,7 +29,14 @@ import polars as pl
 from detainers.ingest._ice import DETAINER_COLUMNS, canonical_detainers, read_detainer_table
 from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, load_jail
 from detainers.ingest._mapping import Mapping
-from detainers.ingest._provenance import PROVENANCE_COLUMNS, ROW_HASH, atomic_path, file_sha256, row_hashes
+from detainers.ingest._provenance import (
+    PROVENANCE_COLUMNS,
+    ROW_HASH,
+    atomic_path,
+    file_sha256,
+    hex_row_hash,
+    row_hashes,
+)
 from detainers.ingest._tabular import ROW, RawReject
 
 __all__ = ["TABLES", "ImportRecord", "ImportRejected", "ImportReport", "Store"]
@@ -161,11 +168,21 @@ class Store:
         for table, columns in TABLES.items():
             files = [path for path in self.files(table) if path.exists()]
             if files:
-                listing = "[" + ", ".join(_lit(str(path)) for path in files) + "]"
-                # Files keep only the columns their source had; the view restores the full table with typed NULLs.
-                con.execute(
-                    f"CREATE VIEW __files_{table} AS SELECT * FROM read_parquet({listing}, union_by_name = true)"
-                )
+                # row_hash is stored as the 16-byte md5 digest and shown as lowercase hex; files written before
+                # that keep the hex text, so the two kinds are read separately and united by column name.
+                text = _text_row_hash_files(con, files)
+                parts = []
+                digests = [path for path in files if str(path) not in text]
+                if digests:
+                    parts.append(
+                        "SELECT * REPLACE (lower(hex(row_hash)) AS row_hash) "
+                        f"FROM read_parquet({_listing(digests)}, union_by_name = true)"
+                    )
+                if text:
+                    older = [path for path in files if str(path) in text]
+                    parts.append(f"SELECT * FROM read_parquet({_listing(older)}, union_by_name = true)")
+                # Files keep only the columns that have values; the view restores the full table with typed NULLs.
+                con.execute(f"CREATE VIEW __files_{table} AS " + " UNION ALL BY NAME ".join(parts))
                 have = {row[0] for row in con.execute(f"DESCRIBE __files_{table}").fetchall()}
                 schema = {**_provenance_schema(), **columns}
                 absent = [name for name in schema if name not in have]
@@ -193,7 +210,10 @@ class Store:
         files = [path for path in self.files(name) if path.exists()]
         if not files:
             return pl.DataFrame(schema={**_provenance_schema(), **TABLES[name]})
-        frame = pl.concat([pl.read_parquet(path) for path in files], how="diagonal_relaxed")
+        frames = [pl.read_parquet(path) for path in files]
+        frame = pl.concat(
+            [part.with_columns(hex_row_hash(part.get_column("row_hash"))) for part in frames], how="diagonal_relaxed"
+        )
         schema = {**_provenance_schema(), **TABLES[name]}
         absent = [pl.lit(None, dtype=dtype).alias(col) for col, dtype in schema.items() if col not in frame.columns]
         return frame.with_columns(absent).select(list(schema)) if absent else frame.select(list(schema))
@@ -422,6 +442,19 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _listing(files: Sequence[Path]) -> str:
+    return "[" + ", ".join(_lit(str(path)) for path in files) + "]"
+
+
+def _text_row_hash_files(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> set[str]:
+    """The files (as given) whose ``row_hash`` is hex text (written before it was stored as 16 bytes)."""
+    rows = con.execute(
+        f"SELECT file_name FROM parquet_schema({_listing(files)}) "
+        "WHERE name = 'row_hash' AND (converted_type = 'UTF8' OR logical_type LIKE 'String%')"
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
 def _write_parquet(
     frame: pl.DataFrame,
     raw_columns: Sequence[str],
@@ -429,14 +462,20 @@ def _write_parquet(
     columns: dict[str, pl.DataType],
     dest: Path,
 ) -> None:
-    """Provenance + canonical columns to Parquet; ``row_hash`` = md5 of the raw cells joined by U+001F.
+    """Provenance + canonical columns to Parquet; ``row_hash`` = md5 digest (16 bytes) of the raw cells joined by
+    U+001F.
 
     The hashes come with the frame (column ``ROW_HASH``, computed while the file was read) or are computed here by
     :func:`~detainers.ingest._provenance.row_hashes`; Polars writes the file.
     """
-    # Canonical columns the source does not have are not written: readers (``connect``/``table``) add them back
-    # as typed NULLs, which costs nothing, while writing all-null columns cost a third of an NPR import.
-    present = {name: dtype for name, dtype in columns.items() if name in frame.columns}
+    # Canonical columns that are null in every row (the source does not have them, or every cell was blank or
+    # redacted) are not written: readers (``connect``/``table``) add them back as typed NULLs, which costs nothing,
+    # while writing all-null columns cost a quarter of an NPR import's Parquet write. (null_count is known, O(1).)
+    present = {
+        name: dtype
+        for name, dtype in columns.items()
+        if name in frame.columns and (frame.height == 0 or frame.get_column(name).null_count() < frame.height)
+    }
     if ROW_HASH not in frame.columns:
         frame = frame.with_columns(row_hashes(frame, raw_columns).alias(ROW_HASH))
     out = frame.select(
