@@ -48,6 +48,7 @@ __all__ = [
     "PERSON_PREFIX",
     "Projector",
     "StateCache",
+    "declare_new",
     "evolve_booking",
     "evolve_detainer",
     "first_reads",
@@ -384,6 +385,14 @@ def reading_through(conn: Connection, cache: StateCache | None) -> Iterator[None
         yield
     finally:
         conn.info.pop(_CACHE_KEY, None)
+
+
+def declare_new(conn: Connection, kind: str, ident: str) -> None:
+    """Record that ``kind``/``ident`` does not exist yet (a fresh random id) without asking the views: the
+    command's read set then says version 0, which the lock re-checks like any other read."""
+    _transaction, seen, reads, _dirty = _memo(conn)
+    seen.setdefault((kind, ident), _ABSENT)
+    reads.setdefault((kind, ident), _ABSENT)
 
 
 def seen_states(conn: Connection) -> dict[tuple[str, str], Any]:

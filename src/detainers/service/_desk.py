@@ -74,7 +74,14 @@ from detainers.ledger import (
     write_rows,
     writer_lock,
 )
-from detainers.ledger._projections import StateCache, first_reads, reading_through, seed, seen_states
+from detainers.ledger._projections import (
+    StateCache,
+    declare_new,
+    first_reads,
+    reading_through,
+    seed,
+    seen_states,
+)
 from detainers.ledger._schema import attachments, booking_view, detainer_view, offices
 from detainers.service._errors import DeskError, InvalidCommand, NotFound, PolicyUnavailable
 from detainers.service._schemas import (
@@ -574,6 +581,7 @@ class Desk:
         now = self.now()
 
         def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
+            declare_new(conn, "detainer", detainer_id)
             if intake.booking_id is not None:
                 self._load_booking(conn, intake.booking_id)
             if intake.cancels_detainer_id is not None:
@@ -750,6 +758,7 @@ class Desk:
         now = self.now()
 
         def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
+            declare_new(conn, "booking", booking_id)
             subject_key = intake.subject_key
             events: list[PendingEvent] = []
             if intake.subject is not None:
