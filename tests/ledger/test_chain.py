@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from typing import Any
 
 import pytest
 import rfc8785
@@ -8,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detainers.ledger import GENESIS, canonical, event_hash
-from detainers.ledger._chain import hash_body
+from detainers.ledger._chain import canonical_and_text, event_digest, hash_body
 
 
 def body(**changes: object) -> dict[str, object]:
@@ -82,3 +84,37 @@ def test_fast_canonical_path_equals_rfc8785(value: object) -> None:
             canonical(value)
         return
     assert canonical(value) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {
+            "seq": st.integers(min_value=1, max_value=2**53 - 1),
+            "version": st.integers(min_value=1, max_value=2**53 - 1),
+            "stream_id": st.text(max_size=12),
+            "type": st.text(max_size=12),
+            "recorded_at": st.text(max_size=30),
+            "actor": st.text(max_size=12),
+            "authority": st.text(max_size=8),
+            "subject_key": st.none() | st.text(max_size=12),
+            "prev_hash": st.text(max_size=64),
+        }
+    ),
+    st.dictionaries(st.text(max_size=6), json_values, max_size=4),
+    st.lists(st.dictionaries(st.text(max_size=6), json_values, max_size=3), max_size=3),
+)
+def test_the_append_path_digest_equals_the_verified_one(
+    fields: dict[str, Any], payload: dict[str, Any], rules: list[dict[str, Any]]
+) -> None:
+    """The recorder hashes from canonical pieces; verify recomputes from the whole body: always the same hash."""
+    try:
+        expected = event_hash(hash_body(**fields, payload=payload, rules=rules))
+    except Exception:  # noqa: BLE001 - what the canonical form refuses, the append path must refuse too
+        with pytest.raises(Exception):  # noqa: B017
+            event_digest(**fields, payload=canonical_and_text(payload)[0], rules=canonical_and_text(rules)[0])
+        return
+    payload_bytes, payload_text = canonical_and_text(payload)
+    assert event_digest(**fields, payload=payload_bytes, rules=canonical_and_text(rules)[0]) == expected
+    # the stored text is what the ledger always stored: the payload as given, keys sorted, floats untouched
+    assert payload_text == json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

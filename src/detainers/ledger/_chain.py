@@ -14,7 +14,17 @@ from typing import Any
 
 import rfc8785
 
-__all__ = ["GENESIS", "ChainBreak", "VerifyReport", "canonical", "event_hash", "hash_body", "verify_events"]
+__all__ = [
+    "GENESIS",
+    "ChainBreak",
+    "VerifyReport",
+    "canonical",
+    "canonical_and_text",
+    "event_digest",
+    "event_hash",
+    "hash_body",
+    "verify_events",
+]
 
 GENESIS = "0" * 64
 
@@ -81,6 +91,71 @@ def canonical(value: Any) -> bytes:
         data: bytes = rfc8785.dumps(value)
         return data
     return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def canonical_and_text(value: Any) -> tuple[bytes, str]:
+    """(RFC 8785 bytes, the ledger's stored JSON text) of ``value``, serialised once when the two coincide (no
+    integral floats, ASCII keys: the usual case). The stored text keeps floats as given; the hash never sees it."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        if not _integral_floats(value):
+            return text.encode(), text
+    except _NeedsFullCanonicalisation:
+        pass
+    return canonical(value), text
+
+
+def _string(value: str | None) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+def event_digest(
+    *,
+    seq: int,
+    stream_id: str,
+    version: int,
+    type: str,
+    recorded_at: str,
+    actor: str,
+    authority: str,
+    subject_key: str | None,
+    payload: bytes,
+    rules: bytes,
+    prev_hash: str,
+) -> str:
+    """:func:`event_hash` of :func:`hash_body` from the canonical bytes of ``payload`` and ``rules`` (see
+    :func:`canonical_and_text`), assembled in RFC 8785 key order without walking them again. A property test
+    checks it against ``event_hash(hash_body(...))``, which :func:`verify_events` uses."""
+    if not (-_SAFE_INT < seq < _SAFE_INT and -_SAFE_INT < version < _SAFE_INT):
+        raise ValueError("seq and version must be within ±2**53")
+    data = b"".join(
+        (
+            b'{"actor":',
+            _string(actor),
+            b',"at":',
+            _string(recorded_at),
+            b',"authority":',
+            _string(authority),
+            b',"payload":',
+            payload,
+            b',"prev":',
+            _string(prev_hash),
+            b',"rules":',
+            rules,
+            b',"seq":',
+            str(seq).encode(),
+            b',"stream":',
+            _string(stream_id),
+            b',"subject":',
+            _string(subject_key),
+            b',"type":',
+            _string(type),
+            b',"version":',
+            str(version).encode(),
+            b"}",
+        )
+    )
+    return hashlib.sha256(data).hexdigest()
 
 
 def hash_body(

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, selec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Insert
 
-from detainers.ledger._chain import VerifyReport, event_hash, hash_body, verify_events
+from detainers.ledger._chain import VerifyReport, canonical_and_text, event_digest, verify_events
 from detainers.ledger._database import write_connection
 from detainers.ledger._events import PendingEvent, StoredEvent, format_utc
 from detainers.ledger._projections import Projector, flush, rebuild
@@ -65,10 +65,6 @@ _STREAM_VERSIONS = (
     .where(events.c.stream_id.in_(bindparam("streams", expanding=True)))
     .group_by(events.c.stream_id)
 )
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def _stored(row: Any) -> StoredEvent:
@@ -162,7 +158,9 @@ class Recorder:
             payload = item.payload_json()
             rules = [dict(r) for r in item.rules]
             recorded_at = format_utc(item.recorded_at)
-            body = hash_body(
+            payload_canonical, payload_text = canonical_and_text(payload)
+            rules_canonical, rules_text = canonical_and_text(rules)
+            digest = event_digest(
                 seq=seq,
                 stream_id=item.stream_id,
                 version=current[item.stream_id],
@@ -171,11 +169,10 @@ class Recorder:
                 actor=item.actor,
                 authority=item.authority.value,
                 subject_key=item.subject_key,
-                payload=payload,
-                rules=rules,
+                payload=payload_canonical,
+                rules=rules_canonical,
                 prev_hash=prev,
             )
-            digest = event_hash(body)
             rows.append(
                 {
                     "seq": seq,
@@ -186,8 +183,8 @@ class Recorder:
                     "actor": item.actor,
                     "authority": item.authority.value,
                     "subject_key": item.subject_key,
-                    "payload": _json(payload),
-                    "rules": _json(rules),
+                    "payload": payload_text,
+                    "rules": rules_text,
                     "prev_hash": prev,
                     "hash": digest,
                 }
