@@ -1,10 +1,13 @@
 """Load benchmark for the detainer desk: intake and release events over HTTP, 32 concurrent clients.
 
-The server runs in its own process(es) (``uvicorn --factory detainers.service._asgi:app_from_env``) on 127.0.0.1;
-this process drives it with bare asyncio HTTP/1.1 keep-alive connections. Each client repeats one booking's life:
-open the booking, receive a detainer linked to it (with personal data), record release eligibility, record the
-release. Every request appends hash-chained events (plus the policy engine's decision events). Bounded by time and
-count; loopback only.
+The server runs as ``BENCH_WORKERS`` processes (``uvicorn --factory detainers.service._asgi:app_from_env``), each on
+its own port on 127.0.0.1, and the clients are spread over them round robin, as a reverse proxy in front of them
+would: with ``uvicorn --workers`` the processes share one listening socket and the kernel hands keep-alive
+connections out unevenly (29 of 32 to one of two processes in one check), which measures the imbalance, not the
+desk. This process drives them with bare asyncio HTTP/1.1 keep-alive connections. Each client repeats one
+booking's life: open the booking, receive a detainer linked to it (with personal data), record release
+eligibility, record the release. Every request appends hash-chained events (plus the policy engine's decision
+events). Bounded by time and count; loopback only.
 
 Two phases per backend against the same server: **closed loop** (each client sends its next request as soon as the
 last is answered: the saturation rate, where latency is queueing by Little's law, 32 / throughput) and **open
@@ -106,7 +109,7 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     }
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "detainers.service._asgi:app_from_env",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env)
@@ -159,7 +162,7 @@ class _Connection:
             self.writer.close()
 
 
-async def drive(port: int, token: str, request_rate: float | None = None) -> dict[str, Any]:
+async def drive(ports: list[int], token: str, request_rate: float | None = None) -> dict[str, Any]:
     """Closed loop (``request_rate`` None: each client sends its next request when the last is answered) or open
     loop at ``request_rate`` requests/s over all clients (each client keeps its own fixed schedule; a request is
     timed from when it was due, not when it could be sent, so a slow server is not hidden — as wrk2 does)."""
@@ -172,7 +175,7 @@ async def drive(port: int, token: str, request_rate: float | None = None) -> dic
 
     async def one_client(n: int) -> None:
         nonlocal cases
-        connection = _Connection(port, token)
+        connection = _Connection(ports[n % len(ports)], token)  # round robin, as a reverse proxy spreads them
         due = started_all + interval * n / CLIENTS
 
         async def post(path: str, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -256,11 +259,11 @@ def _head_seq(url: str) -> int:
         engine.dispose()
 
 
-def _phase(name: str, url: str, port: int, token: str, request_rate: float | None) -> dict[str, Any]:
+def _phase(name: str, url: str, ports: list[int], token: str, request_rate: float | None) -> dict[str, Any]:
     """One load phase against a running server; the events it appended are counted from the chain head."""
     before = _head_seq(url)
     client_cpu, machine = time.process_time(), _busy()
-    result = asyncio.run(drive(port, token, request_rate))
+    result = asyncio.run(drive(ports, token, request_rate))
     client_cpu, after = time.process_time() - client_cpu, _busy()
     busy_cores = (after[0] - machine[0]) / max(1, after[1] - machine[1]) * (os.cpu_count() or 1)
     appended = _head_seq(url) - before
@@ -301,18 +304,20 @@ def _phase(name: str, url: str, port: int, token: str, request_rate: float | Non
 def run_backend(name: str, url: str) -> list[dict[str, Any]]:
     """The closed-loop phase (saturation), then the open-loop phase at ``BENCH_RATE`` events/s, same server."""
     token = prepare(url)
-    port = _free_port()
-    server = start_server(url, port)
+    ports = [_free_port() for _ in range(WORKERS)]
+    servers = [start_server(url, port) for port in ports]
     rows = []
     try:
-        rows.append(_phase(name, url, port, token, None))
+        rows.append(_phase(name, url, ports, token, None))
         closed = rows[0]
         if RATE > 0 and closed["requests"]:
             events_per_request = closed["events"] / closed["requests"]
-            rows.append(_phase(name, url, port, token, RATE / events_per_request))
+            rows.append(_phase(name, url, ports, token, RATE / events_per_request))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
     events, verify_seconds, ok = chain_head(url)
     print(f"{'':<10} chain: {events} events, verified {ok} in {verify_seconds:.2f} s")
     for row in rows:
@@ -323,7 +328,7 @@ def run_backend(name: str, url: str) -> list[dict[str, Any]]:
 def main() -> None:
     print(f"machine: {machine()}")
     print(
-        f"{CLIENTS} concurrent clients, {WORKERS} uvicorn worker process(es), {SECONDS:.0f} s per phase; "
+        f"{CLIENTS} concurrent clients over {WORKERS} server process(es), {SECONDS:.0f} s per phase; "
         f"open-loop phase at {RATE:.0f} events/s"
         if RATE > 0
         else "no open-loop phase (BENCH_RATE=0)"
