@@ -29,6 +29,7 @@ def app_from_env() -> FastAPI:
     if os.environ.get("DETAINERS_LOG", "1") == "1":
         configure_logging()
     services = build_services(settings_from_env())
+    services.tune_gc = True
     if os.environ.get("DETAINERS_THREADS"):
         services.threads = max(1, int(os.environ["DETAINERS_THREADS"]))
     return create_app(services)
