@@ -170,6 +170,7 @@ class Outbox:
                     )
                 ],
             )
+        self.desk.latest.forget([("detainer", row.detainer_id)])  # written beside the desk's commands
         log_event(_log, "notice sent", key=row.idempotency_key, channel=row.channel, attempts=attempts)
 
     def _failed(self, row: Any, attempts: int, error: str) -> None:
@@ -207,6 +208,7 @@ class Outbox:
                         )
                     ],
                 )
+        self.desk.latest.forget([("detainer", row.detainer_id)])
         log_event(
             _log,
             "notice delivery failed",

@@ -153,6 +153,7 @@ class Worker:
                     )
             except IntegrityError:
                 continue  # another worker queued it first
+            self.desk.latest.forget([("detainer", detainer.id)])  # written beside the desk's commands
             report.queued += 1
 
     def _deadline(self, booking: BookingState, decision: dict[str, Any], now: datetime, report: WorkerReport) -> None:
@@ -182,6 +183,7 @@ class Worker:
                 )
             ]
         )
+        self.desk.latest.forget([("booking", booking.id)])
         log_event(_log, payload.__class__.__name__, booking_id=booking.id, hold_until=format_utc(hold_until))
 
     # ---------------------------------------------------------------- scheduling
