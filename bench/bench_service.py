@@ -18,7 +18,7 @@ server that falls behind shows it in p99 (coordinated omission corrected, as wrk
 Backends: SQLite (a temporary file) always; PostgreSQL when ``DETAINERS_TEST_POSTGRES_URL`` (or
 ``DETAINERS_BENCH_POSTGRES_URL``) is set, in a throwaway schema. Knobs: ``BENCH_SECONDS`` (default 15),
 ``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default one per core), ``BENCH_MAX_CASES``
-(20000 per phase), ``BENCH_RATE`` (events/s of the open-loop phase, 0 to skip it);
+(20000 per phase), ``BENCH_RATE`` (events/s of the open-loop phase, 0 to skip it), ``BENCH_BACKENDS`` (``sqlite,postgresql``);
 ``DETAINERS_THREADS`` passes through to the server (request threads per process, default 8). Prints the load
 generator's own CPU and the whole machine's busy cores, so a shared or saturated machine shows in the figures.
 """
@@ -47,6 +47,7 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)))  # one uvicorn process per core
 MAX_CASES = int(os.environ.get("BENCH_MAX_CASES", "20000"))
 RATE = float(os.environ.get("BENCH_RATE", "500"))  # events/s offered in the open-loop phase (0: skip it)
+BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")  # which backends to run
 
 
 def _free_port() -> int:
@@ -337,7 +338,10 @@ def main() -> None:
     rows = []
     with ExitStack() as stack:
         folder = stack.enter_context(tempfile.TemporaryDirectory())
-        rows += run_backend("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}")
+        if "sqlite" in BACKENDS:
+            rows += run_backend("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}")
+        if "postgresql" not in BACKENDS:
+            return
         if os.environ.get("DETAINERS_BENCH_POSTGRES_URL"):
             os.environ.setdefault("DETAINERS_TEST_POSTGRES_URL", os.environ["DETAINERS_BENCH_POSTGRES_URL"])
         from detainers.ledger._testing import postgres_unavailable, temporary_postgres_schema

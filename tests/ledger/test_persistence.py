@@ -31,6 +31,7 @@ from detainers.ledger import (
     PersonalStore,
     PersonReleased,
     Recorder,
+    StoredEvent,
     make_engine,
     upgrade,
 )
@@ -52,6 +53,15 @@ def pending(stream: str, expected: int | None, payload: object, at: datetime = T
         authority=Authority.FORM,
         recorded_at=at,
     )
+
+
+def _row_of(event: StoredEvent) -> dict[str, object]:
+    """An event as its ``ledger_events`` row."""
+    return {
+        **event.model_dump(exclude={"payload", "rules"}),
+        "payload": json.dumps(event.payload),
+        "rules": json.dumps(list(event.rules)),
+    }
 
 
 class PersistenceSuite:
@@ -101,6 +111,27 @@ class PersistenceSuite:
             recorder.append([pending(stream, 1, DetainerServed(served_at=T0 + timedelta(hours=1)))])
         assert caught.value.actual == 2
         assert recorder.head()[0] == 2
+        assert recorder.verify().ok
+
+    def test_a_row_the_unique_index_refuses_at_commit_rolls_the_whole_batch_back(
+        self, recorder: Recorder, engine: Engine
+    ) -> None:
+        """Deferred rows are written with the commit (one pipeline on PostgreSQL), so the unique (stream, version)
+        index refuses there: a conflict, nothing of the batch written, and the next writer finds a clean store."""
+        stream = DETAINER_PREFIX + "d1"
+        first = recorder.append([pending(stream, 0, received())])[0]
+        with pytest.raises(ConcurrencyError), recorder.writing([stream]) as conn:
+            recorder.append_in(conn, [pending(DETAINER_PREFIX + "d2", 0, received())], defer=True)
+            # A version-2 row the recorder does not know of (its versions were read with the lock).
+            conn.execute(events.insert().values({**_row_of(first), "seq": 99, "version": 2}))
+            recorder.append_in(conn, [pending(stream, 1, DetainerServed(served_at=T0))], defer=True)
+        assert recorder.head() == (1, first.hash)
+        assert recorder.stream_version(DETAINER_PREFIX + "d2") == 0
+        with engine.connect() as conn:
+            assert conn.execute(select(detainer_view.c.id)).scalars().all() == ["d1"]
+            assert conn.execute(select(detainer_view.c.version)).scalar() == 1
+        again = recorder.append([pending(stream, 1, DetainerServed(served_at=T0))])
+        assert [(e.seq, e.version) for e in again] == [(2, 2)]
         assert recorder.verify().ok
 
     def test_chain_verifies_and_names_the_altered_event(self, recorder: Recorder, engine: Engine, url: str) -> None:

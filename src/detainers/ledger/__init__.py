@@ -58,7 +58,7 @@ from detainers.ledger._projections import (
     evolve_booking,
     evolve_detainer,
 )
-from detainers.ledger._recorder import ConcurrencyError, Recorder, SideRow, write_rows
+from detainers.ledger._recorder import ConcurrencyError, Encoded, Recorder, SideRow, encode, write_rows
 
 __all__ = [
     "BOOKING_PREFIX",
@@ -76,6 +76,7 @@ __all__ = [
     "ChainBreak",
     "ChargeIn",
     "ConcurrencyError",
+    "Encoded",
     "ConvictionIn",
     "Corrected",
     "DeadlineWarning",
@@ -110,6 +111,7 @@ __all__ = [
     "VerifyReport",
     "canonical",
     "database_url",
+    "encode",
     "event_hash",
     "evolve_booking",
     "evolve_detainer",

@@ -37,6 +37,7 @@ from detainers.ledger._events import (
     format_utc,
     parse_utc,
 )
+from detainers.ledger._pipeline import execute_rows
 from detainers.ledger._schema import booking_view, detainer_view
 
 __all__ = [
@@ -451,10 +452,8 @@ def flush(conn: Connection) -> None:
                     new.append({"id": key[1], **row})
                 else:
                     changed.append({"view_id": key[1], **row})
-        if new:
-            conn.execute(_INSERT[kind], new)
-        if changed:
-            conn.execute(_UPDATE[kind], changed)
+        execute_rows(conn, _INSERT[kind], new)
+        execute_rows(conn, _UPDATE[kind], changed)
     dirty.clear()
 
 

@@ -4,25 +4,31 @@ One SQLAlchemy implementation serves both backends; the backend specifics are ho
 ``SELECT … FOR UPDATE`` on the single ``ledger_head`` row on PostgreSQL, ``BEGIN IMMEDIATE`` (a database write
 lock taken at the start of the transaction) on SQLite in WAL mode. Either way appends are serialised, so the
 global chain is linear, and a stale ``expected_version`` for a stream raises :class:`ConcurrencyError`.
+
+The chain lock is the one thing every writer waits for, so :meth:`Recorder.writing` keeps the round trips made
+while holding it to two on PostgreSQL, with psycopg's pipeline mode: ``BEGIN``, the lock and the versions of the
+streams to be written go in one; the deferred rows and ``COMMIT`` in the other.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Insert
 
 from detainers.ledger._chain import VerifyReport, canonical_and_text, event_digest, verify_events
-from detainers.ledger._database import write_connection
+from detainers.ledger._database import write_connection, writer_lock
 from detainers.ledger._events import PendingEvent, StoredEvent, format_utc
+from detainers.ledger._pipeline import driver_of, execute_rows, unique_violation
 from detainers.ledger._projections import Projector, flush, rebuild
 from detainers.ledger._schema import events, head
 
-__all__ = ["AfterAppend", "ConcurrencyError", "Recorder", "SideRow", "write_rows"]
+__all__ = ["AfterAppend", "ConcurrencyError", "Encoded", "Recorder", "SideRow", "encode", "write_rows"]
 
 AfterAppend = Callable[[Connection, list[StoredEvent]], None]
 
@@ -30,6 +36,30 @@ AfterAppend = Callable[[Connection, list[StoredEvent]], None]
 SideRow = tuple[Table, dict[str, Any]]
 
 _INSERTS: dict[str, Insert] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """An event's JSON forms, which do not depend on its place in the chain (so a writer can make them before it
+    takes the lock): the payload and rules as stored and as hashed, and the UTC timestamp."""
+
+    payload: dict[str, Any]
+    rules: list[dict[str, Any]]
+    recorded_at: str
+    payload_canonical: bytes
+    payload_text: str
+    rules_canonical: bytes
+    rules_text: str
+
+
+def encode(item: PendingEvent) -> Encoded:
+    payload = item.payload_json()
+    rules = [dict(r) for r in item.rules]
+    payload_canonical, payload_text = canonical_and_text(payload)
+    rules_canonical, rules_text = canonical_and_text(rules)
+    return Encoded(
+        payload, rules, format_utc(item.recorded_at), payload_canonical, payload_text, rules_canonical, rules_text
+    )
 
 
 def write_rows(conn: Connection, rows: Sequence[SideRow]) -> None:
@@ -41,7 +71,12 @@ def write_rows(conn: Connection, rows: Sequence[SideRow]) -> None:
         statement = _INSERTS.get(name)
         if statement is None:
             statement = _INSERTS[name] = insert(table)
-        conn.execute(statement, group)
+        execute_rows(conn, statement, group)
+
+
+def _integrity(stream_id: str) -> ConcurrencyError:
+    """Belt and braces: the unique (stream, version) index refused an event the version check let through."""
+    return ConcurrencyError(stream_id, -1, -1)
 
 
 class ConcurrencyError(Exception):
@@ -65,6 +100,11 @@ _STREAM_VERSIONS = (
     .where(events.c.stream_id.in_(bindparam("streams", expanding=True)))
     .group_by(events.c.stream_id)
 )
+
+
+# The same two reads as raw SQL for psycopg's pipeline (SQLAlchemy reads a result as soon as it executes).
+_PG_HEAD_FOR_UPDATE = f"SELECT seq, hash FROM {head.name} WHERE id = 1 FOR UPDATE"
+_PG_STREAM_VERSIONS = f"SELECT stream_id, max(version) FROM {events.name} WHERE stream_id = ANY(%s) GROUP BY stream_id"
 
 
 def _stored(row: Any) -> StoredEvent:
@@ -114,8 +154,42 @@ class Recorder:
         """
         if not pending:
             return []
-        with write_connection(self.engine) as conn, conn.begin():
+        with self.writing({item.stream_id for item in pending}) as conn:
             return self.append_in(conn, pending, after=after)
+
+    @contextmanager
+    def writing(self, stream_ids: Iterable[str] = ()) -> Iterator[Connection]:
+        """A write transaction holding the chain lock, committed when the block ends, rolled back if it raises.
+
+        The versions of ``stream_ids`` are read with the lock (see :meth:`lock`), and what deferred appends left
+        is written just before the commit (see :meth:`finish`). On PostgreSQL each of those two steps is one round
+        trip: the lock is held for two round trips and the work in between.
+        """
+        with writer_lock(self.engine), write_connection(self.engine) as conn:
+            transaction = conn.begin()
+            try:
+                self.lock(conn, stream_ids)
+                yield conn
+                driver = driver_of(conn)
+                if driver is None:
+                    self.finish(conn)
+                    transaction.commit()
+                else:
+                    try:
+                        with driver.cursor() as cursor, driver.pipeline():
+                            self._write_deferred(conn)
+                            # COMMIT in the same round trip as the rows. (``transaction.commit()`` inside the
+                            # pipeline would sync twice.) A refused row aborts the pipeline: COMMIT is skipped.
+                            cursor.execute("COMMIT")
+                    except Exception as error:  # a refused row only shows at the sync, as psycopg's own error
+                        if unique_violation(error):
+                            raise _integrity("(one of the batch)") from error
+                        raise
+                    transaction.commit()  # the server has committed: psycopg sends nothing more
+            except BaseException:
+                if transaction.is_active:
+                    transaction.rollback()
+                raise
 
     def append_in(
         self,
@@ -124,6 +198,7 @@ class Recorder:
         *,
         after: AfterAppend | None = None,
         defer: bool = False,
+        encoded: Sequence[Encoded] | None = None,
     ) -> list[StoredEvent]:
         """Like :meth:`append`, inside a transaction the caller opened with ``write_connection``.
 
@@ -131,9 +206,12 @@ class Recorder:
         new chain head and the view rows in the transaction's memory until :meth:`finish` (or a later append
         without ``defer``) writes them all, one statement per table: a writer appending several commands in one
         transaction pays the round trips once. Whatever is deferred must be finished before the commit.
+        ``encoded`` (one per event, from :func:`encode`) spares the lock holder the JSON work.
         """
         if defer and after is not None:
             raise ValueError("an append with an `after` hook cannot be deferred")
+        if encoded is not None and len(encoded) != len(pending):
+            raise ValueError("one encoding per pending event")
         # Within one transaction the head and stream versions this recorder wrote are remembered, so a second
         # append in the same transaction (the policy engine's decision after a fact) skips those round trips.
         unit = self._locked(conn)
@@ -143,7 +221,7 @@ class Recorder:
         current: dict[str, int] = {}
         stored: list[StoredEvent] = []
         rows: list[dict[str, Any]] = []
-        for item in pending:
+        for index, item in enumerate(pending):
             if item.stream_id not in before:
                 if item.stream_id in known:
                     before[item.stream_id] = known[item.stream_id]
@@ -155,11 +233,8 @@ class Recorder:
                 raise ConcurrencyError(item.stream_id, item.expected_version, before[item.stream_id])
             current[item.stream_id] += 1
             seq += 1
-            payload = item.payload_json()
-            rules = [dict(r) for r in item.rules]
-            recorded_at = format_utc(item.recorded_at)
-            payload_canonical, payload_text = canonical_and_text(payload)
-            rules_canonical, rules_text = canonical_and_text(rules)
+            form = encode(item) if encoded is None else encoded[index]
+            payload, rules, recorded_at = form.payload, form.rules, form.recorded_at
             digest = event_digest(
                 seq=seq,
                 stream_id=item.stream_id,
@@ -169,8 +244,8 @@ class Recorder:
                 actor=item.actor,
                 authority=item.authority.value,
                 subject_key=item.subject_key,
-                payload=payload_canonical,
-                rules=rules_canonical,
+                payload=form.payload_canonical,
+                rules=form.rules_canonical,
                 prev_hash=prev,
             )
             rows.append(
@@ -183,8 +258,8 @@ class Recorder:
                     "actor": item.actor,
                     "authority": item.authority.value,
                     "subject_key": item.subject_key,
-                    "payload": payload_text,
-                    "rules": rules_text,
+                    "payload": form.payload_text,
+                    "rules": form.rules_text,
                     "prev_hash": prev,
                     "hash": digest,
                 }
@@ -223,7 +298,24 @@ class Recorder:
 
     @staticmethod
     def finish(conn: Connection) -> None:
-        """Write what deferred appends left in this transaction: side rows, events, the chain head, view rows."""
+        """Write what deferred appends left in this transaction: side rows, events, the chain head, view rows.
+
+        On PostgreSQL the statements go in one pipeline: one round trip.
+        """
+        driver = driver_of(conn)
+        if driver is None:
+            Recorder._write_deferred(conn)
+            return
+        try:
+            with driver.pipeline():
+                Recorder._write_deferred(conn)
+        except Exception as error:  # a refused row only shows at the sync, as psycopg's own error
+            if unique_violation(error):
+                raise _integrity("(one of the batch)") from error
+            raise
+
+    @staticmethod
+    def _write_deferred(conn: Connection) -> None:
         unit = conn.info.get("ledger_memo")
         if isinstance(unit, _Unit) and unit.transaction is conn.get_transaction():
             if unit.side:
@@ -232,25 +324,50 @@ class Recorder:
             if unit.rows:
                 rows, unit.rows = unit.rows, []
                 try:
-                    conn.execute(_INSERT_EVENTS, rows)
-                except IntegrityError as error:  # belt and braces: the unique (stream, version) index
-                    raise ConcurrencyError(str(rows[0]["stream_id"]), -1, -1) from error
+                    execute_rows(conn, _INSERT_EVENTS, rows)
+                except Exception as error:  # on SQLite at once; in a pipeline it shows when it syncs (above)
+                    if unique_violation(error):
+                        raise _integrity(str(rows[0]["stream_id"])) from error
+                    raise
             if unit.seq != unit.written_seq:
-                conn.execute(_SET_HEAD, {"head_seq": unit.seq, "head_hash": unit.prev})
+                execute_rows(conn, _SET_HEAD, [{"head_seq": unit.seq, "head_hash": unit.prev}])
                 unit.written_seq = unit.seq
         flush(conn)
 
     @staticmethod
-    def _locked(conn: Connection) -> _Unit:
-        """The chain head, locked for this transaction (taken once per transaction)."""
+    def _locked(conn: Connection, stream_ids: Sequence[str] = ()) -> _Unit:
+        """The chain head, locked for this transaction (taken once per transaction).
+
+        When the lock is taken here, the versions of ``stream_ids`` are read with it (on PostgreSQL in the same
+        round trip: the pipeline runs the version query after the lock is granted, so it sees every commit that
+        came before). Otherwise they are left to the caller.
+        """
         transaction = conn.get_transaction()
         unit = conn.info.get("ledger_memo")
-        if not isinstance(unit, _Unit) or unit.transaction is not transaction:
+        if isinstance(unit, _Unit) and unit.transaction is transaction:
+            return unit
+        driver = driver_of(conn)
+        versions: list[tuple[Any, Any]] = []
+        if driver is None:
             row = conn.execute(_HEAD_FOR_UPDATE).one()
-            unit = _Unit(transaction, int(row.seq), str(row.hash))
-            conn.info["ledger_memo"] = unit
-            # Views read before the lock may be stale (another process may have written meanwhile): forget them.
-            conn.info.pop("views_memo", None)
+            seq, prev = row
+            if stream_ids:
+                versions = list(conn.execute(_STREAM_VERSIONS, {"streams": list(stream_ids)}))
+        else:
+            with driver.cursor() as head_cursor, driver.cursor() as versions_cursor:
+                with driver.pipeline():
+                    head_cursor.execute(_PG_HEAD_FOR_UPDATE)
+                    if stream_ids:
+                        versions_cursor.execute(_PG_STREAM_VERSIONS, (list(stream_ids),))
+                seq, prev = head_cursor.fetchone()
+                if stream_ids:
+                    versions = versions_cursor.fetchall()
+        unit = _Unit(transaction, int(seq), str(prev))
+        unit.known.update(dict.fromkeys(stream_ids, 0))
+        unit.known.update((str(stream_id), int(version or 0)) for stream_id, version in versions)
+        conn.info["ledger_memo"] = unit
+        # Views read before the lock may be stale (another process may have written meanwhile): forget them.
+        conn.info.pop("views_memo", None)
         return unit
 
     def lock(self, conn: Connection, stream_ids: Iterable[str]) -> dict[str, int]:
@@ -259,15 +376,16 @@ class Recorder:
         One query for all the streams; the versions are remembered, so the appends that follow in the same
         transaction do not ask again. A command prepared outside the lock compares these with what it read.
         """
-        known = self._locked(conn).known
-        wanted = sorted({s for s in stream_ids if s not in known})
+        ids = sorted(set(stream_ids))
+        known = self._locked(conn, ids).known
+        wanted = [s for s in ids if s not in known]
         if wanted:
             found = dict.fromkeys(wanted, 0)
             rows = conn.execute(_STREAM_VERSIONS, {"streams": wanted})
             for stream_id, version in rows:
                 found[str(stream_id)] = int(version or 0)
             known.update(found)
-        return {s: known[s] for s in stream_ids}
+        return {s: known[s] for s in ids}
 
     # -- reading
 

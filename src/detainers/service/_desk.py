@@ -14,7 +14,7 @@ import logging
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +52,7 @@ from detainers.ledger import (
     DetainerServed,
     DetainerState,
     EligibilityRecorded,
+    Encoded,
     LinkedToBooking,
     NotificationSent,
     Payload,
@@ -66,13 +67,12 @@ from detainers.ledger import (
     StatusProofRecorded,
     StoredEvent,
     Transferred,
+    encode,
     evolve_booking,
     evolve_detainer,
     format_utc,
     parse_utc,
-    write_connection,
     write_rows,
-    writer_lock,
 )
 from detainers.ledger._projections import (
     StateCache,
@@ -121,6 +121,9 @@ class _Plan:
     decisions: list[PendingEvent]
     writes: Writes
     reads: dict[tuple[str, str], Any]
+    # The events' JSON forms, made here so that the lock holder only numbers, hashes and folds them.
+    facts_encoded: list[Encoded]
+    decisions_encoded: list[Encoded]
 
 
 _MOVED = object()  # a record the command read moved before the lock was taken: prepare again
@@ -358,10 +361,12 @@ class Desk:
             self.latest.publish(committed)
 
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """A write transaction holding the chain lock (the caller holds ``write_lock``)."""
-        with writer_lock(self.engine), write_connection(self.engine) as conn, conn.begin():
-            self.recorder.lock(conn, ())  # before anything is read: what is read under the lock is current
+    def _transaction(self, stream_ids: Iterable[str] = ()) -> Iterator[Connection]:
+        """A write transaction holding the chain lock (the caller holds ``write_lock``).
+
+        The lock is taken before anything is read, so what is read under it is current.
+        """
+        with self.recorder.writing(stream_ids) as conn:
             yield conn
 
     def _submit(self, request: _Request) -> Any:
@@ -389,12 +394,11 @@ class Desk:
         command's failure never touches another's outcome."""
         outcomes: list[Any] = []
         try:
-            with self._transaction() as conn:
-                # One query for the versions of every stream the batch reads or writes, one write per table.
-                self.recorder.lock(conn, set().union(*(_streams(r.plan) for r in batch)))
+            # The lock and the versions of every stream the batch reads or writes in one query; the rows are
+            # written at the end, one statement per table, with the commit.
+            with self._transaction(set().union(*(_streams(r.plan) for r in batch))) as conn:
                 for request in batch:
                     outcomes.append(self._apply(conn, request.plan, request.read))
-                self.recorder.finish(conn)
                 committed = seen_states(conn)
             self.latest.publish(committed)  # still under the write lock: publications keep commit order
         except Exception as error:
@@ -418,9 +422,9 @@ class Desk:
         seed(conn, plan.reads)
         # Deferred: the batch's side rows, events, head and view rows are written together when it ends.
         self.recorder.add_rows(conn, plan.writes)
-        self.recorder.append_in(conn, plan.facts, defer=True)
+        self.recorder.append_in(conn, plan.facts, defer=True, encoded=plan.facts_encoded)
         if plan.decisions:
-            self.recorder.append_in(conn, plan.decisions, defer=True)
+            self.recorder.append_in(conn, plan.decisions, defer=True, encoded=plan.decisions_encoded)
         return read(conn)
 
     def _prepare(self, build: Build, actor: Actor, trigger: str, *, cached: bool = False) -> _Plan:
@@ -448,7 +452,7 @@ class Desk:
                     dry.apply(conn, _probe(event, next_version[event.stream_id]))
             reads = first_reads(conn)
             conn.rollback()
-        return _Plan(pending, decisions, writes, reads)
+        return _Plan(pending, decisions, writes, reads, [encode(e) for e in pending], [encode(e) for e in decisions])
 
     def _case(self, conn: Connection, booking: BookingState) -> Case | None:
         detainers = [Projector.load_detainer(conn, d) for d in booking.detainer_ids]
