@@ -18,9 +18,10 @@ server that falls behind shows it in p99 (coordinated omission corrected, as wrk
 Backends: SQLite (a temporary file) always; PostgreSQL when ``DETAINERS_TEST_POSTGRES_URL`` (or
 ``DETAINERS_BENCH_POSTGRES_URL``) is set, in a throwaway schema. Knobs: ``BENCH_SECONDS`` (default 15),
 ``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default one per core), ``BENCH_MAX_CASES``
-(20000 per phase), ``BENCH_RATE`` (events/s of the open-loop phase, 0 to skip it), ``BENCH_BACKENDS`` (``sqlite,postgresql``);
-``DETAINERS_THREADS`` passes through to the server (request threads per process, default 8). Prints the load
-generator's own CPU and the whole machine's busy cores, so a shared or saturated machine shows in the figures.
+(20000 per phase), ``BENCH_RATE`` (events/s of the open-loop phase, 0 to skip it), ``BENCH_BACKENDS``
+(``sqlite,postgresql``); ``DETAINERS_THREADS`` passes through to the server (request threads per process,
+default 8). Prints the load generator's own CPU and the whole machine's busy cores, so a shared or saturated
+machine shows in the figures.
 """
 
 from __future__ import annotations
