@@ -17,7 +17,8 @@ server that falls behind shows it in p99 (coordinated omission corrected, as wrk
 
 Backends: SQLite (a temporary file) always; PostgreSQL when ``DETAINERS_TEST_POSTGRES_URL`` (or
 ``DETAINERS_BENCH_POSTGRES_URL``) is set, in a throwaway schema. Knobs: ``BENCH_SECONDS`` (default 15),
-``BENCH_CLIENTS`` (32), ``BENCH_WORKERS`` (uvicorn processes, default one per core), ``BENCH_MAX_CASES``
+``BENCH_WARM_UP`` (3 s of closed loop before the phases, shown but not counted), ``BENCH_CLIENTS`` (32),
+``BENCH_WORKERS`` (uvicorn processes, default one per core), ``BENCH_MAX_CASES``
 (20000 per phase), ``BENCH_RATE`` (events/s of the open-loop phase, 0 to skip it), ``BENCH_BACKENDS``
 (``sqlite,postgresql``); ``DETAINERS_THREADS`` passes through to the server (request threads per process,
 default 8). Prints the load generator's own CPU and the whole machine's busy cores, so a shared or saturated
@@ -44,6 +45,7 @@ from typing import Any
 import httpx
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+WARM_UP = float(os.environ.get("BENCH_WARM_UP", "3"))  # seconds of closed loop, not counted, before the phases
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 1)))  # one uvicorn process per core
 MAX_CASES = int(os.environ.get("BENCH_MAX_CASES", "20000"))
@@ -164,15 +166,18 @@ class _Connection:
             self.writer.close()
 
 
-async def drive(ports: list[int], token: str, request_rate: float | None = None) -> dict[str, Any]:
+async def drive(
+    ports: list[int], token: str, request_rate: float | None = None, seconds: float = SECONDS
+) -> dict[str, Any]:
     """Closed loop (``request_rate`` None: each client sends its next request when the last is answered) or open
     loop at ``request_rate`` requests/s over all clients (each client keeps its own fixed schedule; a request is
     timed from when it was due, not when it could be sent, so a slow server is not hidden — as wrk2 does)."""
     latencies: list[float] = []
+    by_command: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     cases = 0
     started_all = time.perf_counter()
-    stop_at = started_all + SECONDS
+    stop_at = started_all + seconds
     interval = CLIENTS / request_rate if request_rate else 0.0
 
     async def one_client(n: int) -> None:
@@ -191,7 +196,9 @@ async def drive(ports: list[int], token: str, request_rate: float | None = None)
             else:
                 started = time.perf_counter()
             status, data = await connection.post(path, body)
-            latencies.append(time.perf_counter() - started)
+            latency = time.perf_counter() - started
+            latencies.append(latency)
+            by_command.setdefault(_command_of(path), []).append(latency)
             if status >= 300:
                 key = f"{path.split('/')[2]} {status}"
                 errors[key] = errors.get(key, 0) + 1
@@ -242,7 +249,18 @@ async def drive(ports: list[int], token: str, request_rate: float | None = None)
 
     await asyncio.gather(*(one_client(n) for n in range(CLIENTS)))
     elapsed = time.perf_counter() - started_all
-    return {"latencies": latencies, "errors": errors, "cases": cases, "elapsed": elapsed}
+    return {"latencies": latencies, "by_command": by_command, "errors": errors, "cases": cases, "elapsed": elapsed}
+
+
+def _command_of(path: str) -> str:
+    """``/v1/bookings`` → open, ``/v1/detainers`` → receive, ``/v1/bookings/{id}/release`` → release, …"""
+    parts = path.strip("/").split("/")
+    return parts[-1] if len(parts) > 2 else {"bookings": "open", "detainers": "receive"}[parts[-1]]
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """The ``q`` quantile of sorted ``values``, in milliseconds."""
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
 def _busy() -> tuple[int, int]:
@@ -270,7 +288,8 @@ def _phase(name: str, url: str, ports: list[int], token: str, request_rate: floa
     busy_cores = (after[0] - machine[0]) / max(1, after[1] - machine[1]) * (os.cpu_count() or 1)
     appended = _head_seq(url) - before
     latencies = sorted(result["latencies"])
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    p = lambda q: _quantile(latencies, q)  # noqa: E731
+    commands = {name: sorted(values) for name, values in result["by_command"].items()}
     mode = f"open loop at {request_rate:.0f} req/s" if request_rate else "closed loop"
     row = {
         "backend": name,
@@ -286,6 +305,7 @@ def _phase(name: str, url: str, ports: list[int], token: str, request_rate: floa
         "max_ms": p(1.0),
         "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0.0,
         "errors": result["errors"],
+        "by_command": {c: {"p50_ms": _quantile(v, 0.5), "p99_ms": _quantile(v, 0.99)} for c, v in commands.items()},
         "client_cores": client_cpu / result["elapsed"],
         "machine_busy_cores": busy_cores,
         "load_average": os.getloadavg(),
@@ -294,6 +314,10 @@ def _phase(name: str, url: str, ports: list[int], token: str, request_rate: floa
         f"{name:<10} {mode:<24} {row['events_per_s']:5.0f} events/s {row['requests_per_s']:5.0f} req/s  "
         f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  max {row['max_ms']:6.1f} ms  "
         f"({appended} events, {len(latencies)} requests in {row['seconds']:.1f} s; errors {result['errors'] or 'none'})"
+    )
+    print(
+        f"{'':<10} per command p50/p99: "
+        + "; ".join(f"{c} {v['p50_ms']:.0f}/{v['p99_ms']:.0f} ms" for c, v in row["by_command"].items())
     )
     print(
         f"{'':<10} load generator {row['client_cores']:.2f} cores; whole machine busy {busy_cores:.2f} of "
@@ -310,6 +334,16 @@ def run_backend(name: str, url: str) -> list[dict[str, Any]]:
     servers = [start_server(url, port) for port in ports]
     rows = []
     try:
+        if WARM_UP > 0:
+            # A fresh server's first requests pay one-time costs (statements compiled, pools filled, 32 clients
+            # connecting at once: 200-300 ms for the first request of each client). Measured, shown, not counted.
+            warm = asyncio.run(drive(ports, token, None, WARM_UP))
+            latencies = sorted(warm["latencies"])
+            print(
+                f"{name:<10} warm-up (not counted): {len(latencies)} requests in {warm['elapsed']:.1f} s, "
+                f"p50 {_quantile(latencies, 0.5):.1f} ms, max {_quantile(latencies, 1.0):.1f} ms; "
+                f"errors {warm['errors'] or 'none'}"
+            )
         rows.append(_phase(name, url, ports, token, None))
         closed = rows[0]
         if RATE > 0 and closed["requests"]:

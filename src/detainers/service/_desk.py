@@ -15,7 +15,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -244,9 +244,15 @@ class Desk:
         # Records as this process last committed them: commands are prepared from here first (see StateCache).
         self.latest = StateCache()
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, connections: int = 0) -> None:
         """Load the policy engine's rule packs and offense tables now (YAML, about a second) rather than in the
-        first requests, where several threads would each parse them while clients wait."""
+        first requests, where several threads would each parse them while clients wait; and open ``connections``
+        database connections into the pool (up to its size), so the first requests do not each open one (a few
+        milliseconds per PostgreSQL connection, while the other clients queue behind them)."""
+        with ExitStack() as opened:
+            size = getattr(self.engine.pool, "size", lambda: connections)()
+            for _ in range(min(connections, size)):
+                opened.enter_context(self.engine.connect()).exec_driver_sql("SELECT 1")
         if self.decider is not default_decider:
             return
         from detainers.law._engine import default_packs
