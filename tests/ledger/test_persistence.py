@@ -290,3 +290,22 @@ class TestPostgres(PersistenceSuite):
     @pytest.fixture
     def url(self, postgres_url: str) -> Iterator[str]:
         yield postgres_url
+
+    def test_a_connection_lost_in_the_pipeline_leaves_the_pool_and_the_next_append_works(
+        self, recorder: Recorder, engine: Engine
+    ) -> None:
+        """The deferred rows and COMMIT go through psycopg's pipeline, beside SQLAlchemy's error handling: a
+        connection that dies there must not go back to the pool."""
+        stream = DETAINER_PREFIX + "d1"
+        recorder.append([pending(stream, 0, received())])
+        with pytest.raises(Exception) as caught, recorder.writing([stream]) as conn:
+            recorder.append_in(conn, [pending(stream, 1, DetainerServed(served_at=T0))], defer=True)
+            with engine.connect() as other:  # the server ends the writer's session before its rows are sent
+                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert not isinstance(caught.value, ConcurrencyError)
+        assert recorder.head()[0] == 1
+        for _ in range(engine.pool.size() + 1):  # every pooled connection works
+            recorder.append([pending(DETAINER_PREFIX + "d2", None, received())])
+        assert recorder.head()[0] == 2 + engine.pool.size()
+        assert recorder.verify().ok

@@ -187,7 +187,12 @@ class Recorder:
                         raise
                     transaction.commit()  # the server has committed: psycopg sends nothing more
             except BaseException:
-                if transaction.is_active:
+                driver = driver_of(conn)
+                if driver is not None and driver.broken:
+                    # Lost in a pipeline, where SQLAlchemy does not see the error: out of the pool, as SQLAlchemy
+                    # does with a connection lost under its own statements.
+                    conn.invalidate()
+                elif transaction.is_active:
                     transaction.rollback()
                 raise
 
