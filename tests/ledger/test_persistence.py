@@ -120,7 +120,7 @@ class PersistenceSuite:
         index refuses there: a conflict, nothing of the batch written, and the next writer finds a clean store."""
         stream = DETAINER_PREFIX + "d1"
         first = recorder.append([pending(stream, 0, received())])[0]
-        with pytest.raises(ConcurrencyError), recorder.writing([stream]) as conn:
+        with pytest.raises(ConcurrencyError, match="written meanwhile"), recorder.writing([stream]) as conn:
             recorder.append_in(conn, [pending(DETAINER_PREFIX + "d2", 0, received())], defer=True)
             # A version-2 row the recorder does not know of (its versions were read with the lock).
             conn.execute(events.insert().values({**_row_of(first), "seq": 99, "version": 2}))

@@ -74,16 +74,18 @@ def write_rows(conn: Connection, rows: Sequence[SideRow]) -> None:
         execute_rows(conn, statement, group)
 
 
-def _integrity(stream_id: str) -> ConcurrencyError:
-    """Belt and braces: the unique (stream, version) index refused an event the version check let through."""
-    return ConcurrencyError(stream_id, -1, -1)
+def _integrity(stream_id: str | None = None) -> ConcurrencyError:
+    """Belt and braces: the unique (stream, version) index refused an event the version check let through (in a
+    pipeline the refused row is not known, only that one was)."""
+    which = f"stream {stream_id}" if stream_id else "a stream of this write"
+    return ConcurrencyError(stream_id or "", -1, -1, message=f"{which} was written meanwhile: reload and retry")
 
 
 class ConcurrencyError(Exception):
     """Somebody else wrote to the stream since the writer read it."""
 
-    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
-        super().__init__(f"stream {stream_id} is at version {actual}, not {expected}: reload and retry")
+    def __init__(self, stream_id: str, expected: int, actual: int, *, message: str | None = None) -> None:
+        super().__init__(message or f"stream {stream_id} is at version {actual}, not {expected}: reload and retry")
         self.stream_id = stream_id
         self.expected = expected
         self.actual = actual
@@ -183,7 +185,7 @@ class Recorder:
                             cursor.execute("COMMIT")
                     except Exception as error:  # a refused row only shows at the sync, as psycopg's own error
                         if unique_violation(error):
-                            raise _integrity("(one of the batch)") from error
+                            raise _integrity() from error
                         raise
                     transaction.commit()  # the server has committed: psycopg sends nothing more
             except BaseException:
@@ -316,7 +318,7 @@ class Recorder:
                 Recorder._write_deferred(conn)
         except Exception as error:  # a refused row only shows at the sync, as psycopg's own error
             if unique_violation(error):
-                raise _integrity("(one of the batch)") from error
+                raise _integrity() from error
             raise
 
     @staticmethod
