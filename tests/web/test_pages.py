@@ -302,6 +302,9 @@ def test_an_action_is_reviewed_before_it_is_written(web: WebEnv) -> None:
     booking = desk.booking(web.ids["booking"])
     assert booking.status == "released" and booking.released_at is not None
     assert booking.released_at.startswith("2024-03-08T19:45")
+    written = desk.recorder.read(after_seq=head)
+    assert [e.type for e in written][0] == "person_released"
+    assert {e.authority for e in written} == {"form"}, "keyed on the web desk's form, and the decision it caused"
     page = client.get(done.headers["location"]).text
     assert "The release is recorded" in page and "Person released" in page
     assert "Record release" not in page, "no second release"

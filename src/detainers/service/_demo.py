@@ -135,7 +135,7 @@ def load_demo(
         now = clock.now()
         for code, name in DEMO_OFFICES:
             desk.register_office(Office(code, name, email=f"{code.lower()}@{office_email_domain}"))
-        loader = Actor("import:demo-loader", "clerk")
+        loader = Actor("import:demo-loader", "clerk", channel=Authority.IMPORT)
         result = DemoResult(url=url)
         for n in range(size):
             jail = DEMO_JAILS[n % len(DEMO_JAILS)]
@@ -210,7 +210,7 @@ def _one_booking(
             notify_phone="(802) 872-6020",
             source=Authority.FORM,
         ),
-        Actor("import:demo-loader", "clerk"),
+        Actor("import:demo-loader", "clerk", channel=Authority.IMPORT),
     )
     result.detainers += 1
     desk.link(detainer.id, LinkIn(booking_id=booking.id), actor)
@@ -248,7 +248,7 @@ def simulate_arrivals(db: str, stop: threading.Event, *, every_seconds: float = 
     try:
         desk = Desk(engine)
         rng = random.Random(seed)
-        actor = Actor("import:demo-arrivals", "clerk")
+        actor = Actor("import:demo-arrivals", "clerk", channel=Authority.IMPORT)
         n = 100_000
         while not stop.wait(every_seconds):
             n += 1

@@ -186,11 +186,13 @@ def default_decider(case: Case) -> Decision:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: ``name`` goes into every event (e.g. ``clerk:1a2b3c4d``)."""
+    """Who is acting: ``name`` goes into every event (e.g. ``clerk:1a2b3c4d``); ``channel`` is the authority the
+    events carry when the command does not name one (the API; the web desk's forms say ``form``)."""
 
     name: str
     role: str
     office: str | None = None
+    channel: Authority = Authority.API
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,7 @@ class Desk:
         expected: int | None,
         payload: Payload,
         actor: Actor,
-        authority: Authority = Authority.API,
+        authority: Authority | None = None,
         *,
         subject_key: str | None = None,
         rules: Sequence[dict[str, Any]] = (),
@@ -284,7 +286,7 @@ class Desk:
             expected_version=expected,
             payload=payload,
             actor=actor.name,
-            authority=authority,
+            authority=actor.channel if authority is None else authority,
             recorded_at=self.now(),
             subject_key=subject_key,
             rules=tuple(rules),
@@ -546,7 +548,7 @@ class Desk:
             booking.version,
             payload,
             actor,
-            Authority.WORKER if actor.role == "worker" else Authority.API,
+            Authority.WORKER if actor.role == "worker" else actor.channel,
             subject_key=booking.subject_key,
             rules=dumped.get("rules", ()),
         )

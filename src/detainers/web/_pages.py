@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from detainers.ledger import BookingState, ConcurrencyError, DetainerState, PersonalDataErasedError
+from detainers.ledger import Authority, BookingState, ConcurrencyError, DetainerState, PersonalDataErasedError
 from detainers.service import Desk, DeskError, NotFound, Permission, Role, effective_decision
 from detainers.service._schemas import AttachmentIn
 from detainers.service.routes.deps import actor_of
@@ -293,7 +293,7 @@ async def intake_submit(request: Request, who: ViewerDep) -> Response:
                 status=422,
                 **context,
             )
-        actor = actor_of(who.principal)
+        actor = actor_of(who.principal, Authority.FORM)
         try:
             state = desk.receive_detainer(intake.body, actor)
             if upload is not None:
@@ -469,7 +469,8 @@ async def detainer_action(request: Request, who: ViewerDep, detainer_id: str, na
                 body_json=json.dumps(prepared.body.model_dump(mode="json"), indent=2, sort_keys=True),
             )
         try:
-            _actions.execute(prepared, desk=desk, actor=actor_of(who.principal), detainer=detainer, booking=booking)
+            actor = actor_of(who.principal, Authority.FORM)
+            _actions.execute(prepared, desk=desk, actor=actor, detainer=detainer, booking=booking)
         except ConcurrencyError:
             return _detainer_page(
                 request,

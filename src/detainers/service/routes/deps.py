@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from detainers.ledger import DetainerState
+from detainers.ledger import Authority, DetainerState
 from detainers.service._auth import Principal, TokenStore
 from detainers.service._desk import Actor, Desk
 from detainers.service._errors import NotFound
@@ -73,8 +73,9 @@ def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     return check
 
 
-def actor_of(principal: Principal) -> Actor:
-    return Actor(principal.actor, principal.role.value, principal.office)
+def actor_of(principal: Principal, channel: Authority = Authority.API) -> Actor:
+    """The acting principal; ``channel`` is how its commands came in (the API here, ``form`` from the web desk)."""
+    return Actor(principal.actor, principal.role.value, principal.office, channel)
 
 
 def visible_detainer(desk: Desk, principal: Principal, detainer_id: str) -> DetainerState:
