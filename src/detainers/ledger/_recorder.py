@@ -74,11 +74,11 @@ def write_rows(conn: Connection, rows: Sequence[SideRow]) -> None:
         execute_rows(conn, statement, group)
 
 
-def _integrity(stream_id: str | None = None) -> ConcurrencyError:
-    """Belt and braces: the unique (stream, version) index refused an event the version check let through (in a
-    pipeline the refused row is not known, only that one was)."""
-    which = f"stream {stream_id}" if stream_id else "a stream of this write"
-    return ConcurrencyError(stream_id or "", -1, -1, message=f"{which} was written meanwhile: reload and retry")
+def _versions(stream_ids: Sequence[str], rows: Iterable[tuple[Any, Any]]) -> dict[str, int]:
+    """Each stream's version from ``(stream_id, max(version))`` rows; 0 for a stream with no events yet."""
+    found = dict.fromkeys(stream_ids, 0)
+    found.update((str(stream_id), int(version or 0)) for stream_id, version in rows)
+    return found
 
 
 class ConcurrencyError(Exception):
@@ -172,29 +172,11 @@ class Recorder:
             try:
                 self.lock(conn, stream_ids)
                 yield conn
-                driver = driver_of(conn)
-                if driver is None:
-                    self.finish(conn)
-                    transaction.commit()
-                else:
-                    try:
-                        with driver.cursor() as cursor, driver.pipeline():
-                            self._write_deferred(conn)
-                            # COMMIT in the same round trip as the rows. (``transaction.commit()`` inside the
-                            # pipeline would sync twice.) A refused row aborts the pipeline: COMMIT is skipped.
-                            cursor.execute("COMMIT")
-                    except Exception as error:  # a refused row only shows at the sync, as psycopg's own error
-                        if unique_violation(error):
-                            raise _integrity() from error
-                        raise
-                    transaction.commit()  # the server has committed: psycopg sends nothing more
+                self._send_deferred(conn, commit=True)
+                transaction.commit()  # on PostgreSQL the server has committed: psycopg sends nothing more
             except BaseException:
-                driver = driver_of(conn)
-                if driver is not None and driver.broken:
-                    # Lost in a pipeline, where SQLAlchemy does not see the error: out of the pool, as SQLAlchemy
-                    # does with a connection lost under its own statements.
-                    conn.invalidate()
-                elif transaction.is_active:
+                # Also a connection lost in a pipeline: SQLAlchemy's rollback finds it lost and drops it from the pool.
+                if transaction.is_active:
                     transaction.rollback()
                 raise
 
@@ -309,16 +291,27 @@ class Recorder:
 
         On PostgreSQL the statements go in one pipeline: one round trip.
         """
+        Recorder._send_deferred(conn, commit=False)
+
+    @staticmethod
+    def _send_deferred(conn: Connection, *, commit: bool) -> None:
+        """:meth:`finish`; with ``commit`` on PostgreSQL, ``COMMIT`` goes in the same pipeline as the rows
+        (``transaction.commit()`` inside it would sync twice; a refused row aborts the pipeline and COMMIT with it).
+        A row refused by the unique (stream, version) index — belt and braces behind the version check — is a
+        conflict; in a pipeline it only shows at the sync, and which row it was is not known."""
         driver = driver_of(conn)
-        if driver is None:
-            Recorder._write_deferred(conn)
-            return
         try:
-            with driver.pipeline():
+            if driver is None:
+                Recorder._write_deferred(conn)  # SQLite commits with the caller's transaction
+                return
+            with driver.cursor() as cursor, driver.pipeline():  # the cursor outlives the pipeline's sync
                 Recorder._write_deferred(conn)
-        except Exception as error:  # a refused row only shows at the sync, as psycopg's own error
+                if commit:
+                    cursor.execute("COMMIT")
+        except Exception as error:
             if unique_violation(error):
-                raise _integrity() from error
+                message = "a stream of this write was written meanwhile: reload and retry"
+                raise ConcurrencyError("", -1, -1, message=message) from error
             raise
 
     @staticmethod
@@ -330,12 +323,7 @@ class Recorder:
                 write_rows(conn, side)
             if unit.rows:
                 rows, unit.rows = unit.rows, []
-                try:
-                    execute_rows(conn, _INSERT_EVENTS, rows)
-                except Exception as error:  # on SQLite at once; in a pipeline it shows when it syncs (above)
-                    if unique_violation(error):
-                        raise _integrity(str(rows[0]["stream_id"])) from error
-                    raise
+                execute_rows(conn, _INSERT_EVENTS, rows)
             if unit.seq != unit.written_seq:
                 execute_rows(conn, _SET_HEAD, [{"head_seq": unit.seq, "head_hash": unit.prev}])
                 unit.written_seq = unit.seq
@@ -345,21 +333,18 @@ class Recorder:
     def _locked(conn: Connection, stream_ids: Sequence[str] = ()) -> _Unit:
         """The chain head, locked for this transaction (taken once per transaction).
 
-        When the lock is taken here, the versions of ``stream_ids`` are read with it (on PostgreSQL in the same
-        round trip: the pipeline runs the version query after the lock is granted, so it sees every commit that
-        came before). Otherwise they are left to the caller.
+        On PostgreSQL the versions of ``stream_ids`` are read in the same round trip (the pipeline runs the version
+        query after the lock is granted, so it sees every commit that came before); elsewhere :meth:`lock` reads
+        them next.
         """
         transaction = conn.get_transaction()
         unit = conn.info.get("ledger_memo")
         if isinstance(unit, _Unit) and unit.transaction is transaction:
             return unit
         driver = driver_of(conn)
-        versions: list[tuple[Any, Any]] = []
         if driver is None:
-            row = conn.execute(_HEAD_FOR_UPDATE).one()
-            seq, prev = row
-            if stream_ids:
-                versions = list(conn.execute(_STREAM_VERSIONS, {"streams": list(stream_ids)}))
+            seq, prev = conn.execute(_HEAD_FOR_UPDATE).one()
+            unit = _Unit(transaction, int(seq), str(prev))
         else:
             with driver.cursor() as head_cursor, driver.cursor() as versions_cursor:
                 with driver.pipeline():
@@ -367,11 +352,9 @@ class Recorder:
                     if stream_ids:
                         versions_cursor.execute(_PG_STREAM_VERSIONS, (list(stream_ids),))
                 seq, prev = head_cursor.fetchone()
+                unit = _Unit(transaction, int(seq), str(prev))
                 if stream_ids:
-                    versions = versions_cursor.fetchall()
-        unit = _Unit(transaction, int(seq), str(prev))
-        unit.known.update(dict.fromkeys(stream_ids, 0))
-        unit.known.update((str(stream_id), int(version or 0)) for stream_id, version in versions)
+                    unit.known.update(_versions(stream_ids, versions_cursor.fetchall()))
         conn.info["ledger_memo"] = unit
         # Views read before the lock may be stale (another process may have written meanwhile): forget them.
         conn.info.pop("views_memo", None)
@@ -387,11 +370,7 @@ class Recorder:
         known = self._locked(conn, ids).known
         wanted = [s for s in ids if s not in known]
         if wanted:
-            found = dict.fromkeys(wanted, 0)
-            rows = conn.execute(_STREAM_VERSIONS, {"streams": wanted})
-            for stream_id, version in rows:
-                found[str(stream_id)] = int(version or 0)
-            known.update(found)
+            known.update(_versions(wanted, conn.execute(_STREAM_VERSIONS, {"streams": wanted})))
         return {s: known[s] for s in ids}
 
     # -- reading
