@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import anyio.to_thread
@@ -157,8 +156,7 @@ def create_app(services: Services) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # A few threads do the blocking work; dozens would only convoy on the GIL while the chain lock is held.
         anyio.to_thread.current_default_thread_limiter().total_tokens = services.threads
-        # One connection per request thread, and one for the worker beside them.
-        await anyio.to_thread.run_sync(partial(services.desk.warm_up, connections=services.threads + 1))
+        await anyio.to_thread.run_sync(services.desk.warm_up)
         if services.tune_gc:
             # The rule packs, offense tables and modules loaded at start-up are hundreds of thousands of objects
             # that live as long as the process; every full collection walked them, pausing all requests (the

@@ -14,8 +14,8 @@ import logging
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -246,15 +246,9 @@ class Desk:
         # Records as this process last committed them: commands are prepared from here first (see StateCache).
         self.latest = StateCache()
 
-    def warm_up(self, *, connections: int = 0) -> None:
+    def warm_up(self) -> None:
         """Load the policy engine's rule packs and offense tables now (YAML, about a second) rather than in the
-        first requests, where several threads would each parse them while clients wait; and open ``connections``
-        database connections into the pool (up to its size), so the first requests do not each open one (a few
-        milliseconds per PostgreSQL connection, while the other clients queue behind them)."""
-        with ExitStack() as opened:
-            size = getattr(self.engine.pool, "size", lambda: connections)()
-            for _ in range(min(connections, size)):
-                opened.enter_context(self.engine.connect()).exec_driver_sql("SELECT 1")
+        first requests, where several threads would each parse them while clients wait."""
         if self.decider is not default_decider:
             return
         from detainers.law._engine import default_packs
@@ -361,21 +355,13 @@ class Desk:
 
     @contextmanager
     def _locked(self) -> Iterator[Connection]:
-        """A write transaction holding the chain lock; writers in this process queue on a Python lock first."""
+        """A write transaction holding the chain lock (taken before anything is read, so what is read under it is
+        current); writers in this process queue on a Python lock first."""
         with self.write_lock:
-            with self._transaction() as conn:
+            with self.recorder.writing() as conn:
                 yield conn
                 committed = seen_states(conn)
             self.latest.publish(committed)
-
-    @contextmanager
-    def _transaction(self, stream_ids: Iterable[str] = ()) -> Iterator[Connection]:
-        """A write transaction holding the chain lock (the caller holds ``write_lock``).
-
-        The lock is taken before anything is read, so what is read under it is current.
-        """
-        with self.recorder.writing(stream_ids) as conn:
-            yield conn
 
     def _submit(self, request: _Request) -> Any:
         """Group commit: queue a prepared command; whoever gets the write lock appends every queued one.
@@ -404,7 +390,7 @@ class Desk:
         try:
             # The lock and the versions of every stream the batch reads or writes in one query; the rows are
             # written at the end, one statement per table, with the commit.
-            with self._transaction(set().union(*(_streams(r.plan) for r in batch))) as conn:
+            with self.recorder.writing(set().union(*(_streams(r.plan) for r in batch))) as conn:
                 for request in batch:
                     outcomes.append(self._apply(conn, request.plan, request.read))
                 committed = seen_states(conn)
@@ -548,7 +534,7 @@ class Desk:
             booking.version,
             payload,
             actor,
-            Authority.WORKER if actor.role == "worker" else actor.channel,
+            actor.channel,
             subject_key=booking.subject_key,
             rules=dumped.get("rules", ()),
         )
