@@ -288,7 +288,6 @@ def _phase(name: str, url: str, ports: list[int], token: str, request_rate: floa
     busy_cores = (after[0] - machine[0]) / max(1, after[1] - machine[1]) * (os.cpu_count() or 1)
     appended = _head_seq(url) - before
     latencies = sorted(result["latencies"])
-    p = lambda q: _quantile(latencies, q)  # noqa: E731
     commands = {name: sorted(values) for name, values in result["by_command"].items()}
     mode = f"open loop at {request_rate:.0f} req/s" if request_rate else "closed loop"
     row = {
@@ -300,9 +299,9 @@ def _phase(name: str, url: str, ports: list[int], token: str, request_rate: floa
         "events": appended,
         "events_per_s": appended / result["elapsed"],
         "requests_per_s": len(latencies) / result["elapsed"],
-        "p50_ms": p(0.50),
-        "p99_ms": p(0.99),
-        "max_ms": p(1.0),
+        "p50_ms": _quantile(latencies, 0.50),
+        "p99_ms": _quantile(latencies, 0.99),
+        "max_ms": _quantile(latencies, 1.0),
         "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0.0,
         "errors": result["errors"],
         "by_command": {c: {"p50_ms": _quantile(v, 0.5), "p99_ms": _quantile(v, 0.99)} for c, v in commands.items()},
@@ -335,8 +334,9 @@ def run_backend(name: str, url: str) -> list[dict[str, Any]]:
     rows = []
     try:
         if WARM_UP > 0:
-            # A fresh server's first requests pay one-time costs (statements compiled, pools filled, 32 clients
-            # connecting at once: 200-300 ms for the first request of each client). Measured, shown, not counted.
+            # A fresh server's first requests pay one-time costs (statements compiled, database connections
+            # opened, 32 clients connecting at once: 200-300 ms for the first request of each client). Measured,
+            # shown, not counted.
             warm = asyncio.run(drive(ports, token, None, WARM_UP))
             latencies = sorted(warm["latencies"])
             print(
