@@ -56,6 +56,7 @@ def execute_rows(conn: Connection, statement: UpdateBase, rows: Sequence[dict[st
             fixed = {name: value for name, value in done.params.items() if name not in keys}
             compiled = _COMPILED[cache_key] = (str(done), fixed)
         sql, fixed = compiled
+        # The cursor is not closed here: inside a pipeline its results only arrive at the caller's sync.
         driver.cursor().executemany(sql, [{**fixed, **row} for row in group] if fixed else group)
 
 

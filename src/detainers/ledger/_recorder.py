@@ -53,6 +53,7 @@ class Encoded:
 
 
 def encode(item: PendingEvent) -> Encoded:
+    """``item``'s JSON forms; :meth:`Recorder.append_in` takes them (``encoded=``) or makes them itself."""
     payload = item.payload_json()
     rules = [dict(r) for r in item.rules]
     payload_canonical, payload_text = canonical_and_text(payload)
