@@ -1,19 +1,23 @@
 """Policy packs, offense tables and the evaluator: the law as data, applied at the legally relevant instant."""
 
-from detainers.law._decision import Decision, LayerRef, Notice, RuleRef, Step, Transfer
+from detainers.law._decision import Coverage, Decision, LayerRef, Notice, RuleRef, Step, Transfer
 from detainers.law._engine import DecisionError, decide, default_packs, engine_version
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
 from detainers.law._jurisdictions import Layer, default_zone, layers_of, parse_jurisdiction
 from detainers.law._packs import (
+    PRIMARY_SOURCES,
     Citation,
+    CourtOrder,
     Effects,
     Pack,
     PackError,
     PackSet,
     PackVersion,
     Permission,
+    Reading,
     Rule,
     SharedCondition,
+    SourceKind,
     load_packs,
 )
 from detainers.law._predicates import Predicate, PredicateError, parse_predicate
@@ -29,10 +33,13 @@ from detainers.law._scenarios import (
 from detainers.law._tri import Tri
 
 __all__ = [
+    "PRIMARY_SOURCES",
     "CaseResult",
     "ChargeFacts",
     "Citation",
     "ConvictionFacts",
+    "CourtOrder",
+    "Coverage",
     "Decision",
     "DecisionError",
     "Effects",
@@ -48,11 +55,13 @@ __all__ = [
     "Permission",
     "Predicate",
     "PredicateError",
+    "Reading",
     "Rule",
     "RuleRef",
     "Scenario",
     "ScenarioError",
     "SharedCondition",
+    "SourceKind",
     "Step",
     "Transfer",
     "Tri",

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from detainers.clock import OverDetentionFlag
 
-__all__ = ["Decision", "LayerRef", "Notice", "OverDetentionFlag", "RuleRef", "Step", "Transfer"]
+__all__ = ["Coverage", "Decision", "LayerRef", "Notice", "OverDetentionFlag", "RuleRef", "Step", "Transfer"]
 
 
 class Transfer(StrEnum):
@@ -41,6 +41,19 @@ class LayerRef(_Out):
     version: str | None
     effective_from: str | None = None
     effective_to: str | None = None
+
+
+class Coverage(_Out):
+    """Which layers of the jurisdiction the law is encoded for, and which fell back to the layers above.
+
+    ``complete`` is false whenever a layer the jurisdiction names has no pack (or no version in force on
+    the date): the answer is then the law of the layers above only, and every display says so.
+    """
+
+    encoded: tuple[str, ...]  # layers decided by a pack version in force
+    fell_back: tuple[str, ...]  # layers named by the jurisdiction with no pack or no version in force
+    complete: bool
+    summary: str
 
 
 class Notice(_Out):
@@ -84,3 +97,7 @@ class Decision(_Out):
     unknown_statutes: tuple[str, ...]
     warnings: tuple[str, ...]
     engine_version: str
+    # Added keys (the scenario format's keys above keep their meanings):
+    coverage: Coverage | None = None
+    undecided_facts: tuple[str, ...] = ()  # facts the answer rests on that could not be established
+    readings: dict[str, str] = {}  # declared reading id -> the option applied

@@ -24,7 +24,7 @@ from detainers.clock import (
     over_detention,
 )
 from detainers.domain import Case, Detainer, StatusProof
-from detainers.law._decision import Decision, LayerRef, Notice, RuleRef, Step, Transfer
+from detainers.law._decision import Coverage, Decision, LayerRef, Notice, RuleRef, Step, Transfer
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
 from detainers.law._jurisdictions import layers_of
 from detainers.law._packs import CustodyBasis, Effects, Pack, PackSet, PackVersion, Permission, Rule, load_packs
@@ -299,6 +299,18 @@ def _outcome_rules(
             run.step("rule", f"{rule.title}: applies because {rule.on_outcome} is permitted", rule.id)
 
 
+def _coverage(chain: list[LayerRef]) -> Coverage:
+    encoded = tuple(layer.jurisdiction for layer in chain if layer.pack is not None and layer.version is not None)
+    fell_back = tuple(layer.jurisdiction for layer in chain if layer.pack is None or layer.version is None)
+    if not fell_back:
+        summary = "every layer encoded: " + " → ".join(encoded)
+    else:
+        summary = (
+            f"not encoded: {', '.join(fell_back)} — the answer is the law of {', '.join(encoded) or 'no layer'} only"
+        )
+    return Coverage(encoded=encoded, fell_back=fell_back, complete=not fell_back, summary=summary)
+
+
 def decide(
     case: Case,
     *,
@@ -462,6 +474,7 @@ def decide(
         run.step("fact", f"result: {dim} {final[dim].value}")
 
     return Decision(
+        coverage=_coverage(chain),
         case=case.name,
         jurisdiction=case.jurisdiction,
         timezone=zone,

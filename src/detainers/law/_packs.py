@@ -31,7 +31,9 @@ from detainers.clock import HoldClockKind, calendar_by_name, zone_of
 from detainers.law._predicates import Predicate, PredicateError, parse_predicate
 
 __all__ = [
+    "PRIMARY_SOURCES",
     "Citation",
+    "CourtOrder",
     "CustodyBasis",
     "Effects",
     "Evidence",
@@ -41,8 +43,10 @@ __all__ = [
     "PackSet",
     "PackVersion",
     "Permission",
+    "Reading",
     "Rule",
     "SharedCondition",
+    "SourceKind",
     "load_packs",
 ]
 
@@ -64,13 +68,56 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class SourceKind(StrEnum):
+    """What kind of text a rule's evidence tag rests on (the text at ``read_at``, else at ``url``).
+
+    Only the primary legal kinds (:data:`PRIMARY_SOURCES`) can carry [V]; a project document is never evidence.
+    """
+
+    STATUTE = "statute"  # codified statute text (an official code site or a faithful mirror of it)
+    SESSION_LAW = "session_law"  # an enacted bill or chaptered act, as signed
+    REGULATION = "regulation"  # CFR or a state administrative code
+    FORM = "form"  # the government form itself (DHS I-247A, I-200, ...)
+    OPINION = "opinion"  # a court's opinion
+    COURT_ORDER = "court_order"  # an injunction, stay, judgment, consent decree or approved settlement
+    EXECUTIVE_ORDER = "executive_order"  # a governor's or mayor's executive order
+    ATTORNEY_GENERAL = "attorney_general"  # an attorney general's directive or formal opinion
+    OFFICIAL_POLICY = "official_policy"  # an agency's own published policy, order or manual
+    LEGISLATIVE_RECORD = "legislative_record"  # bill digest, committee analysis, fiscal note: about the law, not the law
+    GOVERNMENT_PAGE = "government_page"  # an official press release or summary page
+    SECONDARY = "secondary"  # news, advocacy, law firm, encyclopedia, another repository's notes
+    NONE = "none"  # nothing was read: recalled [R] or reasoned [I]
+
+
+PRIMARY_SOURCES = frozenset(
+    {
+        SourceKind.STATUTE,
+        SourceKind.SESSION_LAW,
+        SourceKind.REGULATION,
+        SourceKind.FORM,
+        SourceKind.OPINION,
+        SourceKind.COURT_ORDER,
+        SourceKind.EXECUTIVE_ORDER,
+        SourceKind.ATTORNEY_GENERAL,
+        SourceKind.OFFICIAL_POLICY,
+    }
+)
+
+
 class Citation(_Strict):
-    """Where the rule comes from (structured, per OpenFisca-france RFC #1672)."""
+    """Where the rule comes from (structured, per OpenFisca-france RFC #1672).
+
+    ``url`` is the canonical address of the law cited; ``read_at`` is where its text (or the summary the
+    evidence tag rests on) was actually read, when that is another place; ``source`` says what kind of text
+    that was, so a test can hold [V] to primary legal texts.
+    """
 
     title: str = Field(min_length=1)
     section: str | None = None
     url: str | None = None
     date: dt.date | None = None
+    source: SourceKind | None = None
+    read_at: str | None = None
 
     def text(self) -> str:
         parts = [self.title]
@@ -130,6 +177,9 @@ class Rule(_Strict):
     preempts_local: tuple[Dimension, ...] = ()
     notices: tuple[NoticeSpec, ...] = ()
     warn: str | None = None  # a warning added to the decision when the rule applies (no effect on permissions)
+    # When the duty or warning arises: at the decision instant (default), on receipt of each detainer (a copy of
+    # the request is owed once received, whatever happens later), or on its issue date (a rule binding ICE).
+    arises: Literal["decision", "receipt", "issue"] = "decision"
     citation: Citation
     evidence: Evidence
     note: str | None = None
@@ -148,9 +198,52 @@ class Rule(_Strict):
             raise ValueError(str(exc)) from None
         if self.on_outcome and (self.sets.permissions() or (self.otherwise and self.otherwise.permissions())):
             raise ValueError("a rule with on_outcome may only add notices or inform_subject, not permissions")
+        if self.arises != "decision" and (
+            self.on_outcome or self.otherwise or self.preempts_local or self.sets.model_dump(exclude_none=True).keys()
+            - {"inform_subject"}
+        ):
+            raise ValueError(
+                f"a rule that arises on {self.arises} may only add notices, inform_subject or a warning "
+                "(permissions are decided at the decision instant)"
+            )
         for dim in self.preempts_local:
             if getattr(self.sets, dim) is None:
                 raise ValueError(f"preempts_local names {dim!r} but the rule does not set it")
+        return self
+
+
+class CourtOrder(_Strict):
+    """A court order that made a pack version: an injunction, a stay, a vacatur, a consent decree."""
+
+    kind: Literal["injunction", "stay", "vacatur", "judgment", "opinion", "consent_decree", "settlement"]
+    court: str = Field(min_length=1)
+    case: str = Field(min_length=1)
+    docket: str | None = None
+    date: dt.date
+    scope: str = Field(min_length=1)  # what the order suspended or restored, and for whom
+    citation: Citation
+    evidence: Evidence
+
+
+class Reading(_Strict):
+    """An arguable clause: the question, the reading the pack takes by default, and the alternatives.
+
+    Rules test the reading in force with ``{reading: {ID: OPTION}}``; a deployment may choose another option
+    (counties follow their counsel); every decision the choice would change carries a warning naming it.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    question: str
+    options: dict[str, str] = Field(min_length=2)  # option -> what it means
+    default: str
+    citation: Citation
+    evidence: Evidence
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _default_is_an_option(self) -> Reading:
+        if self.default not in self.options:
+            raise ValueError(f"default {self.default!r} is not one of the options {sorted(self.options)}")
         return self
 
 
@@ -162,6 +255,7 @@ class PackVersion(_Strict):
     reviewed_by: str = Field(min_length=1)
     reviewed_on: date | None = None
     summary: str | None = None
+    court_order: CourtOrder | None = None  # the order that made this version, if a court did
     rules: tuple[Rule, ...] = ()
 
     @model_validator(mode="before")
@@ -196,6 +290,7 @@ class Pack(_Strict):
     timezone: str | None = None
     holiday_calendar: str | None = None
     notes: str | None = None
+    readings: tuple[Reading, ...] = ()
     versions: tuple[PackVersion, ...] = Field(min_length=1)
 
     @field_validator("timezone")
