@@ -83,7 +83,7 @@ class SourceKind(StrEnum):
     EXECUTIVE_ORDER = "executive_order"  # a governor's or mayor's executive order
     ATTORNEY_GENERAL = "attorney_general"  # an attorney general's directive or formal opinion
     OFFICIAL_POLICY = "official_policy"  # an agency's own published policy, order or manual
-    LEGISLATIVE_RECORD = "legislative_record"  # bill digest, committee analysis, fiscal note: about the law, not the law
+    LEGISLATIVE_RECORD = "legislative_record"  # bill digest, committee analysis: about the law, not it
     GOVERNMENT_PAGE = "government_page"  # an official press release or summary page
     SECONDARY = "secondary"  # news, advocacy, law firm, encyclopedia, another repository's notes
     NONE = "none"  # nothing was read: recalled [R] or reasoned [I]
