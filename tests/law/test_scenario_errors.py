@@ -71,7 +71,7 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
     bad.write_text(GOOD.replace("- name: ok", "- name: ok\n  expect: {notify: false}"))
     result = CliRunner().invoke(app, ["scenarios", "check", str(bad)])
     assert result.exit_code == 1
-    assert "notify: expected False, got True" in result.output
+    assert "notify: expected false, got true" in result.output
     xfail = tmp_path / "x.yaml"
     xfail.write_text("ok: issue 99 will fix it\n")
     assert CliRunner().invoke(app, ["scenarios", "check", str(bad), "-x", str(xfail)]).exit_code == 0

@@ -208,6 +208,8 @@ class Rule(_Strict):
                 f"a rule that arises on {self.arises} may only add notices, inform_subject or a warning "
                 "(permissions are decided at the decision instant)"
             )
+        if self.arises == "issue" and (self.notices or self.sets.inform_subject):
+            raise ValueError("a rule that arises on issue binds ICE: it may only warn (no notices or inform_subject)")
         for dim in self.preempts_local:
             if getattr(self.sets, dim) is None:
                 raise ValueError(f"preempts_local names {dim!r} but the rule does not set it")

@@ -470,7 +470,7 @@ LEFT JOIN {business} z ON a.kind = 'business' AND z.eligible_at = a.eligible_at 
 
 
 def _final_sql(hold: str, receipt: str | None, cuts: str | None) -> str:
-    rinform = "COALESCE(r.rinform, FALSE)" if receipt else "FALSE"
+    owed = "COALESCE(r.rinform, FALSE)" if receipt else "FALSE"
     joins = (f" LEFT JOIN {receipt} r USING (booking_id)" if receipt else "") + (
         f" LEFT JOIN {cuts} c USING (booking_id)" if cuts else ""
     )
@@ -478,7 +478,7 @@ def _final_sql(hold: str, receipt: str | None, cuts: str | None) -> str:
     ended = "c.ended" if cuts else "CAST(NULL AS VARCHAR)"
     return f"""
 WITH h AS (
-  SELECT h.* REPLACE ({until} AS hold_until), {ended} AS ended, {rinform} AS rinform
+  SELECT h.* EXCLUDE (rinform) REPLACE ({until} AS hold_until), {ended} AS ended, {owed} AS owed_on_receipt
   FROM {hold} h{joins}
 )
 SELECT booking_id, facility_id, jurisdiction, timezone, instant AS decided_at, decision_date, eligible_at, released_at,
@@ -490,7 +490,7 @@ SELECT booking_id, facility_id, jurisdiction, timezone, instant AS decided_at, d
   END AS hold_hours,
   CASE WHEN error IS NULL THEN (CASE transfer_p WHEN 0 THEN 'not_allowed' WHEN 1 THEN 'allowed' ELSE 'required' END)
   END AS transfer,
-  CASE WHEN error IS NULL THEN inform OR (rinform AND NOT after_release) END AS inform_subject,
+  CASE WHEN error IS NULL THEN inform OR (owed_on_receipt AND NOT after_release) END AS inform_subject,
   CASE WHEN error IS NOT NULL THEN NULL
        WHEN eligible_at IS NULL OR hold_until IS NULL OR after_release THEN 0.0
        ELSE
