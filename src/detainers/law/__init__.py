@@ -1,5 +1,6 @@
 """Policy packs, offense tables and the evaluator: the law as data, applied at the legally relevant instant."""
 
+from detainers.law._coverage import coverage_note, coverage_of
 from detainers.law._decision import Coverage, Decision, LayerRef, Notice, RuleRef, Step, Transfer
 from detainers.law._engine import DecisionError, decide, default_packs, engine_version
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
@@ -21,6 +22,7 @@ from detainers.law._packs import (
     load_packs,
 )
 from detainers.law._predicates import Predicate, PredicateError, parse_predicate
+from detainers.law._registry import JurisdictionError, Place, check_jurisdiction, jurisdiction_registry
 from detainers.law._scenarios import (
     CaseResult,
     Mismatch,
@@ -44,6 +46,7 @@ __all__ = [
     "DecisionError",
     "Effects",
     "Facts",
+    "JurisdictionError",
     "Layer",
     "LayerRef",
     "Mismatch",
@@ -53,6 +56,7 @@ __all__ = [
     "PackSet",
     "PackVersion",
     "Permission",
+    "Place",
     "Predicate",
     "PredicateError",
     "Reading",
@@ -65,12 +69,16 @@ __all__ = [
     "Step",
     "Transfer",
     "Tri",
+    "check_jurisdiction",
     "check_scenario",
+    "coverage_note",
+    "coverage_of",
     "decide",
     "decision_json",
     "default_packs",
     "default_zone",
     "engine_version",
+    "jurisdiction_registry",
     "layers_of",
     "load_packs",
     "load_scenarios",

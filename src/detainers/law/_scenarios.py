@@ -32,8 +32,9 @@ from detainers.domain import (
 )
 from detainers.law._decision import Decision
 from detainers.law._engine import DecisionError, decide
-from detainers.law._jurisdictions import default_zone, parse_jurisdiction
+from detainers.law._jurisdictions import default_zone
 from detainers.law._packs import PackSet, _UniqueKeyLoader
+from detainers.law._registry import check_jurisdiction
 
 __all__ = [
     "CaseResult",
@@ -114,6 +115,7 @@ EXPECT_KEYS = {
     "unknown_statutes",
     "custody_basis",
     "notices",
+    "coverage",  # added: a mapping with any of encoded, fell_back, complete (summary is prose, not compared)
 }
 _INSTANT_KEYS = {"hold_until", "notify_target"}
 
@@ -213,7 +215,7 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
         if required not in raw:
             raise ScenarioError(f"{file}: case {label}: {required}: missing")
     try:
-        jurisdiction = parse_jurisdiction(str(raw["jurisdiction"]))
+        jurisdiction = check_jurisdiction(str(raw["jurisdiction"]))  # a real place, or "did you mean …"
     except ValueError as exc:
         raise ScenarioError(f"{file}: case {label}: jurisdiction: {exc}") from None
     zone = raw.get("timezone") or default_zone(jurisdiction)
@@ -347,6 +349,8 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
     for key in expect:
         if key not in EXPECT_KEYS:
             raise r.fail(f"expect.{key}", f"unknown key (allowed: {', '.join(sorted(EXPECT_KEYS))})")
+    if "coverage" in expect:
+        r.keys(expect["coverage"], {"encoded", "fell_back", "complete"}, "expect.coverage")
     parsed_expect = {k: (r.instant(v, f"expect.{k}") if k in _INSTANT_KEYS else v) for k, v in expect.items()}
     return Scenario(file=file, index=index, case=case, expect=parsed_expect, offsets_used=tuple(r.offsets))
 
@@ -392,6 +396,10 @@ def _same(key: str, expected: Any, actual: Any) -> bool:
         return math.isclose(float(expected), float(actual), abs_tol=0.01)
     if key == "rules":
         return sorted(expected) == sorted(r["id"] for r in actual)
+    if key == "coverage":
+        if not isinstance(expected, Mapping) or not isinstance(actual, Mapping):
+            return False
+        return all(k in actual and _same(k, v, actual[k]) for k, v in expected.items())
     if isinstance(expected, Sequence) and not isinstance(expected, str):
         return list(expected) == list(actual)
     return bool(expected == actual)
