@@ -109,7 +109,9 @@ class Registry:
         self.county_rows = len(counties)
         for row in states:
             code = row["postal"].lower()
-            self.by_path[f"{_COUNTRY}/{code}"] = Place(f"{_COUNTRY}/{code}", "state", row["name"], row["fips"], row["kind"])
+            self.by_path[f"{_COUNTRY}/{code}"] = Place(
+                f"{_COUNTRY}/{code}", "state", row["name"], row["fips"], row["kind"]
+            )
             self.state_names[slug_of(row["name"])] = code
         self.local: dict[str, dict[str, Place]] = {}  # state path -> slug -> county, county-equivalent or city
         for row in counties:
@@ -190,9 +192,7 @@ class Registry:
             return path
         state = f"{_COUNTRY}/{parts[1]}"
         if state not in self.by_path:
-            raise JurisdictionError(
-                given, f"no US state, DC or territory {parts[1]!r}", self._state_suggestions(parts)
-            )
+            raise JurisdictionError(given, f"no US state, DC or territory {parts[1]!r}", self._state_suggestions(parts))
         if len(parts) == 2:
             return path
         county = f"{state}/{parts[2]}"
