@@ -182,7 +182,12 @@ class Registry:
             parse_jurisdiction(path)
         except ValueError:
             fixed = "/".join(slug_of(p) for p in parts)
-            guess = self._valid([fixed]) if fixed != path else []
+            guess: list[str] = []
+            if fixed != path:
+                try:
+                    guess = [self.check(fixed)]
+                except JurisdictionError as again:  # us/ga/fulton county -> us/ga/fulton-county -> us/ga/fulton
+                    guess = list(again.suggestions)
             reason = "not a path like us/ca/los-angeles/lasd (lower case, words joined by '-')"
             raise JurisdictionError(given, reason, guess) from None
         if parts[0] != _COUNTRY:
