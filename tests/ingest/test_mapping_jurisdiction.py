@@ -41,3 +41,23 @@ def test_check_mapping_says_no_to_a_typo(examples: Path, tmp_path: Path) -> None
     assert "did you mean us/tx/travis?" in " ".join(result.output.split())
     good = CliRunner().invoke(app, ["import", "check-mapping", str(examples / "travis_county_tx.yaml")])
     assert good.exit_code == 0 and good.output.startswith("ok ")
+
+
+def test_concordance_refuses_a_typo_in_its_jurisdiction(real: Path, examples: Path) -> None:
+    travis = real / "travis_county_tx"
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "concordance",
+            "--mapping",
+            str(examples / "travis_county_tx.yaml"),
+            "--bookings",
+            str(travis / "travis_ice_detainer_bookings.csv"),
+            "--charges",
+            str(travis / "travis_ice_detainer_charges.csv"),
+            "--jurisdiction",
+            "us/tx/travs",
+        ],
+    )
+    assert result.exit_code == 2 and "did you mean us/tx/travis?" in " ".join(result.output.split())
