@@ -257,11 +257,11 @@ class Registry:
         found = [w for w in dict.fromkeys(words) if w in local]
         if f"{state}/{word}" in self.aliases:
             found.insert(0, self.aliases[f"{state}/{word}"].rsplit("/", 1)[1])
+        squashed = {k.replace("-", ""): k for k in local}  # elpaso -> el-paso
         for w in dict.fromkeys(words):
             found += _pick(w, local)
-            found += _pick(w.replace("-", ""), {k.replace("-", ""): k for k in local}.keys())
-        squashed = {k.replace("-", ""): k for k in local}
-        slugs = [squashed.get(f, f) for f in found]
+            found += [squashed[k] for k in _pick(w.replace("-", ""), squashed)]
+        slugs = found
         candidates = [f"{state}/{s}" for s in dict.fromkeys(slugs)]
         if not candidates:  # the county exists, but in another state (us/ca/cook -> us/il/cook)
             candidates = [p.path for p in self.counties if p.path.endswith(f"/{word}")]
