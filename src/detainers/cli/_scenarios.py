@@ -21,6 +21,7 @@ from detainers.law import (
     Scenario,
     ScenarioError,
     check_scenario,
+    coverage_note,
     decide,
     decision_json,
     default_packs,
@@ -49,7 +50,7 @@ def _load(paths: list[Path]) -> list[Scenario]:
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(message)}")
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(2)
 
 
@@ -78,6 +79,11 @@ def _print_decision(console: Console, scenario: Scenario, decision: Decision) ->
         for layer in decision.jurisdiction_chain
     )
     console.print(f"[dim]layers:[/] {escape(chain)}")
+    note = coverage_note(decision.jurisdiction_chain)
+    if note is None:
+        console.print("[dim]coverage:[/] complete — every layer of this jurisdiction is encoded")
+    else:
+        console.print(f"[bold yellow]coverage: incomplete[/] — {escape(note)}")
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()

@@ -32,8 +32,9 @@ from detainers.domain import (
 )
 from detainers.law._decision import Decision
 from detainers.law._engine import DecisionError, decide
-from detainers.law._jurisdictions import default_zone, parse_jurisdiction
+from detainers.law._jurisdictions import default_zone
 from detainers.law._packs import PackSet, _UniqueKeyLoader
+from detainers.law._registry import check_jurisdiction
 
 __all__ = [
     "CaseResult",
@@ -116,6 +117,7 @@ EXPECT_KEYS = {
     "custody_basis",
     "notices",
     # added keys (the reference format's keys above keep their meanings)
+    "coverage",  # a mapping with any of encoded, fell_back, complete (summary is prose, not compared)
     "hold_allowed",
     "readings",
     "warns_about",
@@ -219,7 +221,7 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
         if required not in raw:
             raise ScenarioError(f"{file}: case {label}: {required}: missing")
     try:
-        jurisdiction = parse_jurisdiction(str(raw["jurisdiction"]))
+        jurisdiction = check_jurisdiction(str(raw["jurisdiction"]))  # a real place, or "did you mean …"
     except ValueError as exc:
         raise ScenarioError(f"{file}: case {label}: jurisdiction: {exc}") from None
     zone = raw.get("timezone") or default_zone(jurisdiction)
@@ -353,6 +355,8 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
     for key in expect:
         if key not in EXPECT_KEYS:
             raise r.fail(f"expect.{key}", f"unknown key (allowed: {', '.join(sorted(EXPECT_KEYS))})")
+    if "coverage" in expect:
+        r.keys(expect["coverage"], {"encoded", "fell_back", "complete"}, "expect.coverage")
     parsed_expect = {k: (r.instant(v, f"expect.{k}") if k in _INSTANT_KEYS else v) for k, v in expect.items()}
     readings = raw.get("readings") or {}
     if not isinstance(readings, Mapping) or not all(
@@ -413,6 +417,10 @@ def _same(key: str, expected: Any, actual: Any) -> bool:
     if key == "warns_about":
         wanted = [expected] if isinstance(expected, str) else list(expected)
         return all(any(w in text for text in actual) for w in wanted)
+    if key == "coverage":
+        if not isinstance(expected, Mapping) or not isinstance(actual, Mapping):
+            return False
+        return all(k in actual and _same(k, v, actual[k]) for k, v in expected.items())
     if isinstance(expected, Sequence) and not isinstance(expected, str):
         return list(expected) == list(actual)
     return bool(expected == actual)
