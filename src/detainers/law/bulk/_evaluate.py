@@ -630,25 +630,40 @@ class _Pass:
         return stage
 
 
+def _receipt_only(packs: PackSet) -> PackSet:
+    """The same packs with only their receipt rules: the receipt pass computes nothing else."""
+    kept = {
+        p.pack: p.model_copy(
+            update={"versions": tuple(v.model_copy(update={"rules": tuple(_rules(v, "receipt"))}) for v in p.versions)}
+        )
+        for p in packs
+    }
+    return PackSet(kept, packs.digest, packs.sources, packs.conditions)
+
+
 def _receipt_pass(run: _Pass, source: BulkSource, hold: str, prefix: str) -> str | None:
     """Duties owed on receipt of each request, judged at its receipt under the law of that date (as in _engine)."""
-    if not any(
-        r.arises == "receipt" and r.sets.inform_subject
+    owing = sorted(
+        p.pack
         for p in run.compiled.packs
-        if p.pack in run.reached
-        for v in p.versions
-        for r in v.rules
-    ):
+        if p.pack in run.reached and any(r.sets.inform_subject for v in p.versions for r in _rules(v, "receipt"))
+    )
+    if not owing:
         return None
     events, receipt = f"{prefix}_rev", f"{prefix}_receipt"
+    # Only cases under a layer that owes something on receipt, and only the receipt rules, are evaluated again.
+    under = " OR ".join(f"h.layer_{k} IN ({', '.join(literal(p) for p in owing)})" for k in range(_LEVELS))
     run.con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {events} AS
         SELECT h.booking_id, d.seq, h.booking_id || '#r' || CAST(d.seq AS VARCHAR) AS ev_id,
                COALESCE(d.received_at, h.instant) AS at
         FROM {hold} h JOIN {source.detainers} d USING (booking_id)
-        WHERE h.error IS NULL AND NOT h.after_release AND (d.received_at IS NULL OR d.received_at <= h.instant)"""
+        WHERE h.error IS NULL AND NOT h.after_release AND (d.received_at IS NULL OR d.received_at <= h.instant)
+          AND ({under})"""
     )
-    stage = run.at_instants(source, events, f"{prefix}_r", one_detainer=True)
+    packs = _receipt_only(run.compiled.packs)
+    lean = _Pass(run.con, run.jur, run.versions_on, plan(packs, readings=run.compiled.ctx.readings), run.reached)
+    stage = lean.at_instants(source, events, f"{prefix}_r", one_detainer=True)
     run.con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {receipt} AS
         SELECT e.booking_id, bool_or(COALESCE(s.rinform, FALSE) AND s.error IS NULL) AS rinform
