@@ -182,6 +182,7 @@ def _facts(case: Case, detainer: Detainer, instant: datetime, zone: str, run: _R
         charges=tuple(charges),
         person_tags=frozenset(case.person.tags),
         agreements=case.booking.agreements,
+        jurisdiction=jurisdiction,
     )
 
 

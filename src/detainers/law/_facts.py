@@ -63,3 +63,4 @@ class Facts:
     charges: tuple[ChargeFacts, ...]
     person_tags: frozenset[str] = frozenset()
     agreements: frozenset[Agreement] = frozenset()
+    jurisdiction: str = ""  # the booking's own jurisdiction path (the holding jail), e.g. us/in/monroe
