@@ -20,7 +20,9 @@ FIELDS = (
     "inform_subject",
     "over_detention_hours",
     "custody_basis",
+    "hold_ended_by",
 )
+_ENDED = {"after_lift", "after_law_change", "after_status_proof"}
 
 
 def connect(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
@@ -61,6 +63,8 @@ def disagreements(
             "inform_subject": d.inform_subject,
             "over_detention_hours": d.over_detention_hours,
             "custody_basis": d.custody_basis,
+            # why a hold window was cut short during the hold, when custody ran past the cut
+            "hold_ended_by": next((f.value for f in d.over_detention_flags if f.value in _ENDED), None),
         }
         for name in FIELDS:
             a, b = want[name], got[name]

@@ -98,7 +98,7 @@ def detainer_body(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "form": "I-247A",
         "office": "ERO-LOS",
-        "received_at": "2024-03-08T10:00:00-08:00",
+        "received_at": "2024-03-08T03:00:00-08:00",  # before the frozen clock: a request is decided once received
         "warrant": "I-200",
         "pc_basis": ["biometric_records"],
         "ice_subject_id": "SUBJ-0001",

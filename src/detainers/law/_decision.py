@@ -99,5 +99,6 @@ class Decision(_Out):
     engine_version: str
     # Added keys (the scenario format's keys above keep their meanings):
     coverage: Coverage | None = None
+    hold_allowed: bool = False  # true when custody past release eligibility is lawful (hold_until > eligibility)
     undecided_facts: tuple[str, ...] = ()  # facts the answer rests on that could not be established
     readings: dict[str, str] = {}  # declared reading id -> the option applied

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from detainers.domain import (
@@ -63,4 +64,5 @@ class Facts:
     charges: tuple[ChargeFacts, ...]
     person_tags: frozenset[str] = frozenset()
     agreements: frozenset[Agreement] = frozenset()
+    readings: Mapping[str, str] = field(default_factory=dict)  # declared reading id -> option applied
     jurisdiction: str = ""  # the booking's own jurisdiction path (the holding jail), e.g. us/in/monroe

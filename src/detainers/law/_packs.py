@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from detainers.clock import HoldClockKind, calendar_by_name, zone_of
-from detainers.law._predicates import Predicate, PredicateError, parse_predicate
+from detainers.law._predicates import Predicate, PredicateError, parse_predicate, readings_used
 
 __all__ = [
     "PRIMARY_SOURCES",
@@ -208,6 +208,8 @@ class Rule(_Strict):
                 f"a rule that arises on {self.arises} may only add notices, inform_subject or a warning "
                 "(permissions are decided at the decision instant)"
             )
+        if self.arises == "issue" and (self.notices or self.sets.inform_subject):
+            raise ValueError("a rule that arises on issue binds ICE: it may only warn (no notices or inform_subject)")
         for dim in self.preempts_local:
             if getattr(self.sets, dim) is None:
                 raise ValueError(f"preempts_local names {dim!r} but the rule does not set it")
@@ -434,6 +436,40 @@ class PackSet:
         self.conditions = dict(conditions or {})
         self.digest = digest
         self.sources = dict(sources)
+        self.readings: dict[str, Reading] = {}
+        for pack in self._packs.values():
+            for reading in pack.readings:
+                if reading.id in self.readings:
+                    raise PackError(
+                        f"{self.sources.get(pack.pack, pack.pack)}: reading {reading.id!r} is declared twice"
+                    )
+                self.readings[reading.id] = reading
+        for pack in self._packs.values():
+            for version in pack.versions:
+                for rule in version.rules:
+                    for test in readings_used(rule.condition):
+                        declared = self.readings.get(test.reading)
+                        where = f"{self.sources.get(pack.pack, pack.pack)}: {version.version}: {rule.id}"
+                        if declared is None:
+                            raise PackError(f"{where}: reading {test.reading!r} is not declared in any pack's readings")
+                        if test.option not in declared.options:
+                            raise PackError(
+                                f"{where}: reading {test.reading!r} has no option {test.option!r} "
+                                f"(options: {', '.join(sorted(declared.options))})"
+                            )
+
+    def choose_readings(self, chosen: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Every declared reading's default, overridden by a deployment's ``chosen`` options (checked)."""
+        out = {rid: reading.default for rid, reading in self.readings.items()}
+        for rid, option in (chosen or {}).items():
+            declared = self.readings.get(rid)
+            if declared is None:
+                known = ", ".join(sorted(self.readings)) or "none declared"
+                raise PackError(f"unknown reading {rid!r} (declared: {known})")
+            if option not in declared.options:
+                raise PackError(f"reading {rid!r} has no option {option!r} (options: {', '.join(declared.options)})")
+            out[rid] = option
+        return out
 
     def get(self, jurisdiction: str) -> Pack | None:
         return self._packs.get(jurisdiction)

@@ -38,7 +38,9 @@ __all__ = [
     "Not",
     "Predicate",
     "PredicateError",
+    "ReadingIs",
     "parse_predicate",
+    "readings_used",
 ]
 
 
@@ -212,6 +214,25 @@ class PCBasisAny(Predicate):
 
     def describe(self) -> str:
         return f"probable cause rests on one of {_listed(frozenset(b.value for b in self.bases))}"
+
+
+@dataclass(frozen=True)
+class ReadingIs(Predicate):
+    """The reading applied to an arguable clause (declared in a pack's ``readings``) is this option."""
+
+    reading: str
+    option: str
+
+    def evaluate(self, facts: Facts, why: list[str]) -> Tri:
+        chosen = facts.readings.get(self.reading)
+        if chosen is None:
+            return Tri.UNKNOWN
+        if chosen == self.option:
+            why.append(f"reading {self.reading}: {self.option}")
+        return Tri.of(chosen == self.option)
+
+    def describe(self) -> str:
+        return f"the reading {self.reading} is {self.option!r}"
 
 
 def _listed(values: frozenset[str]) -> str:
@@ -436,6 +457,13 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
             return Requests(Request(str(body)))
         except ValueError:
             raise PredicateError(f"{here}: expected notify, hold or transfer, got {body!r}") from None
+    if key == "reading":
+        if not isinstance(body, Mapping) or len(body) != 1:
+            raise PredicateError(f"{here}: expected one reading id mapped to an option, e.g. {{ca.x: narrow}}")
+        ((reading, option),) = body.items()
+        if not isinstance(reading, str) or not isinstance(option, str):
+            raise PredicateError(f"{here}: reading id and option must be text")
+        return ReadingIs(reading, option)
     if key == "person_tags_any":
         return PersonTagsAny(frozenset(_strings(body, here)))
     if key == "agreement_in":
@@ -500,8 +528,24 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
             "jurisdiction_in",
             "requests",
             "pc_basis_any",
+            "reading",
             "conviction",
             "charge",
         ]
     )
     raise PredicateError(f"{here}: unknown condition {key!r} (known: {', '.join(allowed)})")
+
+
+def readings_used(node: Predicate) -> frozenset[ReadingIs]:
+    """Every reading test inside a condition (through shared conditions too)."""
+    found: set[ReadingIs] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ReadingIs):
+            found.add(item)
+        elif isinstance(item, All | Any_):
+            stack.extend(item.items)
+        elif isinstance(item, Not | Named):
+            stack.append(item.item)
+    return frozenset(found)

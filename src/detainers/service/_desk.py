@@ -517,7 +517,7 @@ class Desk:
         except Exception as error:  # noqa: BLE001 - a fact must be recordable even when the engine cannot decide
             _log.warning(
                 "policy engine failed",
-                extra={"booking_id": booking_id, "error": type(error).__name__, "message": str(error)[:200]},
+                extra={"booking_id": booking_id, "error": type(error).__name__, "detail": str(error)[:200]},
             )
             return None
         dumped = decision_json(decision)  # instants shown with the facility's offset, as `decide --json` prints them

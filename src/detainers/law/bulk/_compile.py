@@ -32,6 +32,7 @@ from detainers.law._predicates import (
     PCBasisAny,
     PersonTagsAny,
     Predicate,
+    ReadingIs,
     Requests,
 )
 
@@ -86,6 +87,7 @@ class CompileContext:
     charges: dict[ChargeMatch, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     lists: set[str] = field(default_factory=set)  # list-valued fact columns some condition reads
+    readings: dict[str, str] = field(default_factory=dict)  # the readings applied (one per run, as in the engine)
 
     def tag_column(self, tag: str) -> str:
         if tag not in self.tags:
@@ -250,6 +252,13 @@ def _(node: JurisdictionIn, ctx: CompileContext) -> str:
 def _(node: PCBasisAny, ctx: CompileContext) -> str:
     ctx.lists.add("pc_basis")
     return f"COALESCE(list_has_any(pc_basis, {_list(node.bases)}), FALSE)"
+
+
+@_compile.register
+def _(node: ReadingIs, ctx: CompileContext) -> str:
+    # A reading is chosen per run (deployment configuration), not per case: a constant in the plan.
+    chosen = ctx.readings.get(node.reading)
+    return "CAST(NULL AS BOOLEAN)" if chosen is None else literal(chosen == node.option)
 
 
 @_compile.register

@@ -14,9 +14,8 @@ Stages (each a temporary table in the caller's connection):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -56,6 +55,7 @@ RESULT_COLUMNS = (
     "inform_subject",
     "over_detention_hours",
     "custody_basis",
+    "hold_ended_by",
     "error",
 )
 
@@ -97,8 +97,8 @@ class BulkPlan:
         return [p.pack for p in self.packs if "/" not in p.pack]
 
 
-def _rules(version: PackVersion) -> list[Rule]:
-    return [r for r in version.rules if r.on_outcome is None]
+def _rules(version: PackVersion, arises: str = "decision") -> list[Rule]:
+    return [r for r in version.rules if r.on_outcome is None and r.arises == arises]
 
 
 def _chain(items: list[tuple[str, str | None, str | None]]) -> str:
@@ -154,6 +154,9 @@ def _version_columns(plan: BulkPlan, version: PackVersion) -> dict[str, str]:
             informs.append(f"({c} IS NOT TRUE)")
     out["hours"] = "NULL" if not hours else hours[0] if len(hours) == 1 else f"LEAST({', '.join(hours)})"
     out["inform"] = " OR ".join(informs) if informs else "FALSE"
+    # Duties owed on receipt of a request (the receipt pass evaluates them at each receipt, see _receipt_informs).
+    owed = [f"({plan.condition(r.condition)} IS TRUE)" for r in _rules(version, "receipt") if r.sets.inform_subject]
+    out["rinform"] = " OR ".join(owed) if owed else "FALSE"
     return out
 
 
@@ -168,7 +171,7 @@ def _in_force(version: PackVersion) -> str:
 
 def _layer_columns(plan: BulkPlan, level: int) -> dict[str, str]:
     """Per output, a CASE over the packs of this level and their versions."""
-    names = ("notify", "hold", "transfer", "kind", "basis", "hours", "inform")
+    names = ("notify", "hold", "transfer", "kind", "basis", "hours", "inform", "rinform")
     branches: dict[str, list[str]] = {n: [] for n in (*names, "has", "cal")}
     for pack in plan.packs_at(level):
         per_version = [(v, _version_columns(plan, v)) for v in plan.versions(pack)]
@@ -183,7 +186,7 @@ def _layer_columns(plan: BulkPlan, level: int) -> dict[str, str]:
             )
     out = {}
     for name, items in branches.items():
-        default = "FALSE" if name in ("has", "inform") else "NULL"
+        default = "FALSE" if name in ("has", "inform", "rinform") else "NULL"
         body = " ".join(items)
         out[f"{name}{level}"] = f"(CASE layer_{level} {body} ELSE {default} END)" if items else default
     return out
@@ -249,21 +252,36 @@ def _facts_sql(source: BulkSource, jur_map: str, versions_on: date | None, lists
 WITH r AS (
   SELECT booking_id, max(received_at) AS last_received, count(*) AS n FROM {source.detainers} GROUP BY booking_id
 ),
-i AS (
+i0 AS (
   SELECT b.booking_id, b.facility_id, m.jurisdiction, b.timezone, b.booked_at, b.eligible_at, b.eligibility_reason,
-         b.released_at, b.bail_refused_at, b.status_proof, b.status_proof_at,
+         b.released_at, b.bail_refused_at, b.status_proof, b.status_proof_at, b.as_of,
          {listed("person_tags", "b")} AS person_tags,
          {listed("agreements", "b")} AS agreements,
          m.cls_state, {layers}, m.error AS jurisdiction_error, r.n AS n_detainers,
-         COALESCE(b.as_of, b.eligible_at, r.last_received) AS instant
+         COALESCE(b.as_of, b.eligible_at, r.last_received) AS instant0
   FROM {source.bookings} b JOIN r USING (booking_id) JOIN {jur_map} m ON m.source = b.jurisdiction
 ),
--- The operative detainer: the latest not lifted by the decision instant, else the latest (ties: input order).
+-- A detainer received after the instant is not yet a fact; when none had arrived by release eligibility the
+-- decision moves to the first receipt (as in _engine._operative_detainer).
+rb AS (
+  SELECT d.booking_id, bool_or(d.received_at IS NULL OR d.received_at <= i0.instant0) AS has_by,
+         min(d.received_at) AS first_received
+  FROM {source.detainers} d JOIN i0 USING (booking_id) GROUP BY d.booking_id
+),
+i AS (
+  SELECT i0.*, rb.has_by,
+         CASE WHEN rb.has_by OR i0.as_of IS NOT NULL THEN i0.instant0 ELSE rb.first_received END AS instant
+  FROM i0 JOIN rb USING (booking_id)
+),
+-- The operative detainer: the latest received by the instant and not lifted by it, else the latest received
+-- (ties: input order).
 one AS (
   SELECT d.{cols.replace(", ", ", d.")} FROM {source.detainers} d JOIN i USING (booking_id) WHERE i.n_detainers = 1
 ),
 many AS (
-  SELECT d.{cols.replace(", ", ", d.")} FROM {source.detainers} d JOIN i USING (booking_id) WHERE i.n_detainers > 1
+  SELECT d.{cols.replace(", ", ", d.")} FROM {source.detainers} d JOIN i USING (booking_id)
+  WHERE i.n_detainers > 1
+    AND (d.received_at IS NULL OR d.received_at <= i.instant OR i.instant IS NULL OR NOT i.has_by)
   QUALIFY row_number() OVER (
     PARTITION BY d.booking_id
     ORDER BY (d.lifted_at IS NULL OR d.lifted_at > i.instant) DESC NULLS LAST, d.received_at DESC NULLS LAST,
@@ -276,6 +294,8 @@ SELECT
       CAST(timezone(i.timezone, i.instant) AS DATE) AS decision_date,
       CAST(timezone(i.timezone, i.booked_at) AS DATE) AS booking_date,
       COALESCE({pinned}, CAST(timezone(i.timezone, i.instant) AS DATE)) AS version_day,
+      d.seq AS det_seq, d.received_at AS det_received_at, d.lifted_at AS det_lifted_at,
+      COALESCE(i.released_at IS NOT NULL AND d.received_at > i.released_at, FALSE) AS after_release,
       d.form,
       {requests},
       d.warrant,
@@ -289,6 +309,7 @@ SELECT
       i.person_tags, i.agreements,
       CASE WHEN i.jurisdiction_error IS NOT NULL THEN i.jurisdiction_error
            WHEN i.instant IS NULL THEN 'no decision instant: give as_of, eligible_at or a detainer received_at'
+           WHEN NOT i.has_by AND i.as_of IS NOT NULL THEN 'no detainer had been received by as_of'
            WHEN d.form NOT IN ({forms}) THEN 'unknown detainer form ' || d.form
       END AS error
 FROM i JOIN d USING (booking_id)
@@ -388,7 +409,7 @@ def _stage_sql(plan: BulkPlan, facts: str, rows: str, cls: str) -> str:
     for level in range(_LEVELS):
         for dim in _DIMS:
             says.append(f"{layer_cols[f'{dim}{level}']} AS p{level}_{dim}")
-        for name in ("kind", "basis", "hours", "inform", "has", "cal"):
+        for name in ("kind", "basis", "hours", "inform", "rinform", "has", "cal"):
             says.append(f"{layer_cols[f'{name}{level}']} AS {name}{level}")
     ctes.append(f"says AS (SELECT *, {', '.join(says)} FROM conds)")
     init = ", ".join(f"CAST(NULL AS INTEGER) AS f_{d}, FALSE AS lk_{d}" for d in _DIMS)
@@ -410,7 +431,8 @@ def _stage_sql(plan: BulkPlan, facts: str, rows: str, cls: str) -> str:
     return f"""
 WITH {with_clause}
 SELECT booking_id, facility_id, jurisdiction, timezone, instant, decision_date, eligible_at, released_at,
-       bail_refused_at, warrant, lifted,
+       bail_refused_at, warrant, lifted, det_seq, det_received_at, det_lifted_at, after_release,
+       {", ".join(f"layer_{k}" for k in range(_LEVELS))},
        COALESCE(f_notify, 0) AS notify_p, COALESCE(f_hold, 0) AS hold_p, COALESCE(f_transfer, 0) AS transfer_p,
        COALESCE({", ".join(f"kind{k}" for k in rev)}, 'none') AS kind,
        COALESCE(LEAST({", ".join(f"hours{k}" for k in range(_LEVELS))}), CAST(48.0 AS DOUBLE)) AS hours,
@@ -418,23 +440,46 @@ SELECT booking_id, facility_id, jurisdiction, timezone, instant, decision_date, 
        COALESCE({", ".join(f"cal{k}" for k in rev)}, 'us-federal') AS calendar,
        COALESCE(({" OR ".join(f"COALESCE(inform{k}, FALSE)" for k in range(_LEVELS))}) OR ({outcome}), FALSE)
          AS inform,
+       ({" OR ".join(f"COALESCE(rinform{k}, FALSE)" for k in range(_LEVELS))}) AS rinform,
        CASE WHEN error IS NOT NULL THEN error {no_federal} END AS error
 FROM {previous}
 """
 
 
-def _final_sql(stage: str, business: str) -> str:
+def _hold_sql(stage: str, business: str) -> str:
+    """The first-pass hold window; a request that arrived after release finds no custody (as in _engine)."""
+    return f"""
+WITH a AS (
+  SELECT * REPLACE (
+    CASE WHEN after_release THEN 0 ELSE notify_p END AS notify_p,
+    CASE WHEN after_release THEN 0 ELSE hold_p END AS hold_p,
+    CASE WHEN after_release THEN 0 ELSE transfer_p END AS transfer_p,
+    inform AND NOT after_release AS inform)
+  FROM {stage}
+)
+SELECT a.*,
+  CASE WHEN a.error IS NOT NULL OR a.eligible_at IS NULL THEN NULL
+       WHEN a.hold_p = 0 OR a.kind = 'none' THEN a.eligible_at
+       WHEN a.kind = 'elapsed' THEN a.eligible_at + to_microseconds(CAST(round(a.hours * 3600000000) AS BIGINT))
+       ELSE z.deadline END AS hold_until,
+  (a.warrant IN {_JUDICIAL} AND a.transfer_p <> 0) AS judicial_custody
+FROM a
+LEFT JOIN {business} z ON a.kind = 'business' AND z.eligible_at = a.eligible_at AND z.timezone = a.timezone
+     AND z.hours = a.hours AND z.calendar = a.calendar
+"""
+
+
+def _final_sql(hold: str, receipt: str | None, cuts: str | None) -> str:
+    owed = "COALESCE(r.rinform, FALSE)" if receipt else "FALSE"
+    joins = (f" LEFT JOIN {receipt} r USING (booking_id)" if receipt else "") + (
+        f" LEFT JOIN {cuts} c USING (booking_id)" if cuts else ""
+    )
+    until = "COALESCE(c.cut_until, h.hold_until)" if cuts else "h.hold_until"
+    ended = "c.ended" if cuts else "CAST(NULL AS VARCHAR)"
     return f"""
 WITH h AS (
-  SELECT s.*,
-    CASE WHEN s.error IS NOT NULL OR s.eligible_at IS NULL THEN NULL
-         WHEN s.hold_p = 0 OR s.kind = 'none' THEN s.eligible_at
-         WHEN s.kind = 'elapsed' THEN s.eligible_at + to_microseconds(CAST(round(s.hours * 3600000000) AS BIGINT))
-         ELSE z.deadline END AS hold_until,
-    (s.warrant IN {_JUDICIAL} AND s.transfer_p <> 0) AS judicial_custody
-  FROM {stage} s
-  LEFT JOIN {business} z ON s.kind = 'business' AND z.eligible_at = s.eligible_at AND z.timezone = s.timezone
-       AND z.hours = s.hours AND z.calendar = s.calendar
+  SELECT h.* EXCLUDE (rinform) REPLACE ({until} AS hold_until), {ended} AS ended, {owed} AS owed_on_receipt
+  FROM {hold} h{joins}
 )
 SELECT booking_id, facility_id, jurisdiction, timezone, instant AS decided_at, decision_date, eligible_at, released_at,
   CASE WHEN error IS NULL THEN notify_p <> 0 END AS notify,
@@ -445,33 +490,44 @@ SELECT booking_id, facility_id, jurisdiction, timezone, instant AS decided_at, d
   END AS hold_hours,
   CASE WHEN error IS NULL THEN (CASE transfer_p WHEN 0 THEN 'not_allowed' WHEN 1 THEN 'allowed' ELSE 'required' END)
   END AS transfer,
-  CASE WHEN error IS NULL THEN inform END AS inform_subject,
+  CASE WHEN error IS NULL THEN inform OR (owed_on_receipt AND NOT after_release) END AS inform_subject,
   CASE WHEN error IS NOT NULL THEN NULL
-       WHEN eligible_at IS NULL OR hold_until IS NULL THEN 0.0
-       ELSE round(
-         (CASE WHEN released_at IS NOT NULL AND NOT lifted AND NOT judicial_custody AND released_at > hold_until
+       WHEN eligible_at IS NULL OR hold_until IS NULL OR after_release THEN 0.0
+       ELSE
+         (CASE WHEN released_at IS NOT NULL AND (NOT lifted OR ended IS NOT NULL) AND NOT judicial_custody
+                    AND released_at > hold_until
                THEN (epoch_us(released_at) - epoch_us(hold_until)) / 1000000.0 / 3600.0 ELSE 0.0 END)
          + (CASE WHEN bail_refused_at IS NOT NULL AND bail_refused_at < eligible_at
-               THEN (epoch_us(eligible_at) - epoch_us(bail_refused_at)) / 1000000.0 / 3600.0 ELSE 0.0 END), 4)
+               THEN (epoch_us(eligible_at) - epoch_us(bail_refused_at)) / 1000000.0 / 3600.0 ELSE 0.0 END)
   END AS over_detention_hours,
   CASE WHEN error IS NOT NULL THEN NULL
        WHEN basis IS NOT NULL AND hold_p <> 0 THEN basis
        WHEN judicial_custody THEN 'judicial_warrant'
        WHEN hold_until IS NOT NULL AND eligible_at IS NOT NULL AND hold_until > eligible_at THEN 'detainer'
   END AS custody_basis,
+  CASE WHEN error IS NULL AND released_at IS NOT NULL AND hold_until IS NOT NULL AND released_at > hold_until
+            AND NOT after_release AND NOT judicial_custody AND (NOT lifted OR ended IS NOT NULL) THEN ended
+  END AS hold_ended_by,
   error
 FROM h
 """
 
 
 def plan(
-    packs: PackSet | None = None, *, paths: frozenset[str] | None = None, between: tuple[date, date] | None = None
+    packs: PackSet | None = None,
+    *,
+    paths: frozenset[str] | None = None,
+    between: tuple[date, date] | None = None,
+    readings: dict[str, str] | None = None,
 ) -> BulkPlan:
     """Compile the packs' conditions (raises :class:`BulkCompileError` on an unknown node).
 
     Without ``paths``/``between`` every version of every pack is compiled, which checks the whole pack set.
+    ``readings`` are the options applied to declared arguable clauses (the packs' defaults otherwise).
     """
-    compiled = BulkPlan(packs or default_packs(), paths=paths, between=between)
+    packs = packs or default_packs()
+    compiled = BulkPlan(packs, paths=paths, between=between)
+    compiled.ctx.readings = packs.choose_readings(readings)
     for level in range(_LEVELS):
         for pack in compiled.packs_at(level):
             for version in compiled.versions(pack):
@@ -504,15 +560,212 @@ def _business_table(rows: list[tuple[datetime, str, float, str]]) -> pa.Table:
     )
 
 
-def _names(prefix: str) -> Iterator[str]:
-    for part in ("facts", "cls", "stage", "business", "jur", "rows"):
-        yield f"{prefix}_{part}"
-
-
 def _register(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
     con.register(f"{name}_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
     con.unregister(f"{name}_arrow")
+
+
+@dataclass
+class _Pass:
+    """One run of stages 1–5 over a case source (the main pass, or a pass at other instants)."""
+
+    con: duckdb.DuckDBPyConnection
+    jur: str
+    versions_on: date | None
+    compiled: BulkPlan
+    reached: frozenset[str]
+
+    def stage(self, source: BulkSource, prefix: str) -> str:
+        facts, cls, stage, rows = (f"{prefix}_{n}" for n in ("facts", "cls", "stage", "rows"))
+        con, packs = self.con, self.compiled.packs
+        readings = self.compiled.ctx.readings
+        on_paths = plan(packs, paths=self.reached, readings=readings)
+        sql = _facts_sql(source, self.jur, self.versions_on, on_paths.ctx.lists)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {facts} AS {sql}")
+        ((lo, hi, first_day, last_day),) = con.execute(
+            f"SELECT min(version_day), max(version_day), min(decision_date), max(decision_date) FROM {facts}"
+        ).fetchall()
+        narrow = (
+            plan(packs, paths=self.reached, between=(lo, hi), readings=readings)
+            if lo is not None and hi is not None
+            else on_paths
+        )
+        if narrow.ctx.convictions or narrow.ctx.charges:
+            # A view, not a table: materialising ~3 M rows of strings cost more than joining twice (keys, then stage).
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {rows} AS {_rows_table_sql(source, facts)}")
+            keys = con.execute(f"SELECT DISTINCT statute, level, tags_key, cls_state FROM {rows}").fetchall()
+        else:
+            keys = []
+        days = (first_day, last_day) if first_day is not None and last_day is not None else None
+        _register(con, cls, classification_table(keys, narrow.ctx.tags, between=days))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(narrow, facts, rows, cls)}")
+        con.execute(f"DROP VIEW IF EXISTS {rows}")
+        for name in (facts, cls):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        return stage
+
+    def at_instants(self, source: BulkSource, events: str, prefix: str, *, one_detainer: bool) -> str:
+        """Stages 1–5 again, one row per event of ``events`` (booking_id, seq, ev_id, at): the case as of ``at``
+        (with only detainer ``seq`` when ``one_detainer``). The result is keyed by ``ev_id``."""
+        views = BulkSource(*(f"{prefix}_{n}" for n in ("bookings", "detainers", "convictions", "charges")))
+        con = self.con
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {views.bookings} AS SELECT b.* REPLACE (e.ev_id AS booking_id, e.at AS as_of)"
+            f" FROM {source.bookings} b JOIN {events} e ON e.booking_id = b.booking_id"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {views.detainers} AS SELECT d.* REPLACE (e.ev_id AS booking_id)"
+            f" FROM {source.detainers} d JOIN {events} e ON e.booking_id = d.booking_id"
+            + (" AND e.seq = d.seq" if one_detainer else "")
+        )
+        for name in ("convictions", "charges"):
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {getattr(views, name)} AS SELECT c.* REPLACE (e.ev_id AS booking_id)"
+                f" FROM {getattr(source, name)} c JOIN {events} e ON e.booking_id = c.booking_id"
+            )
+        stage = self.stage(views, prefix)
+        for name in ("bookings", "detainers", "convictions", "charges"):
+            con.execute(f"DROP VIEW IF EXISTS {getattr(views, name)}")
+        return stage
+
+
+def _receipt_only(packs: PackSet) -> PackSet:
+    """The same packs with only their receipt rules: the receipt pass computes nothing else."""
+    kept = {
+        p.pack: p.model_copy(
+            update={"versions": tuple(v.model_copy(update={"rules": tuple(_rules(v, "receipt"))}) for v in p.versions)}
+        )
+        for p in packs
+    }
+    return PackSet(kept, packs.digest, packs.sources, packs.conditions)
+
+
+def _receipt_pass(run: _Pass, source: BulkSource, hold: str, prefix: str) -> str | None:
+    """Duties owed on receipt of each request, judged at its receipt under the law of that date (as in _engine)."""
+    owing = sorted(
+        p.pack
+        for p in run.compiled.packs
+        if p.pack in run.reached and any(r.sets.inform_subject for v in p.versions for r in _rules(v, "receipt"))
+    )
+    if not owing:
+        return None
+    events, receipt = f"{prefix}_rev", f"{prefix}_receipt"
+    # Only cases under a layer that owes something on receipt, and only the receipt rules, are evaluated again.
+    under = " OR ".join(f"h.layer_{k} IN ({', '.join(literal(p) for p in owing)})" for k in range(_LEVELS))
+    run.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {events} AS
+        SELECT h.booking_id, d.seq, h.booking_id || '#r' || CAST(d.seq AS VARCHAR) AS ev_id,
+               COALESCE(d.received_at, h.instant) AS at
+        FROM {hold} h JOIN {source.detainers} d USING (booking_id)
+        WHERE h.error IS NULL AND NOT h.after_release AND (d.received_at IS NULL OR d.received_at <= h.instant)
+          AND ({under})"""
+    )
+    packs = _receipt_only(run.compiled.packs)
+    lean = _Pass(run.con, run.jur, run.versions_on, plan(packs, readings=run.compiled.ctx.readings), run.reached)
+    stage = lean.at_instants(source, events, f"{prefix}_r", one_detainer=True)
+    run.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {receipt} AS
+        SELECT e.booking_id, bool_or(COALESCE(s.rinform, FALSE) AND s.error IS NULL) AS rinform
+        FROM {events} e JOIN {stage} s ON s.booking_id = e.ev_id GROUP BY e.booking_id"""
+    )
+    for name in (events, stage):
+        run.con.execute(f"DROP TABLE IF EXISTS {name}")
+    return receipt
+
+
+def _version_starts(run: _Pass) -> pa.Table:
+    rows = [(p.pack, v.effective_from) for p in run.compiled.packs if p.pack in run.reached for v in p.versions]
+    return pa.table(
+        {"pack": pa.array([r[0] for r in rows], pa.string()), "starts": pa.array([r[1] for r in rows], pa.date32())}
+    )
+
+
+def _cut_pass(run: _Pass, source: BulkSource, hold: str, prefix: str) -> str | None:
+    """Cut hold windows where a lift, a proof of status or a law taking effect ends the authority to hold."""
+    con = run.con
+    starts, events, cuts = f"{prefix}_starts", f"{prefix}_cev", f"{prefix}_cuts"
+    window = "x.at > GREATEST(h.eligible_at, h.instant) AND x.at < h.hold_until"
+    holding = "h.error IS NULL AND h.hold_p <> 0 AND h.kind <> 'none' AND h.eligible_at IS NOT NULL"
+    law = ""
+    if run.versions_on is None:  # what-if replay pins one set of versions for the whole case
+        _register(con, starts, _version_starts(run))
+        law = " UNION ALL ".join(
+            f"""SELECT h.booking_id, h.det_seq AS seq, timezone(h.timezone, CAST(v.starts AS TIMESTAMP)) AS at,
+                       'after_law_change' AS flag, 3 AS rank
+                FROM {hold} h JOIN {starts} v ON v.pack = h.layer_{k} WHERE {holding}"""
+            for k in range(_LEVELS)
+        )
+        law = " UNION ALL " + law
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {events} AS
+        WITH x AS (
+          SELECT h.booking_id, h.det_seq AS seq, h.det_lifted_at AS at, 'after_lift' AS flag, 1 AS rank
+          FROM {hold} h WHERE {holding} AND h.det_lifted_at IS NOT NULL
+          UNION ALL
+          SELECT h.booking_id, h.det_seq, b.status_proof_at, 'after_status_proof', 2
+          FROM {hold} h JOIN {source.bookings} b USING (booking_id)
+          WHERE {holding} AND COALESCE(b.status_proof, 'none') <> 'none' AND b.status_proof_at IS NOT NULL
+          UNION ALL
+          SELECT h.booking_id, h.det_seq, d.received_at, 'after_new_request', 4
+          FROM {hold} h JOIN {source.detainers} d USING (booking_id)
+          WHERE {holding} AND d.seq <> h.det_seq AND d.received_at IS NOT NULL
+          {law}
+        )
+        SELECT x.booking_id, x.seq, x.at, x.flag, x.rank,
+               x.booking_id || '#e' || CAST(row_number() OVER (ORDER BY x.booking_id, x.at, x.rank) AS VARCHAR)
+                 AS ev_id
+        FROM x JOIN {hold} h USING (booking_id) WHERE {window}"""
+    )
+    ((count,),) = con.execute(f"SELECT count(*) FROM {events}").fetchall()
+    if not count:
+        con.execute(f"DROP TABLE IF EXISTS {events}")
+        con.execute(f"DROP TABLE IF EXISTS {starts}")
+        return None
+    stage = run.at_instants(source, events, f"{prefix}_e", one_detainer=False)
+    rows = con.execute(
+        f"""SELECT e.booking_id, e.at, e.flag, s.hold_p, s.kind, s.hours, s.calendar, s.error,
+                   h.eligible_at, h.hold_until, h.timezone
+            FROM {events} e JOIN {stage} s ON s.booking_id = e.ev_id JOIN {hold} h ON h.booking_id = e.booking_id
+            ORDER BY e.booking_id, e.at, e.rank"""
+    ).fetchall()
+    cut: dict[str, tuple[datetime, str]] = {}
+    done: set[str] = set()
+    for booking, at, flag, hold_p, kind, hours, calendar, error, eligible, until, zone in rows:
+        if booking in done:
+            continue
+        until = cut.get(booking, (until, ""))[0]
+        if at >= until:
+            done.add(booking)
+            continue
+        if error is not None or hold_p == 0 or kind == HoldClockKind.NONE.value:
+            cut[booking] = (at, flag)
+            done.add(booking)
+            continue
+        shorter = _deadline(kind, hours, eligible, zone, calendar)
+        if shorter < until:
+            cut[booking] = (max(at, shorter), flag)
+    ts = pa.timestamp("us", tz="UTC")
+    _register(
+        con,
+        cuts,
+        pa.table(
+            {
+                "booking_id": pa.array(list(cut), pa.string()),
+                "cut_until": pa.array([v[0] for v in cut.values()], ts),
+                "ended": pa.array([v[1] for v in cut.values()], pa.string()),
+            }
+        ),
+    )
+    for name in (events, stage, starts):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    return cuts
+
+
+def _deadline(kind: str, hours: float, eligible: datetime, zone: str, calendar: str) -> datetime:
+    if kind == HoldClockKind.ELAPSED.value:
+        return eligible + timedelta(microseconds=round(hours * 3_600_000_000))
+    return business_deadline(eligible, hours, zone, calendar_by_name(calendar)).astimezone(UTC)
 
 
 def bulk_decide(
@@ -524,46 +777,39 @@ def bulk_decide(
     versions_on: date | None = None,
     into: str = "bulk_decisions",
     compiled: BulkPlan | None = None,
+    readings: dict[str, str] | None = None,
 ) -> str:
     """Decide every case in ``source`` into the temporary table ``into`` (columns :data:`RESULT_COLUMNS`).
 
     Same arguments and answers as :func:`detainers.law.decide`: ``jurisdiction`` applies another jurisdiction's
-    packs to every case (what-if), ``versions_on`` pins pack versions to those in force on that date. Cases that
-    the per-case path would refuse carry an ``error`` and no answers.
+    packs to every case (what-if), ``versions_on`` pins pack versions to those in force on that date, ``readings``
+    chooses options of declared arguable clauses. Cases that the per-case path would refuse carry an ``error`` and
+    no answers.
     """
     source = source or BulkSource()
-    compiled = compiled or plan(packs)
+    compiled = compiled or plan(packs, readings=readings)
     if jurisdiction is not None:
         jurisdiction = parse_jurisdiction(jurisdiction)
         layers_of(jurisdiction)
-    facts, cls, stage, business, jur, rows = _names(f"_bulk_{into}")
+    prefix = f"_bulk_{into}"
+    jur, business, hold = f"{prefix}_jur", f"{prefix}_business", f"{prefix}_hold"
     paths = [p for (p,) in con.execute(f"SELECT DISTINCT jurisdiction FROM {source.bookings}").fetchall()]
     jur_map = _jurisdiction_map(paths, jurisdiction)
     _register(con, jur, jur_map)
     reached = frozenset(p for k in range(_LEVELS) for p in jur_map.column(f"layer_{k}").to_pylist() if p)
-    on_paths = plan(compiled.packs, paths=reached)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {facts} AS {_facts_sql(source, jur, versions_on, on_paths.ctx.lists)}")
-    ((lo, hi, first_day, last_day),) = con.execute(
-        f"SELECT min(version_day), max(version_day), min(decision_date), max(decision_date) FROM {facts}"
-    ).fetchall()
-    narrow = plan(compiled.packs, paths=reached, between=(lo, hi)) if lo is not None and hi is not None else on_paths
-    if narrow.ctx.convictions or narrow.ctx.charges:
-        # A view, not a table: materialising ~3 M rows of strings cost more than joining twice (keys, then stage).
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {rows} AS {_rows_table_sql(source, facts)}")
-        keys = con.execute(f"SELECT DISTINCT statute, level, tags_key, cls_state FROM {rows}").fetchall()
-    else:
-        keys = []
-    days = (first_day, last_day) if first_day is not None and last_day is not None else None
-    _register(con, cls, classification_table(keys, narrow.ctx.tags, between=days))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(narrow, facts, rows, cls)}")
+    run = _Pass(con, jur, versions_on, compiled, reached)
+    stage = run.stage(source, prefix)
     starts = con.execute(
         f"""SELECT DISTINCT eligible_at, timezone, hours, calendar FROM {stage}
             WHERE error IS NULL AND eligible_at IS NOT NULL AND hold_p <> 0 AND kind = ?""",
         [HoldClockKind.BUSINESS.value],
     ).fetchall()
     _register(con, business, _business_table(starts))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {_final_sql(stage, business)}")
-    con.execute(f"DROP VIEW IF EXISTS {rows}")
-    for name in (facts, cls, stage, business, jur):
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {hold} AS {_hold_sql(stage, business)}")
+    receipt = _receipt_pass(run, source, hold, prefix)
+    cuts = _cut_pass(run, source, hold, prefix)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {_final_sql(hold, receipt, cuts)}")
+    for name in (stage, business, jur, hold, receipt, cuts):
+        if name is not None:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
     return into
