@@ -304,6 +304,7 @@ def _facts(case: Case, detainer: Detainer, instant: datetime, zone: str, run: _R
         person_tags=frozenset(case.person.tags),
         agreements=_agreements(case, day, law, run),
         readings=dict(law.readings),
+        jurisdiction=jurisdiction,
     )
 
 
