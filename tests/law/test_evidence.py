@@ -24,7 +24,9 @@ SECONDARY_KINDS = frozenset({SourceKind.SECONDARY, SourceKind.LEGISLATIVE_RECORD
 # the anchors file, or the repository's own docs.
 PROJECT_DOCUMENT = re.compile(r"domain\.md|domain brief|project brief|brief §|anchors\.md|/work/shared", re.IGNORECASE)
 # A citation may not point at the repository's own documentation either (a note may, as a cross-reference).
-CITED_PROJECT_DOCUMENT = re.compile(PROJECT_DOCUMENT.pattern + r"|\bdocs/[\w/.-]+\.md|github\.com/[\w.-]+/detainers\b", re.I)
+CITED_PROJECT_DOCUMENT = re.compile(
+    PROJECT_DOCUMENT.pattern + r"|\bdocs/[\w/.-]+\.md|github\.com/[\w.-]+/detainers\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def test_offense_tables_cite_no_project_document_and_verified_ones_say_where() -
         assert hit is None, f"{where}: the citation names a project document ({hit.group(0)!r})"
         verified = table.evidence == "V" or any(e.evidence == "V" for e in table.entries)
         if verified:
-            assert table.citation.url or table.citation.source, f"{where}: [V] entries need the URL the text was read at"
+            assert table.citation.url or table.citation.source, f"{where}: [V] entries need where the text was read"
         if table.evidence == "R":
             assert table.notes, f"{where}: an [R] table must say in notes why it is unconfirmed"
 
