@@ -37,6 +37,7 @@ __all__ = [
     "Predicate",
     "PredicateError",
     "ReadingIs",
+    "nodes",
     "parse_predicate",
     "readings_used",
 ]
@@ -511,16 +512,20 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
     raise PredicateError(f"{here}: unknown condition {key!r} (known: {', '.join(allowed)})")
 
 
-def readings_used(node: Predicate) -> frozenset[ReadingIs]:
-    """Every reading test inside a condition (through shared conditions too)."""
-    found: set[ReadingIs] = set()
+def nodes(node: Predicate) -> list[Predicate]:
+    """The node and every node below it (through shared conditions too), depth first."""
+    found: list[Predicate] = []
     stack = [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, ReadingIs):
-            found.add(item)
-        elif isinstance(item, All | Any_):
-            stack.extend(item.items)
+        found.append(item)
+        if isinstance(item, All | Any_):
+            stack.extend(reversed(item.items))
         elif isinstance(item, Not | Named):
             stack.append(item.item)
-    return frozenset(found)
+    return found
+
+
+def readings_used(node: Predicate) -> frozenset[ReadingIs]:
+    """Every reading test inside a condition."""
+    return frozenset(item for item in nodes(node) if isinstance(item, ReadingIs))

@@ -470,7 +470,7 @@ LEFT JOIN {business} z ON a.kind = 'business' AND z.eligible_at = a.eligible_at 
 
 
 def _final_sql(hold: str, receipt: str | None, cuts: str | None) -> str:
-    rinform = "COALESCE(r.rinform, FALSE)" if receipt else "FALSE"
+    owed = "COALESCE(r.rinform, FALSE)" if receipt else "FALSE"
     joins = (f" LEFT JOIN {receipt} r USING (booking_id)" if receipt else "") + (
         f" LEFT JOIN {cuts} c USING (booking_id)" if cuts else ""
     )
@@ -478,7 +478,7 @@ def _final_sql(hold: str, receipt: str | None, cuts: str | None) -> str:
     ended = "c.ended" if cuts else "CAST(NULL AS VARCHAR)"
     return f"""
 WITH h AS (
-  SELECT h.* REPLACE ({until} AS hold_until), {ended} AS ended, {rinform} AS rinform
+  SELECT h.* EXCLUDE (rinform) REPLACE ({until} AS hold_until), {ended} AS ended, {owed} AS owed_on_receipt
   FROM {hold} h{joins}
 )
 SELECT booking_id, facility_id, jurisdiction, timezone, instant AS decided_at, decision_date, eligible_at, released_at,
@@ -490,7 +490,7 @@ SELECT booking_id, facility_id, jurisdiction, timezone, instant AS decided_at, d
   END AS hold_hours,
   CASE WHEN error IS NULL THEN (CASE transfer_p WHEN 0 THEN 'not_allowed' WHEN 1 THEN 'allowed' ELSE 'required' END)
   END AS transfer,
-  CASE WHEN error IS NULL THEN inform OR (rinform AND NOT after_release) END AS inform_subject,
+  CASE WHEN error IS NULL THEN inform OR (owed_on_receipt AND NOT after_release) END AS inform_subject,
   CASE WHEN error IS NOT NULL THEN NULL
        WHEN eligible_at IS NULL OR hold_until IS NULL OR after_release THEN 0.0
        ELSE
@@ -630,32 +630,88 @@ class _Pass:
         return stage
 
 
+def _receipt_only(packs: PackSet) -> PackSet:
+    """The same packs with only their receipt rules: the receipt pass computes nothing else."""
+    kept = {
+        p.pack: p.model_copy(
+            update={"versions": tuple(v.model_copy(update={"rules": tuple(_rules(v, "receipt"))}) for v in p.versions)}
+        )
+        for p in packs
+    }
+    return PackSet(kept, packs.digest, packs.sources, packs.conditions)
+
+
+def _receipt_facts_sql(source: BulkSource, hold: str, jur: str, versions_on: date | None, lists: set[str]) -> str:
+    """One facts row per request received by the decision instant, as of its own receipt (receipt rules test only
+    the request and the person, so no conviction or charge rows are needed)."""
+
+    def listed(column: str, table: str) -> str:
+        return f"COALESCE({table}.{column}, [])" if column in lists else "CAST([] AS VARCHAR[])"
+
+    pinned = f"DATE '{versions_on.isoformat()}'" if versions_on else "NULL"
+    requests = ",\n      ".join(
+        f"CASE WHEN d.requests IS NULL THEN {_default_requests_sql(r)} "
+        f"ELSE list_contains(d.requests, {literal(r.value)}) END AS req_{r.value}"
+        for r in Request
+    )
+    return f"""
+WITH e0 AS (
+  SELECT h.booking_id AS case_id, h.timezone AS zone, d.*, COALESCE(d.received_at, h.instant) AS "at"
+  FROM {hold} h JOIN {source.detainers} d USING (booking_id)
+  WHERE h.error IS NULL AND NOT h.after_release AND (d.received_at IS NULL OR d.received_at <= h.instant)
+),
+e AS (SELECT *, CAST(timezone(zone, e0.at) AS DATE) AS day FROM e0)
+SELECT d.case_id || '{_KEY_SEP}' || CAST(d.seq AS VARCHAR) AS booking_id, d.case_id,
+      b.facility_id, m.jurisdiction, b.timezone, d.at AS instant, b.eligible_at, b.eligibility_reason,
+      b.released_at, b.bail_refused_at, m.cls_state, {", ".join(f"m.layer_{k}" for k in range(_LEVELS))},
+      d.day AS decision_date,
+      CAST(NULL AS DATE) AS booking_date,  -- receipt rules test no conviction windows
+      COALESCE({pinned}, d.day) AS version_day,
+      d.seq AS det_seq, d.received_at AS det_received_at, d.lifted_at AS det_lifted_at, FALSE AS after_release,
+      d.form,
+      {requests},
+      d.warrant,
+      {listed("pc_basis", "d")} AS pc_basis,
+      COALESCE(d.box2, FALSE) AS box2,
+      CASE WHEN d.served_at IS NULL THEN NULL ELSE d.served_at <= d.at END AS served,
+      (d.lifted_at IS NOT NULL AND d.lifted_at <= d.at) AS lifted,
+      CASE WHEN COALESCE(b.status_proof, 'none') <> 'none' AND b.status_proof_at IS NOT NULL
+                AND b.status_proof_at > d.at THEN 'none'
+           ELSE COALESCE(b.status_proof, 'none') END AS status_proof,
+      {listed("person_tags", "b")} AS person_tags, {listed("agreements", "b")} AS agreements,
+      CAST(NULL AS VARCHAR) AS error
+FROM e d JOIN {source.bookings} b ON b.booking_id = d.case_id JOIN {jur} m ON m.source = b.jurisdiction
+"""
+
+
+_KEY_SEP = "\x1f#r"  # joins a case id and a request's seq into one row key in the receipt pass
+
+
 def _receipt_pass(run: _Pass, source: BulkSource, hold: str, prefix: str) -> str | None:
     """Duties owed on receipt of each request, judged at its receipt under the law of that date (as in _engine)."""
     if not any(
-        r.arises == "receipt" and r.sets.inform_subject
+        r.sets.inform_subject
         for p in run.compiled.packs
         if p.pack in run.reached
         for v in p.versions
-        for r in v.rules
+        for r in _rules(v, "receipt")
     ):
         return None
-    events, receipt = f"{prefix}_rev", f"{prefix}_receipt"
-    run.con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {events} AS
-        SELECT h.booking_id, d.seq, h.booking_id || '#r' || CAST(d.seq AS VARCHAR) AS ev_id,
-               COALESCE(d.received_at, h.instant) AS at
-        FROM {hold} h JOIN {source.detainers} d USING (booking_id)
-        WHERE h.error IS NULL AND NOT h.after_release AND (d.received_at IS NULL OR d.received_at <= h.instant)"""
+    facts, stage, receipt = f"{prefix}_rfacts", f"{prefix}_rstage", f"{prefix}_receipt"
+    lean = plan(_receipt_only(run.compiled.packs), paths=run.reached, readings=run.compiled.ctx.readings)
+    con = run.con
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {facts} AS "
+        + _receipt_facts_sql(source, hold, run.jur, run.versions_on, lean.ctx.lists)
     )
-    stage = run.at_instants(source, events, f"{prefix}_r", one_detainer=True)
-    run.con.execute(
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(lean, facts, '', '')}")
+    con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {receipt} AS
-        SELECT e.booking_id, bool_or(COALESCE(s.rinform, FALSE) AND s.error IS NULL) AS rinform
-        FROM {events} e JOIN {stage} s ON s.booking_id = e.ev_id GROUP BY e.booking_id"""
+        SELECT f.case_id AS booking_id, bool_or(COALESCE(s.rinform, FALSE) AND s.error IS NULL) AS rinform
+        FROM {facts} f JOIN {stage} s USING (booking_id) GROUP BY f.case_id"""
     )
-    for name in (events, stage):
-        run.con.execute(f"DROP TABLE IF EXISTS {name}")
+    for name in (facts, stage):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     return receipt
 
 
