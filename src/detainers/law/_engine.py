@@ -421,15 +421,15 @@ def decide(
         assert deadline is not None
         # UTC like every stored instant: Python compares a time in a DST fold with another zone's as unequal.
         hold_until = deadline.astimezone(UTC)
-        reading = (
-            "elapsed hours"
-            if kind is HoldClockKind.ELAPSED
-            else f"hours excluding Saturdays, Sundays and holidays ({calendar.name})"
-        )
+        if kind is HoldClockKind.SAME_DAY:
+            span = "until 11:59 p.m. of the local day of release eligibility"
+        elif kind is HoldClockKind.ELAPSED:
+            span = f"for {hours:g} elapsed hours"
+        else:
+            span = f"for {hours:g} hours excluding Saturdays, Sundays and holidays ({calendar.name})"
         run.step(
             "clock",
-            f"hold allowed for {hours:g} {reading} from {format_instant(eligible, zone)}: "
-            f"until {format_instant(deadline, zone)}",
+            f"hold allowed {span} from {format_instant(eligible, zone)}: until {format_instant(deadline, zone)}",
         )
 
     notify = final["notify"] is not Permission.FORBID

@@ -199,8 +199,10 @@ class Rule(_Strict):
         if self.on_outcome and (self.sets.permissions() or (self.otherwise and self.otherwise.permissions())):
             raise ValueError("a rule with on_outcome may only add notices or inform_subject, not permissions")
         if self.arises != "decision" and (
-            self.on_outcome or self.otherwise or self.preempts_local or self.sets.model_dump(exclude_none=True).keys()
-            - {"inform_subject"}
+            self.on_outcome
+            or self.otherwise
+            or self.preempts_local
+            or self.sets.model_dump(exclude_none=True).keys() - {"inform_subject"}
         ):
             raise ValueError(
                 f"a rule that arises on {self.arises} may only add notices, inform_subject or a warning "

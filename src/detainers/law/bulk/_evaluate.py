@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 import duckdb
 import pyarrow as pa
 
-from detainers.clock import HoldClockKind, business_deadline, calendar_by_name
+from detainers.clock import HoldClockKind, business_deadline, calendar_by_name, same_day_deadline
 from detainers.domain import DetainerForm, Request, default_requests
 from detainers.law._engine import default_packs
 from detainers.law._jurisdictions import layers_of, parse_jurisdiction
@@ -433,7 +433,7 @@ WITH h AS (
          ELSE z.deadline END AS hold_until,
     (s.warrant IN {_JUDICIAL} AND s.transfer_p <> 0) AS judicial_custody
   FROM {stage} s
-  LEFT JOIN {business} z ON s.kind = 'business' AND z.eligible_at = s.eligible_at AND z.timezone = s.timezone
+  LEFT JOIN {business} z ON s.kind = z.kind AND z.eligible_at = s.eligible_at AND z.timezone = s.timezone
        AND z.hours = s.hours AND z.calendar = s.calendar
 )
 SELECT booking_id, facility_id, jurisdiction, timezone, instant AS decided_at, decision_date, eligible_at, released_at,
@@ -485,20 +485,24 @@ def plan(
     return compiled
 
 
-def _business_table(rows: list[tuple[datetime, str, float, str]]) -> pa.Table:
+def _business_table(rows: list[tuple[str, datetime, str, float, str]]) -> pa.Table:
     deadlines = []
     calendars: dict[str, object] = {}
-    for start, zone, hours, calendar in rows:
-        cal = calendars.setdefault(calendar, calendar_by_name(calendar))
-        deadline = business_deadline(start, hours, zone, cal)  # type: ignore[arg-type]
+    for kind, start, zone, hours, calendar in rows:
+        if kind == HoldClockKind.SAME_DAY.value:
+            deadline = same_day_deadline(start, zone)
+        else:
+            cal = calendars.setdefault(calendar, calendar_by_name(calendar))
+            deadline = business_deadline(start, hours, zone, cal)  # type: ignore[arg-type]
         deadlines.append(deadline.astimezone(UTC))
     ts = pa.timestamp("us", tz="UTC")
     return pa.table(
         {
-            "eligible_at": pa.array([r[0] for r in rows], ts),
-            "timezone": pa.array([r[1] for r in rows], pa.string()),
-            "hours": pa.array([r[2] for r in rows], pa.float64()),
-            "calendar": pa.array([r[3] for r in rows], pa.string()),
+            "kind": pa.array([r[0] for r in rows], pa.string()),
+            "eligible_at": pa.array([r[1] for r in rows], ts),
+            "timezone": pa.array([r[2] for r in rows], pa.string()),
+            "hours": pa.array([r[3] for r in rows], pa.float64()),
+            "calendar": pa.array([r[4] for r in rows], pa.string()),
             "deadline": pa.array(deadlines, ts),
         }
     )
@@ -556,10 +560,12 @@ def bulk_decide(
     days = (first_day, last_day) if first_day is not None and last_day is not None else None
     _register(con, cls, classification_table(keys, narrow.ctx.tags, between=days))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(narrow, facts, rows, cls)}")
+    # Clocks that need the calendar or the local day (business hours, a state's same-day cap) are computed by the
+    # clock's own function over the distinct starts; elapsed hours stay in SQL.
     starts = con.execute(
-        f"""SELECT DISTINCT eligible_at, timezone, hours, calendar FROM {stage}
-            WHERE error IS NULL AND eligible_at IS NOT NULL AND hold_p <> 0 AND kind = ?""",
-        [HoldClockKind.BUSINESS.value],
+        f"""SELECT DISTINCT kind, eligible_at, timezone, hours, calendar FROM {stage}
+            WHERE error IS NULL AND eligible_at IS NOT NULL AND hold_p <> 0 AND kind IN (?, ?)""",
+        [HoldClockKind.BUSINESS.value, HoldClockKind.SAME_DAY.value],
     ).fetchall()
     _register(con, business, _business_table(starts))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {_final_sql(stage, business)}")
