@@ -19,7 +19,6 @@ from detainers.law.offenses import (
     parse_statute,
 )
 from detainers.law.offenses._tables import load_table
-from detainers.law.offenses._wobblers import WOBBLER_TABLE_ID, listed_refs, render_wobbler_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "offenses"
 CA = "us/ca"
@@ -82,7 +81,6 @@ def test_every_table_loads() -> None:
         "ca_pc_667_5c",
         "ca_gov_7282_5_a3",
         "ca_prop47",
-        "ca_wobblers",
         "tx_travis_2017",
         "ny_nyc_violent_or_serious",
     }
@@ -235,8 +233,3 @@ def test_table_id_must_match_file_name(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "good" / "tiny.yaml", bad)
     with pytest.raises(OffenseTableError, match="other_name.yaml: table: key 'id'"):
         load_table(bad)
-
-
-def test_wobbler_table_is_current() -> None:
-    committed = (TABLES_DIR / f"{WOBBLER_TABLE_ID}.yaml").read_text(encoding="utf-8")
-    assert committed == render_wobbler_table(listed_refs())

@@ -336,12 +336,16 @@ def _class_match(entry: OffenseClass, tags: frozenset[str], reason: str | None) 
 def _undecided_match(ref: StatuteRef, answer: ClassAnswer, tags: frozenset[str], dictionary: ClassDictionary) -> Match:
     """A class tag the statute may carry: the text decides it only with the subdivision or a fact."""
     first = answer.candidates[0]
-    named = [c for c in answer.candidates if any(dictionary.tags.get(k) for k in (*c.kinds, *c.grades))]
-    if all(c.ref != ref for c in answer.candidates):
-        which = ", ".join(f"{c.ref.section}{c.ref.subdivision_text}" for c in named) or "another subdivision"
-        condition = f"the subdivision is {which} (depends on the subdivision, which the record does not name)"
+    carrying = [c for c in answer.candidates if any(dictionary.tags.get(k) for k in (*c.kinds, *c.grades))]
+    if any(ref.is_within(c.ref) for c in answer.candidates):
+        kinds = sorted({k for c in carrying for k in (*c.kinds, *c.grades) if dictionary.tags.get(k)})
+        settle = sorted({t for c in carrying for t, _ in c.by_tag})
+        condition = f"the facts make it a {' or '.join(kinds)}"
+        if settle:
+            condition += f" (a tag settles it: {', '.join(settle)})"
     else:
-        condition = f"the facts make it {first.words()}"
+        which = ", ".join(f"{c.ref.section}{c.ref.subdivision_text}" for c in carrying) or "another subdivision"
+        condition = f"the subdivision is {which} (the record names no subdivision)"
     return Match(
         table_id=first.dictionary,
         item=None,
