@@ -233,3 +233,128 @@ def test_table_id_must_match_file_name(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "good" / "tiny.yaml", bad)
     with pytest.raises(OffenseTableError, match="other_name.yaml: table: key 'id'"):
         load_table(bad)
+
+
+# --- offense classes from the statute text (law/data/ca_offense_classes.yaml) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("plain", "aggravated"),
+    [
+        ("PC 242", "PC 243(d)"),  # simple battery (243(a)) beside battery with serious bodily injury
+        ("PC 243.4(e)(1)", "PC 243.4(a)"),  # misdemeanor sexual battery beside sexual battery while restrained
+        ("PC 241(a)", "PC 245(a)(4)"),  # simple assault beside assault by force likely to produce great bodily injury
+        ("PC 490.2", "PC 487(c)"),  # petty theft (Prop 47) beside grand theft from the person
+    ],
+)
+def test_straight_misdemeanor_beside_its_wobbler(plain: str, aggravated: str) -> None:
+    low = classify(plain, level=M, jurisdiction=CA)
+    high = classify(aggravated, level=M, jurisdiction=CA)
+    assert low.offense_class is not None and low.offense_class.kind == "misdemeanor"
+    assert "ca_wobbler" not in low.tags and not any("ca_wobbler" in m.tags for m in low.conditional)
+    assert high.offense_class is not None and high.offense_class.kind == "wobbler"
+    assert "ca_wobbler" in high.tags
+    assert high.offense_class.source.source == "statute" and high.offense_class.quote
+
+
+def test_battery_is_not_a_wobbler_because_the_doj_table_mixes_forms() -> None:
+    # The CA DOJ table lists felony rows under 242 ("BATT W/SERIOUS BODILY INJ"): those are 243(d), not 242.
+    c = classify("CA PC 242", level=M, jurisdiction=CA)
+    assert c.offense_class is not None and c.offense_class.punished_by == "PC 243(a)"
+    assert {"ca_7282_5_a3_B"} <= c.tags and "ca_wobbler" not in c.tags
+    assert "ca_7282_5_a3_B" in classify("PC 243(d)", level=M, jurisdiction=CA).tags  # battery under (B) [I]
+
+
+def test_section_without_subdivision_depends_on_the_subdivision() -> None:
+    c = classify("PC 243", level=M, jurisdiction=CA)
+    assert c.offense_class is None and "depends on the subdivision" in (c.class_reason or "")
+    assert "ca_wobbler" not in c.tags
+    possible = [m for m in c.conditional if "ca_wobbler" in m.tags]
+    assert possible and "243(d)" in (possible[0].when_tag or "")
+    assert {str(x.ref) for x in c.class_candidates} >= {"CA PC 243(a)", "CA PC 243(d)"}
+
+
+def test_the_level_settles_a_section_when_only_one_class_fits() -> None:
+    # 245(a)(3), (b), (c), (d) are felony-only: a misdemeanor conviction under 245 is under a wobbler subdivision.
+    misdemeanor = classify("PC 245", level=M, jurisdiction=CA)
+    assert misdemeanor.offense_class is not None and misdemeanor.offense_class.kind == "wobbler"
+    assert "ca_wobbler" in misdemeanor.tags and misdemeanor.offense_class.evidence == "I"
+    felony = classify("PC 245", level=F, jurisdiction=CA)
+    assert felony.offense_class is None and "depends on the subdivision" in (felony.class_reason or "")
+    burglary = classify("PC 459", level=M, jurisdiction=CA)
+    assert burglary.offense_class is not None and burglary.offense_class.kind == "wobbler"
+
+
+def test_a_fact_decides_between_classes_and_a_tag_settles_it() -> None:
+    open_ = classify("PC 243.3", level=M, jurisdiction=CA)
+    assert open_.offense_class is None and "ca_wobbler" not in open_.tags
+    assert any("injury_inflicted" in (m.when_tag or "") for m in open_.conditional)
+    hurt = classify("PC 243.3", level=M, jurisdiction=CA, extra_tags=["injury_inflicted"])
+    assert hurt.offense_class is not None and hurt.offense_class.kind == "wobbler" and "ca_wobbler" in hurt.tags
+    first = classify("PC 459", level=F, jurisdiction=CA, extra_tags=["burglary_first_degree"])
+    assert first.offense_class is not None and first.offense_class.kind == "felony"
+
+
+@pytest.mark.parametrize(
+    ("statute", "kind"),
+    [
+        ("PC 211", "felony"),
+        ("PC 459.5", "misdemeanor"),
+        ("PC 488", "misdemeanor"),
+        ("PC 487(a)", "wobbler"),
+        ("PC 487(d)(2)", "felony"),
+        ("PC 245(a)(1)", "wobbler"),
+        ("PC 245(c)", "felony"),
+        ("PC 246", "wobbler"),
+        ("PC 243.83(a)", "infraction"),
+        ("PC 490.1", "wobblette"),
+    ],
+)
+def test_classes_read_from_the_text(statute: str, kind: str) -> None:
+    c = classify(statute, jurisdiction=CA, level=None)
+    assert c.offense_class is not None and c.offense_class.kind == kind
+    assert c.offense_class.source.read_at
+
+
+def test_impossible_level_is_reported_not_hidden() -> None:
+    c = classify("PC 211", level=M, jurisdiction=CA)
+    assert c.offense_class is not None and c.offense_class.kind == "felony"
+    assert "record says misdemeanor" in (c.class_reason or "")
+
+
+def test_unread_doj_candidate_is_possible_not_certain() -> None:
+    # Not in the class dictionary: the DOJ table's felony and misdemeanor rows make a wobbler possible only.
+    c = classify("PC 273.5(a)", level=M, jurisdiction=CA)
+    assert "ca_wobbler" not in c.tags
+    hint = [m for m in c.conditional if m.table_id == "ca_doj_offense_table"]
+    assert hint and "ca_wobbler" in hint[0].tags and "not read" in (hint[0].when_tag or "")
+
+
+def test_prop47_sections_start_on_their_effective_date() -> None:
+    assert classify("PC 459.5", level=M, jurisdiction=CA, on=date(2014, 11, 4)).offense_class is None
+    assert classify("PC 459.5", level=M, jurisdiction=CA, on=date(2014, 11, 5)).offense_class is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        ("  - {statute: PC 1, class: felon, source: s}\n", ["entry 0", "'class'", "felon"]),
+        ("  - {statute: PC 1, class: felony, source: nope}\n", ["entry 0", "'source'", "nope"]),
+        ("  - {statute: PC 1, source: s}\n", ["entry 0", "'class'", "missing"]),
+        ("  - {statute: PC 1, class: felony, by_tag: {x: felony}, source: s}\n", ["entry 0", "'by_tag'"]),
+        ("  - {statute: PC 1, class: felony, source: s}\n  - {statute: PC 1, class: wobbler, source: s}\n", ["entry 1"]),
+    ],
+)
+def test_malformed_class_dictionary_is_rejected(tmp_path: Path, body: str, needles: list[str]) -> None:
+    from detainers.law.offenses._classes import load_class_dictionary
+
+    path = tmp_path / "zz_offense_classes.yaml"
+    path.write_text(
+        "id: zz_offense_classes\ntitle: t\njurisdiction: us/ca\nas_of: 2026-01-01\nevidence: V\n"
+        "reviewed_by: x\nsources:\n  s: {title: T, section: '1', read_at: here, source: statute}\nentries:\n" + body,
+        encoding="utf-8",
+    )
+    with pytest.raises(OffenseTableError) as info:
+        load_class_dictionary(path)
+    for needle in ["zz_offense_classes.yaml", *needles]:
+        assert needle in str(info.value)
