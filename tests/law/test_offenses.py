@@ -169,7 +169,7 @@ def test_unknown_statutes_are_reported() -> None:
     assert unread.ref is None and not unread.known and unread.reason
     other_state = classify("RCW 9A.56.050", level=M, jurisdiction="us/wa")
     assert not other_state.known and other_state.reason == "no statute dictionary for us/wa"
-    tx_unlisted = classify("TX PC 31.03", level=F, jurisdiction="us/tx")
+    tx_unlisted = classify("TX PC 42.01", level=M, jurisdiction="us/tx")  # not (yet) in the Texas dictionary
     assert not tx_unlisted.known and "us/tx" in (tx_unlisted.reason or "")
 
 
@@ -358,3 +358,43 @@ def test_malformed_class_dictionary_is_rejected(tmp_path: Path, body: str, needl
         load_class_dictionary(path)
     for needle in ["zz_offense_classes.yaml", *needles]:
         assert needle in str(info.value)
+
+
+# --- Texas Penal Code dictionary (law/data/tx_offense_classes.yaml) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statute", "title", "grades"),
+    [
+        ("TX PC 22.02", "AGGRAVATED ASSAULT", ("felony_2", "felony_1")),
+        ("TX PC 22.021", "AGGRAVATED SEXUAL ASSAULT", ("felony_1",)),
+        ("TX PC 29.02", "ROBBERY", ("felony_2",)),
+        ("TX PC 19.03", "CAPITAL MURDER", ("capital_felony",)),
+    ],
+)
+def test_texas_sections_are_known_with_title_and_grade(statute: str, title: str, grades: tuple[str, ...]) -> None:
+    c = classify(statute, level=None, jurisdiction="us/tx/travis")
+    assert c.known and c.reason is None and c.title == title
+    assert c.offense_class is not None and c.offense_class.grades == grades
+    assert c.offense_class.source.read_at
+
+
+def test_texas_level_narrows_the_grades() -> None:
+    felony = classify("TX PC 22.02", level=F, jurisdiction="us/tx")
+    assert felony.offense_class is not None and felony.offense_class.kind == "felony"
+    unknown_level = classify("TX PC 49.04", level=None, jurisdiction="us/tx")
+    assert unknown_level.title == "DRIVING WHILE INTOXICATED" and unknown_level.offense_class is None
+    assert unknown_level.class_candidates[0].grades == ("misdemeanor_b", "misdemeanor_a", "felony_3")
+    dwi = classify("TX PC 49.04", level=M, jurisdiction="us/tx")
+    assert dwi.offense_class is not None and dwi.offense_class.grades == ("misdemeanor_b", "misdemeanor_a")
+    assault = classify("TX PC 22.01(a)(1)", level=M, jurisdiction="us/tx")
+    assert assault.offense_class is not None and assault.offense_class.grade == "misdemeanor_a"
+    theft = classify("TX PC 31.03", level=None, jurisdiction="us/tx")
+    assert theft.known and theft.offense_class is None and "depends on facts" in (theft.class_reason or "")
+    burglary = classify("TX PC 30.02", level=F, jurisdiction="us/tx", extra_tags=["habitation"])
+    assert burglary.offense_class is not None and burglary.offense_class.grade == "felony_2"
+
+
+def test_texas_dictionary_keeps_the_travis_list() -> None:
+    c = classify("TX PC 22.021", level=F, jurisdiction="us/tx/travis", on=date(2017, 3, 1))
+    assert {"tx_aggravated_sexual_assault", "tx_travis_2017_listed"} <= c.tags and c.title
