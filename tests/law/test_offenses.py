@@ -10,7 +10,6 @@ import pytest
 
 from detainers.domain import Level
 from detainers.law.offenses import (
-    TABLES_DIR,
     OffenseTableError,
     StatuteRef,
     classify,
@@ -342,7 +341,10 @@ def test_prop47_sections_start_on_their_effective_date() -> None:
         ("  - {statute: PC 1, class: felony, source: nope}\n", ["entry 0", "'source'", "nope"]),
         ("  - {statute: PC 1, source: s}\n", ["entry 0", "'class'", "missing"]),
         ("  - {statute: PC 1, class: felony, by_tag: {x: felony}, source: s}\n", ["entry 0", "'by_tag'"]),
-        ("  - {statute: PC 1, class: felony, source: s}\n  - {statute: PC 1, class: wobbler, source: s}\n", ["entry 1"]),
+        (
+            "  - {statute: PC 1, class: felony, source: s}\n  - {statute: PC 1, class: wobbler, source: s}\n",
+            ["entry 1"],
+        ),
     ],
 )
 def test_malformed_class_dictionary_is_rejected(tmp_path: Path, body: str, needles: list[str]) -> None:

@@ -451,7 +451,9 @@ def load_class_dictionaries_from(directory: Path) -> dict[str, ClassDictionary]:
     for path in sorted(directory.glob(_GLOB)):
         dictionary = load_class_dictionary(path)
         if dictionary.state in out:
-            raise OffenseTableError(f"{path}: dictionary: key 'jurisdiction': a second dictionary for {dictionary.state}")
+            raise OffenseTableError(
+                f"{path}: dictionary: key 'jurisdiction': a second dictionary for {dictionary.state}"
+            )
         out[dictionary.state] = dictionary
     return out
 

@@ -304,7 +304,10 @@ class OffenseTables:
         if ref.state is None:
             return False, "no state for the statute (give a jurisdiction or a state prefix)"
         if dictionary is not None:
-            return False, f"{ref.code} {ref.section} is not in the {dictionary.title} or any us/{ref.state.lower()} table"
+            return (
+                False,
+                f"{ref.code} {ref.section} is not in the {dictionary.title} or any us/{ref.state.lower()} table",
+            )
         if self.has_state(ref.state):
             return False, f"{ref} is not in any us/{ref.state.lower()} table"
         return False, f"no statute dictionary for us/{ref.state.lower()}"
@@ -366,7 +369,9 @@ def _doj_match(ref: StatuteRef, hint: str, tags: frozenset[str]) -> Match:
         evidence="I",
         tags=tags,
         entry_statute=str(ref),
-        when_tag="the statute text makes it a wobbler (not read; the charge table only lists felony and misdemeanor forms)",
+        when_tag=(
+            "the statute text makes it a wobbler (not read; the charge table only lists felony and misdemeanor forms)"
+        ),
         note=hint,
     )
 

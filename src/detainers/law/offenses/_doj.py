@@ -95,7 +95,9 @@ def wobbler_candidates(rows: Iterable[DojRow]) -> dict[StatuteRef, tuple[DojRow,
 
 
 @cache
-def _candidates_by_section() -> dict[tuple[str | None, str | None, str], tuple[tuple[StatuteRef, tuple[DojRow, ...]], ...]]:
+def _candidates_by_section() -> dict[
+    tuple[str | None, str | None, str], tuple[tuple[StatuteRef, tuple[DojRow, ...]], ...]
+]:
     out: dict[tuple[str | None, str | None, str], list[tuple[StatuteRef, tuple[DojRow, ...]]]] = {}
     for ref, rows in wobbler_candidates(doj_rows()).items():
         out.setdefault(ref.key, []).append((ref, rows))
@@ -116,7 +118,7 @@ def doj_wobbler_hint(ref: StatuteRef) -> str | None:
     if not related:
         return None
     shown = "; ".join(
-        f"{cand.section}{cand.subdivision_text}: " + ", ".join(sorted({f'{r.charge_type} {r.literal}' for r in rows}))
+        f"{cand.section}{cand.subdivision_text}: " + ", ".join(sorted({f"{r.charge_type} {r.literal}" for r in rows}))
         for cand, rows in related[:3]
     )
     return f"the CA DOJ charge table has felony and misdemeanor rows ({shown})"
