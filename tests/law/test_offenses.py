@@ -197,7 +197,11 @@ def test_plain_tags_only_map_in_california() -> None:
 def test_rows_for_bulk_join() -> None:
     rows = list(load_offense_tables().rows())
     assert len(rows) >= sum(len(t.entries) for t in load_offense_tables())
-    adw = [r for r in rows if r.table_id == "ca_pc_1192_7c" and r.section == "245" and r.subdivisions_prefix == ""]
+    # 1192.7(c)(31) names the 245 forms with a weapon or on an officer, so its rows are per subdivision (not 245(a)(4))
+    adw = [
+        r for r in rows if r.table_id == "ca_pc_1192_7c" and r.section == "245" and r.subdivisions_prefix == "(a)(1)"
+    ]
+    assert not [r for r in rows if r.table_id == "ca_pc_1192_7c" and r.subdivisions_prefix == "(a)(4)"]
     assert adw and adw[0].state == "CA" and adw[0].code == "PC" and adw[0].level_limit == "felony"
     assert {r.tag for r in rows if r.table_id == "tx_travis_2017"} >= {"tx_murder", "tx_travis_2017_listed"}
     travis = next(r for r in rows if r.table_id == "tx_travis_2017")
@@ -400,3 +404,12 @@ def test_texas_level_narrows_the_grades() -> None:
 def test_texas_dictionary_keeps_the_travis_list() -> None:
     c = classify("TX PC 22.021", level=F, jurisdiction="us/tx/travis", on=date(2017, 3, 1))
     assert {"tx_aggravated_sexual_assault", "tx_travis_2017_listed"} <= c.tags and c.title
+
+
+def test_force_likely_assault_is_not_a_serious_felony_by_section_number() -> None:
+    # 1192.7(c)(31) names assault with a deadly weapon/firearm or on an officer; 245(a)(4) (force likely to produce
+    # great bodily injury) is not among them (Williams v. Superior Court (2001) 92 Cal.App.4th 612).
+    assert "ca_serious" not in classify("PC 245(a)(4)", level=F, jurisdiction=CA).tags
+    assert "ca_serious" in classify("PC 245(a)(1)", level=F, jurisdiction=CA).tags
+    section_only = classify("PC 245", level=F, jurisdiction=CA)
+    assert "ca_serious" not in section_only.tags

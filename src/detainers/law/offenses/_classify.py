@@ -157,6 +157,10 @@ class OffenseTables:
     def candidates(self, ref: StatuteRef) -> list[_Indexed]:
         return [ix for ix in self._index.get(ref.key, ()) if ref.is_within(ix.entry.ref)]
 
+    def narrower(self, ref: StatuteRef) -> list[_Indexed]:
+        """Entries below `ref` (the statute names less than the entry): they may apply, depending on the subdivision."""
+        return [ix for ix in self._index.get(ref.key, ()) if ix.entry.ref.is_within(ref) and ix.entry.ref != ref]
+
     def in_tables(self, ref: StatuteRef) -> bool:
         return ref.key in self._index
 
@@ -244,6 +248,28 @@ class OffenseTables:
                 continue
             matches.append(m)
             tags |= m.tags
+        # An entry for a subdivision (1192.7(c)(31): 245(a)(1), not 245(a)(4)) can apply to a statute that names no
+        # subdivision, but only depending on which one: possible, never matched and never silently dropped.
+        covered = {t for m in matches for t in m.tags}
+        for ix in self.narrower(ref):
+            if not ix.in_force(on) or (ix.entry.level is not None and level is not None and level != ix.entry.level):
+                continue
+            m = ix.match()
+            if m.tags <= covered:
+                continue
+            sub = f"{ix.entry.ref.section}{ix.entry.ref.subdivision_text}"
+            conditional.append(
+                Match(
+                    table_id=m.table_id,
+                    item=m.item,
+                    citation=m.citation,
+                    evidence=m.evidence,
+                    tags=m.tags,
+                    entry_statute=m.entry_statute,
+                    when_tag=f"the subdivision is {sub} (the record names no subdivision)",
+                    note=m.note,
+                )
+            )
 
         answer = self._offense_class(ref, level=level, on=on, given=given)
         dictionary = self.dictionaries.get(ref.state or "")
