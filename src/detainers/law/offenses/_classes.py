@@ -429,6 +429,9 @@ def load_class_dictionary(path: Path) -> ClassDictionary:
                 effective_to=ctx.day(where, e, "effective_to"),
             )
         )
+    unused = sorted(set(sources) - {e.source.id for e in entries})
+    if unused:
+        raise ctx.fail(f"source {unused[0]!r}", "-", "no entry cites this source")
     return ClassDictionary(
         id=dict_id,
         title=ctx.text("dictionary", d, "title") or "",
