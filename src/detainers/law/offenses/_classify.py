@@ -275,10 +275,11 @@ class OffenseTables:
         dictionary = self.dictionaries.get(ref.state or "")
         if dictionary is not None:
             if answer.offense_class is not None:
+                # Always shown, also when the class carries no tag: "misdemeanor by the statute text" is why a
+                # straight misdemeanor is not a wobbler.
                 found = _class_tags(dictionary, answer.offense_class)
-                if found:
-                    matches.append(_class_match(answer.offense_class, found, answer.reason))
-                    tags |= found
+                matches.append(_class_match(answer.offense_class, found, answer.reason))
+                tags |= found
             elif answer.candidates:
                 possible = frozenset().union(
                     *(dictionary.tags.get(k, frozenset()) for c in answer.candidates for k in (*c.kinds, *c.grades))
