@@ -206,7 +206,7 @@ def _operative_detainer(
 
 
 def _how(found: Classification) -> str:
-    parts = [f"{m.citation}{' — ' + m.note if m.note and m.table_id != 'ca_wobblers' else ''}" for m in found.matches]
+    parts = [f"{m.citation}{' — ' + m.note if m.note else ''}" for m in found.matches]
     parts += [f"{m.citation} only if {m.when_tag.replace('_', ' ')}" for m in found.conditional if m.when_tag]
     if not found.known:
         parts.append(f"unknown statute: {found.reason}")
