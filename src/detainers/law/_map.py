@@ -34,7 +34,7 @@ from detainers.law._agreements import AgreementRegistry
 from detainers.law._decision import Decision, Transfer
 from detainers.law._engine import DecisionError, decide, default_packs
 from detainers.law._jurisdictions import default_zone
-from detainers.law._packs import Pack, PackSet, Permission
+from detainers.law._packs import Pack, PackSet
 from detainers.law._policies_doc import pack_anchor
 from detainers.law._predicates import ConvictionMatch, nodes
 from detainers.law._registry import jurisdiction_registry
