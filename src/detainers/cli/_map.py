@@ -16,6 +16,7 @@ from rich.table import Table
 
 __all__ = ["map_csv", "register"]
 
+VOLUMES = Path("tests/data/real/trac_detainers_by_state_fy2021_2024q1/state_shares.csv")
 _WORD = {"forbid": "no", "allow": "may", "require": "must", "depends": "depends", "unknown": "unknown"}
 _CSV_COLUMNS = (
     "state",
@@ -152,8 +153,49 @@ def map_command(
     console.print(f"[dim]packs {result.digest}; --json for citations, every case and the timelines[/]")
 
 
+def coverage_command(
+    write: Annotated[bool, typer.Option("--write", help="Write the section into the file.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when the file's section is stale.")] = False,
+    path: Annotated[Path, typer.Option("--path", help="The document holding the section.")] = Path(
+        "docs/jurisdictions.md"
+    ),
+    volumes: Annotated[Path, typer.Option("--volumes", help="Per-state share table (states,share_percent,...).")] = (
+        VOLUMES
+    ),
+) -> None:
+    """Measure coverage: the share of national detainers whose state (and county) have packs, and whose state
+    rules rest only on [V]/[V3], weighted by a published per-state table; the section of docs/jurisdictions.md.
+
+    Example: detainers docs coverage --write
+    """
+    from detainers.law import default_packs
+    from detainers.law._volume_coverage import VolumeTableError, read_volumes, render_coverage, replace_section
+
+    try:
+        rows = read_volumes(volumes)
+    except VolumeTableError as exc:
+        raise _fail(str(exc)) from None
+    section = render_coverage(rows, default_packs(), volumes.as_posix())
+    if not (write or check):
+        typer.echo(section, nl=False)
+        return
+    try:
+        current = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{path}: cannot read: {exc}") from None
+    wanted = replace_section(current, section)
+    if check:
+        if wanted != current:
+            Console(stderr=True).print(f"{path} is stale: run `detainers docs coverage --write`")
+            raise typer.Exit(1)
+        return
+    path.write_text(wanted, encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``packs map`` beside ``packs list`` and ``packs show``."""
-    from detainers.cli._docs import packs_app
+    """Add ``packs map`` beside ``packs list`` and ``packs show``, and ``docs coverage`` beside ``docs policies``."""
+    from detainers.cli._docs import docs_app, packs_app
 
     packs_app.command("map")(map_command)
+    docs_app.command("coverage")(coverage_command)
