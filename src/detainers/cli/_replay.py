@@ -52,7 +52,7 @@ def replay(
         write_parquet,
     )
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     packs = default_packs()
     try:
         a = parse_policy(policy, packs)

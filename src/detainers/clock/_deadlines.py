@@ -1,4 +1,4 @@
-"""Hold and notification deadlines (domain.md §4.2, §4.3).
+"""Hold and notification deadlines (8 CFR 287.7(d); the I-247A's "48 hours beyond the time ... otherwise ... released").
 
 Two readings of "48 hours": the I-247A's elapsed 48 h, and 8 CFR 287.7(d)'s 48 h "excluding Saturdays, Sundays, and
 holidays", which we count as real time falling on local business days (midnight to midnight in the facility's zone).

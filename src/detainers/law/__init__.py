@@ -1,5 +1,7 @@
 """Policy packs, offense tables and the evaluator: the law as data, applied at the legally relevant instant."""
 
+from detainers.law._agreements import AgreementRecord, AgreementRegistry, AgreementRegistryError
+from detainers.law._coverage import coverage_note, coverage_of
 from detainers.law._decision import Coverage, Decision, LayerRef, Notice, RuleRef, Step, Transfer
 from detainers.law._engine import DecisionError, decide, default_packs, engine_version
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
@@ -21,6 +23,7 @@ from detainers.law._packs import (
     load_packs,
 )
 from detainers.law._predicates import Predicate, PredicateError, parse_predicate
+from detainers.law._registry import JurisdictionError, Place, check_jurisdiction, jurisdiction_registry, slug_of
 from detainers.law._scenarios import (
     CaseResult,
     Mismatch,
@@ -33,13 +36,19 @@ from detainers.law._scenarios import (
 from detainers.law._tri import Tri
 
 __all__ = [
+    "AgreementRecord",
+    "AgreementRegistry",
+    "AgreementRegistryError",
     "CaseResult",
     "ChargeFacts",
+    "check_jurisdiction",
     "check_scenario",
     "Citation",
     "ConvictionFacts",
     "CourtOrder",
     "Coverage",
+    "coverage_note",
+    "coverage_of",
     "decide",
     "Decision",
     "decision_json",
@@ -49,6 +58,8 @@ __all__ = [
     "Effects",
     "engine_version",
     "Facts",
+    "jurisdiction_registry",
+    "JurisdictionError",
     "Layer",
     "LayerRef",
     "layers_of",
@@ -63,6 +74,7 @@ __all__ = [
     "parse_jurisdiction",
     "parse_predicate",
     "Permission",
+    "Place",
     "Predicate",
     "PredicateError",
     "PRIMARY_SOURCES",
@@ -72,6 +84,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SharedCondition",
+    "slug_of",
     "SourceKind",
     "Step",
     "Transfer",

@@ -77,6 +77,14 @@ def render(cmp: Comparison, *, measures: tuple[str, ...] = MEASURES) -> Renderab
     lines = [f"{cmp.cases:,} cases; {t['differing']:,} decided differently (notify, hold or transfer)."]
     if cmp.errors:
         lines.append("Not decided: " + "; ".join(f"{k} ({v:,})" for k, v in cmp.errors.items()))
+    for side, label in (("a", "A"), ("b", "B")):
+        cov = cmp.coverage.get(side)
+        if cov and cov["incomplete"]:
+            layers = ", ".join(f"{k} ({v:,})" for k, v in cov["fell_back"].items())
+            lines.append(
+                f"[yellow]Coverage {label}:[/yellow] {cov['incomplete']:,} cases decided without every layer of "
+                f"their jurisdiction encoded (the layers above decided); not encoded: {layers}"
+            )
     parts: list[RenderableType] = [head, *tables, "\n".join(lines)]
     for s in cmp.sample:
         diffs = ", ".join(f"{k}: A {_show(v[0])} → B {_show(v[1])}" for k, v in s.differences.items())
@@ -114,6 +122,7 @@ def to_json_dict(cmp: Comparison) -> dict[str, Any]:
         "cases": cmp.cases,
         "differing": cmp.differing,
         "errors": cmp.errors,
+        "coverage": cmp.coverage,
         "totals": {k: _plain(v) for k, v in cmp.totals.items()},
         "rows": [{k: _plain(v) for k, v in r.items()} for r in cmp.rows],
         "sample": [
