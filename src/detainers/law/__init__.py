@@ -6,6 +6,7 @@ from detainers.law._decision import Coverage, Decision, LayerRef, Notice, RuleRe
 from detainers.law._engine import DecisionError, decide, default_packs, engine_version
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
 from detainers.law._jurisdictions import Layer, default_zone, layers_of, parse_jurisdiction
+from detainers.law._map import LawMap, StateLaw, law_map
 from detainers.law._packs import (
     PRIMARY_SOURCES,
     Citation,
@@ -60,6 +61,8 @@ __all__ = [
     "Facts",
     "jurisdiction_registry",
     "JurisdictionError",
+    "law_map",
+    "LawMap",
     "Layer",
     "LayerRef",
     "layers_of",
@@ -86,6 +89,7 @@ __all__ = [
     "SharedCondition",
     "slug_of",
     "SourceKind",
+    "StateLaw",
     "Step",
     "Transfer",
     "Tri",

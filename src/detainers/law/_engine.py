@@ -206,7 +206,7 @@ def _operative_detainer(
 
 
 def _how(found: Classification) -> str:
-    parts = [f"{m.citation}{' — ' + m.note if m.note and m.table_id != 'ca_wobblers' else ''}" for m in found.matches]
+    parts = [f"{m.citation}{' — ' + m.note if m.note else ''}" for m in found.matches]
     parts += [f"{m.citation} only if {m.when_tag.replace('_', ' ')}" for m in found.conditional if m.when_tag]
     if not found.known:
         parts.append(f"unknown statute: {found.reason}")
@@ -772,15 +772,16 @@ def _decide(case: Case, law: _Law, jurisdiction: str | None) -> Decision:
     else:
         hold_until = _deadline(clock.kind, clock.hours, eligible, zone, layers.calendar)
         hours = 48.0 if clock.hours is None else clock.hours
-        reading = (
-            "elapsed hours"
-            if clock.kind is HoldClockKind.ELAPSED
-            else f"hours excluding Saturdays, Sundays and holidays ({calendar_by_name(layers.calendar).name})"
-        )
+        if clock.kind is HoldClockKind.SAME_DAY:
+            span = "until 11:59 p.m. of the local day of release eligibility"
+        elif clock.kind is HoldClockKind.ELAPSED:
+            span = f"for {hours:g} elapsed hours"
+        else:
+            calendar = calendar_by_name(layers.calendar).name
+            span = f"for {hours:g} hours excluding Saturdays, Sundays and holidays ({calendar})"
         run.step(
             "clock",
-            f"hold allowed for {hours:g} {reading} from {format_instant(eligible, zone)}: "
-            f"until {format_instant(hold_until, zone)}",
+            f"hold allowed {span} from {format_instant(eligible, zone)}: until {format_instant(hold_until, zone)}",
         )
         hold_until, ended = _hold_window(case, law, detainer, instant, eligible, hold_until, zone, run)
 

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pyarrow as pa
 
-from detainers.clock import HoldClockKind, business_deadline, calendar_by_name
+from detainers.clock import HoldClockKind, business_deadline, calendar_by_name, hold_deadline, same_day_deadline
 from detainers.domain import DetainerForm, Request, default_requests
 from detainers.law._agreements import AgreementRegistry
 from detainers.law._engine import default_packs
@@ -479,7 +479,7 @@ SELECT a.*,
        ELSE z.deadline END AS hold_until,
   (a.warrant IN {_JUDICIAL} AND a.transfer_p <> 0) AS judicial_custody
 FROM a
-LEFT JOIN {business} z ON a.kind = 'business' AND z.eligible_at = a.eligible_at AND z.timezone = a.timezone
+LEFT JOIN {business} z ON z.kind = a.kind AND z.eligible_at = a.eligible_at AND z.timezone = a.timezone
      AND z.hours = a.hours AND z.calendar = a.calendar
 """
 
@@ -556,20 +556,24 @@ def plan(
     return compiled
 
 
-def _business_table(rows: list[tuple[datetime, str, float, str]]) -> pa.Table:
+def _business_table(rows: list[tuple[str, datetime, str, float, str]]) -> pa.Table:
     deadlines = []
     calendars: dict[str, object] = {}
-    for start, zone, hours, calendar in rows:
-        cal = calendars.setdefault(calendar, calendar_by_name(calendar))
-        deadline = business_deadline(start, hours, zone, cal)  # type: ignore[arg-type]
+    for kind, start, zone, hours, calendar in rows:
+        if kind == HoldClockKind.SAME_DAY.value:
+            deadline = same_day_deadline(start, zone)
+        else:
+            cal = calendars.setdefault(calendar, calendar_by_name(calendar))
+            deadline = business_deadline(start, hours, zone, cal)  # type: ignore[arg-type]
         deadlines.append(deadline.astimezone(UTC))
     ts = pa.timestamp("us", tz="UTC")
     return pa.table(
         {
-            "eligible_at": pa.array([r[0] for r in rows], ts),
-            "timezone": pa.array([r[1] for r in rows], pa.string()),
-            "hours": pa.array([r[2] for r in rows], pa.float64()),
-            "calendar": pa.array([r[3] for r in rows], pa.string()),
+            "kind": pa.array([r[0] for r in rows], pa.string()),
+            "eligible_at": pa.array([r[1] for r in rows], ts),
+            "timezone": pa.array([r[2] for r in rows], pa.string()),
+            "hours": pa.array([r[3] for r in rows], pa.float64()),
+            "calendar": pa.array([r[4] for r in rows], pa.string()),
             "deadline": pa.array(deadlines, ts),
         }
     )
@@ -841,7 +845,9 @@ def _registry_table(agreements: AgreementRegistry) -> pa.Table:
 def _deadline(kind: str, hours: float, eligible: datetime, zone: str, calendar: str) -> datetime:
     if kind == HoldClockKind.ELAPSED.value:
         return eligible + timedelta(microseconds=round(hours * 3_600_000_000))
-    return business_deadline(eligible, hours, zone, calendar_by_name(calendar)).astimezone(UTC)
+    deadline = hold_deadline(HoldClockKind(kind), eligible, hours=hours, zone=zone, calendar=calendar_by_name(calendar))
+    assert deadline is not None
+    return deadline.astimezone(UTC)
 
 
 def bulk_decide(
@@ -879,10 +885,12 @@ def bulk_decide(
         _register(con, registry, _registry_table(agreements))
     run = _Pass(con, jur, versions_on, compiled, reached, registry)
     stage = run.stage(source, prefix)
+    # Clocks that need the calendar or the local day (business hours, a state's same-day cap) are computed by the
+    # clock's own function over the distinct starts; elapsed hours stay in SQL.
     starts = con.execute(
-        f"""SELECT DISTINCT eligible_at, timezone, hours, calendar FROM {stage}
-            WHERE error IS NULL AND eligible_at IS NOT NULL AND hold_p <> 0 AND kind = ?""",
-        [HoldClockKind.BUSINESS.value],
+        f"""SELECT DISTINCT kind, eligible_at, timezone, hours, calendar FROM {stage}
+            WHERE error IS NULL AND eligible_at IS NOT NULL AND hold_p <> 0 AND kind IN (?, ?)""",
+        [HoldClockKind.BUSINESS.value, HoldClockKind.SAME_DAY.value],
     ).fetchall()
     _register(con, business, _business_table(starts))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {hold} AS {_hold_sql(stage, business)}")
