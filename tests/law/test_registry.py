@@ -179,12 +179,13 @@ def test_decide_shows_coverage_for_a_real_county_without_a_pack(tmp_path: Path) 
     human = CliRunner().invoke(app, ["decide", str(path)])
     assert human.exit_code == 0
     assert "coverage: incomplete" in human.output
-    assert "Only federal law is encoded for this jurisdiction; state law and county policy are not" in human.output
+    # Georgia has a state pack (us/ga); Hall County has none (Cobb has a county pack now).
+    assert "Only federal and state law are encoded for this jurisdiction; county policy is not" in human.output
     assert "us/ga/hall (Hall County, Georgia; not encoded)" in human.output
     as_json = CliRunner().invoke(app, ["decide", str(path), "--json"])
     coverage = __import__("json").loads(as_json.output)[0]["coverage"]
-    assert coverage["complete"] is False and coverage["encoded"] == ["us"]
-    assert coverage["fell_back"] == ["us/ga", "us/ga/hall"]
+    assert coverage["complete"] is False and coverage["encoded"] == ["us", "us/ga"]
+    assert coverage["fell_back"] == ["us/ga/hall"]
     complete = path.with_name("lasd.yaml")
     complete.write_text(path.read_text().replace("us/ga/hall", REAL))
     assert "coverage: complete" in CliRunner().invoke(app, ["decide", str(complete)]).output
