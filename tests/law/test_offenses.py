@@ -342,7 +342,7 @@ def test_impossible_level_is_reported_not_hidden() -> None:
 
 def test_unread_doj_candidate_is_possible_not_certain() -> None:
     # Not in the class dictionary: the DOJ table's felony and misdemeanor rows make a wobbler possible only.
-    c = classify("PC 278", level=M, jurisdiction=CA)
+    c = classify("PC 4532(a)(1)", level=M, jurisdiction=CA)
     assert "ca_wobbler" not in c.tags
     hint = [m for m in c.conditional if m.table_id == "ca_doj_offense_table"]
     assert hint and "ca_wobbler" in hint[0].tags and "not read" in (hint[0].when_tag or "")
