@@ -447,13 +447,13 @@ def _compose(layers: Iterable[tuple[Pack, PackVersion, _Said]], run: _Run) -> di
 
 def _permissions(
     case: Case, law: _Law, instant: datetime, zone: str, version_day: date
-) -> tuple[dict[str, Permission], _HoldClock, str]:
+) -> tuple[dict[str, Permission], _Layers]:
     """Stages 2–5 run quietly at a later instant (to test whether hold authority survives an event)."""
     scratch = _Run(quiet=True)
     detainer, _others, instant = _operative_detainer(case, instant, zone, scratch)
     facts = _facts(case, detainer, instant, zone, scratch, law)
     layers = _layers(case, law.packs, version_day, facts, scratch)
-    return _compose(layers.chosen, scratch), layers.clock, layers.calendar
+    return _compose(layers.chosen, scratch), layers
 
 
 # --- stage 6: duties after composition, on receipt, on issue -----------------------------------------------------
@@ -595,15 +595,20 @@ def _hold_window(
     until: datetime,
     zone: str,
     run: _Run,
+    judged: list[tuple[Pack, PackVersion, _Said]],
 ) -> tuple[datetime, OverDetentionFlag | None]:
-    """Cut the hold window where an event during the hold ends the authority to hold (or shortens it)."""
+    """Cut the hold window where an event during the hold ends the authority to hold (or shortens it).
+
+    The versions judged at each event are added to ``judged`` (their readings count for the decision too)."""
     ended: OverDetentionFlag | None = None
     after = max(eligible, instant)
     for at, flag, what in _hold_events(case, detainer, law.packs, after, until, zone, law.versions_on is not None):
         if at >= until:
             break
         day = law.versions_on or local_date(at, zone)
-        final, clock, calendar = _permissions(case, law, at, zone, day)
+        final, layers = _permissions(case, law, at, zone, day)
+        clock, calendar = layers.clock, layers.calendar
+        judged.extend(layers.chosen)
         if final["hold"] is Permission.FORBID or clock.kind is HoldClockKind.NONE:
             until, ended = at, flag
             run.step("clock", f"at {format_instant(at, zone)} {what}: the hold is no longer allowed — hold ends then")
@@ -759,6 +764,7 @@ def _decide(case: Case, law: _Law, jurisdiction: str | None) -> Decision:
         run.inform_subject = False
 
     # 7. the clock
+    judged = list(layers.chosen)  # every version the answer was judged under (more at events inside a hold)
     hold = final["hold"]
     clock = layers.clock
     hold_until: datetime | None
@@ -783,7 +789,7 @@ def _decide(case: Case, law: _Law, jurisdiction: str | None) -> Decision:
             "clock",
             f"hold allowed {span} from {format_instant(eligible, zone)}: until {format_instant(hold_until, zone)}",
         )
-        hold_until, ended = _hold_window(case, law, detainer, instant, eligible, hold_until, zone, run)
+        hold_until, ended = _hold_window(case, law, detainer, instant, eligible, hold_until, zone, run, judged)
 
     notify = final["notify"] is not Permission.FORBID
     target = None
@@ -831,7 +837,7 @@ def _decide(case: Case, law: _Law, jurisdiction: str | None) -> Decision:
         run.step("fact", f"result: {dim} {final[dim].value}")
     for statute in sorted(run.unknown_statutes):
         run.undecided.append(f"statute {statute} is in no offense table of the jurisdiction")
-    used = _readings_in(packs, case, layers.chosen)
+    used = _readings_in(packs, case, judged)
 
     return Decision(
         coverage=_coverage(layers.chain),
