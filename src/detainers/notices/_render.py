@@ -80,12 +80,19 @@ def _answers(decision: Decision, intentions: Mapping[Request, bool]) -> dict[Req
     return law
 
 
+def _font(pdf: FPDF, style: str, size: float) -> None:
+    """Select Noto Sans at ``size``, always re-emitting it: after a run drawn in a fallback face fpdf2 may take the
+    same family and size as already selected and keep drawing in the fallback's size."""
+    pdf.set_font("NotoSans", style=style, size=size + 1)
+    pdf.set_font("NotoSans", style=style, size=size)
+
+
 class _Pdf(FPDF):
     footer_lines: tuple[str, ...] = ()
 
     def footer(self) -> None:
         self.set_y(-16)
-        self.set_font("NotoSans", size=7.5)
+        _font(self, "", 7.5)
         self.set_text_color(90, 90, 90)
         for line in self.footer_lines:
             self.multi_cell(0, 3.6, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -95,17 +102,18 @@ class _Pdf(FPDF):
 class _Writer:
     """Lays out one form; remembers every string drawn so the caller can check the PDF's text round-trips."""
 
-    def __init__(self, pdf: _Pdf, bold: bool) -> None:
+    def __init__(self, pdf: _Pdf, latin: bool) -> None:
         self.pdf = pdf
-        self.bold = "B" if bold else ""
+        self.bold = "B" if latin else ""  # the CJK faces are vendored in one weight
+        self.align = "J" if latin else "L"  # justified CJK or Hangul text spreads its words apart
         self.drawn: list[str] = []
 
     def text(self, value: str, size: float = 10.5, style: str = "", gap: float = 1.6, grey: bool = False) -> None:
         self.drawn.append(value)
-        self.pdf.set_font("NotoSans", style=style, size=size)
+        _font(self.pdf, style, size)
         if grey:
             self.pdf.set_text_color(90, 90, 90)
-        self.pdf.multi_cell(0, size * 0.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.multi_cell(0, size * 0.5, value, align=self.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.pdf.set_text_color(0, 0, 0)
         self.pdf.ln(gap)
 
@@ -119,18 +127,18 @@ class _Writer:
         label_w = width * 0.3
         for label, value in rows:
             self.drawn += [label, value]
-            pdf.set_font("NotoSans", style=self.bold, size=9.5)
+            _font(pdf, self.bold, 9.5)
             label_lines = pdf.multi_cell(label_w - 2, 5, label, align="L", dry_run=True, output=MethodReturnValue.LINES)
-            pdf.set_font("NotoSans", size=9.5)
+            _font(pdf, "", 9.5)
             value_lines = pdf.multi_cell(width - label_w, 5, value, align="L", dry_run=True, output=MethodReturnValue.LINES)
             height = 5 * max(len(label_lines), len(value_lines), 1)
             if pdf.will_page_break(height):
                 pdf.add_page()
             y = pdf.get_y()
-            pdf.set_font("NotoSans", style=self.bold, size=9.5)
+            _font(pdf, self.bold, 9.5)
             pdf.multi_cell(label_w - 2, 5, label, border=0, align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
             pdf.set_xy(pdf.l_margin + label_w, y)
-            pdf.set_font("NotoSans", size=9.5)
+            _font(pdf, "", 9.5)
             pdf.multi_cell(width - label_w, 5, value, border=0, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             bottom = y + height
             pdf.set_draw_color(200, 200, 200)
@@ -148,14 +156,14 @@ class _Writer:
             pdf.line(x + 0.6, y + 2.6, x + 1.6, y + 3.8)
             pdf.line(x + 1.6, y + 3.8, x + 3.2, y + 1.2)
         pdf.set_x(x + 6)
-        pdf.set_font("NotoSans", size=10.5)
+        _font(pdf, "", 10.5)
         pdf.multi_cell(pdf.epw - 6, 5.2, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1.4)
 
     def line_for(self, label: str, value: str | None = None) -> None:
         pdf = self.pdf
         self.drawn.append(label)
-        pdf.set_font("NotoSans", size=9.5)
+        _font(pdf, "", 9.5)
         pdf.ln(3)
         y = pdf.get_y()
         if value:
@@ -166,7 +174,7 @@ class _Writer:
             pdf.set_y(y + 5)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw * 0.7, pdf.get_y())
         pdf.set_text_color(90, 90, 90)
-        pdf.set_font("NotoSans", size=8)
+        _font(pdf, "", 8)
         pdf.cell(0, 4, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)
         pdf.ln(1.5)
@@ -244,7 +252,7 @@ def render_notice(
     pdf.set_creation_date(when.astimezone(UTC))
     pdf.add_page()
 
-    w = _Writer(pdf, bold=language not in ("zh-Hans", "zh-Hant", "ko"))
+    w = _Writer(pdf, latin=language not in ("zh-Hans", "zh-Hant", "ko"))
     if case.booking.facility:
         w.text(case.booking.facility, size=8.5, grey=True, gap=0.4)
     w.text(translation.form.title, size=15, style=w.bold, gap=1.0)
