@@ -189,9 +189,7 @@ def test_the_answer_follows_the_decision_or_the_agencys_stated_intention() -> No
     assert federal.notify and not federal.notify_required and federal.hold_allowed and not federal.hold_required
     open_ = render_notice(owed, case, federal, CATALOG, "en")
     assert open_.text.count("does not require it") == 2  # the clerk marks the agency's choice for each request
-    stated = render_notice(
-        owed, case, federal, CATALOG, "en", intentions={Request.NOTIFY: True, Request.HOLD: False}
-    )
+    stated = render_notice(owed, case, federal, CATALOG, "en", intentions={Request.NOTIFY: True, Request.HOLD: False})
     assert "does not require it" not in stated.text
     assert stated.text.count("We intend to comply with this request.") == 1
     assert stated.text.count("We do not intend to comply with this request.") == 1
@@ -218,7 +216,9 @@ def _county(tmp_path: Path, text: str, relative: str = "us/ca/truth_act_copy/es.
 
 def test_a_countys_certified_translation_wins_and_is_recorded_by_hash(tmp_path: Path) -> None:
     shipped = (Path(__file__).parents[2] / "src/detainers/notices/templates/us/ca/truth_act_copy/es.yaml").read_text()
-    certified = shipped.replace("status: drafted", "status: reviewed\nreviewed_by: Synthetic Certified Translations\nreviewed_on: 2024-01-15")
+    certified = shipped.replace(
+        "status: drafted", "status: reviewed\nreviewed_by: Synthetic Certified Translations\nreviewed_on: 2024-01-15"
+    )
     certified = certified.replace("Este aviso no es asesoría legal.", "Este aviso no constituye asesoría legal.")
     root = _county(tmp_path, certified)
     catalog = load_catalog(root)
@@ -237,7 +237,9 @@ def test_a_bad_county_file_names_file_and_key(tmp_path: Path) -> None:
     root = _county(tmp_path, "language: es\nstatus: certified\ntitle: x\nkey_phrase: xyz\nblocks: [{p: xyz}]\n")
     with pytest.raises(NoticeError, match=r"county:us/ca/truth_act_copy/es.yaml: status"):
         load_catalog(root)
-    root2 = _county(tmp_path / "b", "language: es\nstatus: drafted\ntitle: x\nkey_phrase: xyz\nblocks: [{p: '{nombre}'}]\n")
+    root2 = _county(
+        tmp_path / "b", "language: es\nstatus: drafted\ntitle: x\nkey_phrase: xyz\nblocks: [{p: '{nombre}'}]\n"
+    )
     with pytest.raises(NoticeError, match=r"unknown placeholder \{nombre\}"):
         load_catalog(root2)
 
@@ -308,7 +310,10 @@ def test_cli_renders_a_scenario_files_notices(tmp_path: Path) -> None:
               jurisdiction: us/ca
               as_of: 2024-03-03T10:00
               person: {name: TESTPERSON Beta}
-              booking: {facility: Synthetic County Jail, booked_at: 2024-03-01T10:00, eligible_for_release_at: 2024-03-04T09:00}
+              booking:
+                facility: Synthetic County Jail
+                booked_at: 2024-03-01T10:00
+                eligible_for_release_at: 2024-03-04T09:00
               detainers: [{form: I-247A, received_at: 2024-03-02T08:30}]
             - name: synthetic Texas case
               jurisdiction: us/tx
@@ -331,3 +336,14 @@ def test_cli_renders_a_scenario_files_notices(tmp_path: Path) -> None:
     assert _squash(PLACEHOLDER_NAME) in _squash(_pdftotext(texan))
     bad = CliRunner().invoke(app, ["notices", "render", str(scenario), "--language", "xx", "--out", str(out)])
     assert bad.exit_code == 2 and "no template has 'xx'" in bad.output
+
+
+def test_docs_list_every_translations_status_and_show_a_page_per_language() -> None:
+    from detainers.notices._pages import SAMPLE_TEMPLATE, status_table
+
+    root = Path(__file__).parents[2]
+    doc = (root / "docs/notices.md").read_text(encoding="utf-8")
+    assert status_table(CATALOG) in doc, "docs/notices.md is stale: run make notice-pages and paste its table"
+    for language in CATALOG.languages(SAMPLE_TEMPLATE):
+        image = f"screenshots/notices/truth_act_copy-{language}.png"
+        assert image in doc and (root / "docs" / image).stat().st_size < 120_000

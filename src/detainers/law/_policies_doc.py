@@ -51,9 +51,8 @@ def _rule(rule: Rule) -> list[str]:
     if rule.preempts_local:
         lines.append(f"  - preempts local restriction of: {', '.join(rule.preempts_local)}")
     for notice in rule.notices:
-        lines.append(
-            f"  - {'consent form' if notice.form == 'consent' else 'notice'} to {notice.to} ({notice.kind}): {notice.text}"
-        )
+        what = "consent form" if notice.form == "consent" else "notice"
+        lines.append(f"  - {what} to {notice.to} ({notice.kind}): {notice.text}")
         if notice.deadline is not None:
             lines.append(f"    - owed: {notice.deadline.value.replace('_', ' ')}")
         if notice.languages:

@@ -29,6 +29,11 @@ PLACEHOLDER_NAME = "SYNTHETIC PERSON (no name given)"
 
 Answer = Literal["will", "will_not", "open"]
 _ORDER = (Request.NOTIFY, Request.HOLD, Request.TRANSFER)
+_TRANSFER: dict[Transfer, Answer] = {
+    Transfer.REQUIRED: "will",
+    Transfer.ALLOWED: "open",
+    Transfer.NOT_ALLOWED: "will_not",
+}
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def _answers(decision: Decision, intentions: Mapping[Request, bool]) -> dict[Req
     law: dict[Request, Answer] = {
         Request.NOTIFY: "will" if decision.notify_required else ("open" if decision.notify else "will_not"),
         Request.HOLD: "will" if decision.hold_required else ("open" if decision.hold_allowed else "will_not"),
-        Request.TRANSFER: {Transfer.REQUIRED: "will", Transfer.ALLOWED: "open"}.get(decision.transfer, "will_not"),
+        Request.TRANSFER: _TRANSFER[decision.transfer],
     }
     for request, intends in intentions.items():
         if law[request] == "open":
@@ -128,10 +133,10 @@ class _Writer:
         for label, value in rows:
             self.drawn += [label, value]
             _font(pdf, self.bold, 9.5)
-            label_lines = pdf.multi_cell(label_w - 2, 5, label, align="L", dry_run=True, output=MethodReturnValue.LINES)
+            label_lines = self._lines(label_w - 2, label)
             _font(pdf, "", 9.5)
-            value_lines = pdf.multi_cell(width - label_w, 5, value, align="L", dry_run=True, output=MethodReturnValue.LINES)
-            height = 5 * max(len(label_lines), len(value_lines), 1)
+            value_lines = self._lines(width - label_w, value)
+            height = 5 * max(label_lines, value_lines, 1)
             if pdf.will_page_break(height):
                 pdf.add_page()
             y = pdf.get_y()
@@ -146,6 +151,11 @@ class _Writer:
             pdf.set_draw_color(0, 0, 0)
             pdf.set_y(bottom + 1.4)
         pdf.ln(1.5)
+
+    def _lines(self, width: float, value: str) -> int:
+        lines = self.pdf.multi_cell(width, 5, value, align="L", dry_run=True, output=MethodReturnValue.LINES)
+        assert isinstance(lines, list)
+        return len(lines)
 
     def box(self, value: str, ticked: bool = False) -> None:
         pdf = self.pdf
@@ -325,7 +335,10 @@ def _block(
             w.rows(
                 [
                     (labels["form"], detainer.form.value),
-                    (labels["issued_on"], detainer.issued_on.isoformat() if detainer.issued_on else labels["not_given"]),
+                    (
+                        labels["issued_on"],
+                        detainer.issued_on.isoformat() if detainer.issued_on else labels["not_given"],
+                    ),
                     (labels["received_at"], _when(detainer.received_at, zone) or labels["not_given"]),
                     (labels["office"], detainer.issuing_office or labels["not_given"]),
                     (labels["requests"], requests),

@@ -51,7 +51,9 @@ class NoticeServed(BaseModel):
     @model_validator(mode="after")
     def _answer_fits_the_form(self) -> NoticeServed:
         if self.form == "consent" and self.answer is None:
-            raise ValueError("a consent form is served with the person's answer (consented, declined, asked_for_counsel)")
+            raise ValueError(
+                "a consent form is served with the person's answer (consented, declined, asked_for_counsel)"
+            )
         if self.form == "notice" and self.answer is not None:
             raise ValueError("only a consent form records an answer")
         return self
