@@ -248,6 +248,9 @@ def test_table_id_must_match_file_name(tmp_path: Path) -> None:
         ("PC 243.4(e)(1)", "PC 243.4(a)"),  # misdemeanor sexual battery beside sexual battery while restrained
         ("PC 241(a)", "PC 245(a)(4)"),  # simple assault beside assault by force likely to produce great bodily injury
         ("PC 490.2", "PC 487(c)"),  # petty theft (Prop 47) beside grand theft from the person
+        ("PC 192(c)(2)", "PC 192(c)(1)"),  # vehicular manslaughter without / with gross negligence (193(c))
+        ("PC 530.5(c)(1)", "PC 530.5(c)(2)"),  # possessing identifying information, without / with a prior
+        ("PC 192.5(d)", "PC 192.5(c)"),  # vessel manslaughter without / with gross negligence (193.5)
     ],
 )
 def test_straight_misdemeanor_beside_its_wobbler(plain: str, aggravated: str) -> None:
@@ -311,6 +314,18 @@ def test_a_fact_decides_between_classes_and_a_tag_settles_it() -> None:
         ("PC 246", "wobbler"),
         ("PC 243.83(a)", "infraction"),
         ("PC 490.1", "wobblette"),
+        ("PC 191.5(b)", "wobbler"),
+        ("PC 192(b)", "felony"),
+        ("PC 217.1(a)", "wobbler"),
+        ("PC 219.2", "wobbler"),
+        ("PC 451(e)", "felony"),  # (e) only makes a sentence consecutive; every arson form is a felony
+        ("PC 520", "felony"),
+        ("PC 521", "misdemeanor"),
+        ("PC 550(a)(1)", "felony"),
+        ("PC 550(b)(3)", "wobbler"),
+        ("PC 71(a)(2)", "felony"),
+        ("PC 368(b)(1)", "wobbler"),
+        ("PC 417(a)(2)", "misdemeanor"),
     ],
 )
 def test_classes_read_from_the_text(statute: str, kind: str) -> None:
@@ -327,7 +342,7 @@ def test_impossible_level_is_reported_not_hidden() -> None:
 
 def test_unread_doj_candidate_is_possible_not_certain() -> None:
     # Not in the class dictionary: the DOJ table's felony and misdemeanor rows make a wobbler possible only.
-    c = classify("PC 278", level=M, jurisdiction=CA)
+    c = classify("PC 4532(a)(1)", level=M, jurisdiction=CA)
     assert "ca_wobbler" not in c.tags
     hint = [m for m in c.conditional if m.table_id == "ca_doj_offense_table"]
     assert hint and "ca_wobbler" in hint[0].tags and "not read" in (hint[0].when_tag or "")
@@ -413,3 +428,50 @@ def test_force_likely_assault_is_not_a_serious_felony_by_section_number() -> Non
     assert "ca_serious" in classify("PC 245(a)(1)", level=F, jurisdiction=CA).tags
     section_only = classify("PC 245", level=F, jurisdiction=CA)
     assert "ca_serious" not in section_only.tags
+
+
+def test_level_leaves_one_class_for_a_first_or_prior_conviction_form() -> None:
+    # 71(a)(1) (first conviction) is a wobbler, 71(a)(2) (with a prior) 1170(h) only: a misdemeanor is under (a)(1).
+    c = classify("PC 71", level=M, jurisdiction=CA)
+    assert c.offense_class is not None and c.offense_class.kind == "wobbler" and "ca_wobbler" in c.tags
+    assert {"ca_7282_5_a3_C"} <= c.tags
+    felony = classify("PC 71", level=F, jurisdiction=CA)
+    assert felony.offense_class is None and "depends on the subdivision" in (felony.class_reason or "")
+
+
+def test_annoying_a_child_is_a_straight_misdemeanor_beside_the_dwelling_wobbler() -> None:
+    plain = classify("PC 647.6(a)(1)", level=M, jurisdiction=CA)
+    assert plain.offense_class is not None and plain.offense_class.kind == "misdemeanor"
+    assert "ca_wobbler" not in plain.tags and plain.offense_class.evidence == "V3"
+    section = classify("PC 647.6", level=M, jurisdiction=CA)
+    assert section.offense_class is None and "ca_wobbler" not in section.tags
+    assert any("ca_wobbler" in m.tags for m in section.conditional)
+
+
+@pytest.mark.parametrize("statute", ["PC 503", "PC 532(a)"])
+def test_theft_like_offenses_take_the_class_of_the_theft(statute: str) -> None:
+    open_ = classify(statute, level=M, jurisdiction=CA)
+    assert open_.offense_class is None and "ca_wobbler" not in open_.tags
+    grand = classify(statute, level=M, jurisdiction=CA, extra_tags=["grand_theft"])
+    assert grand.offense_class is not None and grand.offense_class.kind == "wobbler"
+    petty = classify(statute, level=M, jurisdiction=CA, extra_tags=["petty_theft"])
+    assert petty.offense_class is not None and petty.offense_class.kind == "misdemeanor"
+
+
+def test_value_decides_insurance_health_care_claims() -> None:
+    assert classify("PC 550(a)(8)", level=M, jurisdiction=CA).offense_class is None
+    high = classify("PC 550(a)(8)", level=M, jurisdiction=CA, extra_tags=["value_over_950"])
+    assert high.offense_class is not None and high.offense_class.kind == "wobbler"
+    low = classify("PC 550(a)(8)", level=M, jurisdiction=CA, extra_tags=["value_950_or_less"])
+    assert low.offense_class is not None and low.offense_class.kind == "misdemeanor"
+
+
+def test_looting_follows_the_text_in_force() -> None:
+    # 463 was repealed and re-enacted by AB 468 (2025) from 2026-01-01: (a) became definitions.
+    before = classify("PC 463(a)", level=M, jurisdiction=CA, on=date(2019, 6, 10))
+    assert before.offense_class is not None and before.offense_class.kind == "wobbler"
+    assert classify("PC 463(a)", level=M, jurisdiction=CA, on=date(2026, 2, 1)).offense_class is None
+    after = classify("PC 463(b)(1)", level=M, jurisdiction=CA, on=date(2026, 2, 1))
+    assert after.offense_class is not None and after.offense_class.kind == "wobbler"
+    firearm = classify("PC 463(b)", level=F, jurisdiction=CA, on=date(2019, 6, 10), extra_tags=["grand_theft_firearm"])
+    assert firearm.offense_class is not None and firearm.offense_class.kind == "felony"

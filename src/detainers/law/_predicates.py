@@ -278,6 +278,30 @@ def _tags_tri(
     return result
 
 
+def _unknown_tags(
+    known: bool,
+    tags: frozenset[str],
+    possible: frozenset[str],
+    any_of: frozenset[str],
+    all_of: frozenset[str],
+    none_of: frozenset[str],
+) -> list[str]:
+    """Why a tag test came out UNKNOWN, in words: an unknown statute, or a tag its class or listing leaves open.
+
+    The second case is not "unknown to the tables": the statute is known, but its class (or a listed form) turns on
+    a subdivision or fact the record lacks.
+    """
+    if not known:
+        return ["its statute is not known to the tables"]
+    open_tags = sorted((any_of | all_of | none_of) & (possible - tags))
+    if open_tags:
+        return [
+            f"whether it is tagged {_listed(frozenset(open_tags))} is not settled by the record (a subdivision or fact "
+            "it does not give, or a statute text not yet encoded; see its classification step)"
+        ]
+    return []
+
+
 @dataclass(frozen=True)
 class ConvictionMatch(Predicate):
     """There is a prior conviction with these tags, level and recency."""
@@ -315,9 +339,19 @@ class ConvictionMatch(Predicate):
             if one is Tri.TRUE:
                 why.append(f"conviction {conviction.statute} ({conviction.level.value}, {conviction.date}) qualifies")
             elif one is Tri.UNKNOWN:
+                reasons = _unknown_tags(
+                    conviction.known,
+                    conviction.tags,
+                    conviction.possible_tags,
+                    self.tags_any,
+                    self.tags_all,
+                    self.tags_none,
+                )
+                if self.state_prison is not None and conviction.state_prison is None:
+                    reasons.append("whether it was punishable by state prison is not recorded")
                 why.append(
                     f"conviction {conviction.statute} ({conviction.level.value}, {conviction.date}) may qualify: "
-                    "its statute or sentence is not known to the tables"
+                    + ("; ".join(reasons) or "the decision or booking date is not known")
                 )
             result |= one
         return result
@@ -360,7 +394,13 @@ class ChargeMatch(Predicate):
             if one is Tri.TRUE:
                 why.append(f"current charge {charge.statute} ({charge.level.value}) qualifies")
             elif one is Tri.UNKNOWN:
-                why.append(f"current charge {charge.statute} may qualify: its statute is not known to the tables")
+                reasons = _unknown_tags(
+                    charge.known, charge.tags, charge.possible_tags, self.tags_any, self.tags_all, self.tags_none
+                )
+                why.append(
+                    f"current charge {charge.statute} may qualify: "
+                    + ("; ".join(reasons) or "a fact it needs is not recorded")
+                )
             result |= one
         return result
 
