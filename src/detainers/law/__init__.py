@@ -8,10 +8,13 @@ from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
 from detainers.law._jurisdictions import Layer, default_zone, layers_of, parse_jurisdiction
 from detainers.law._map import LawMap, StateLaw, law_map
 from detainers.law._packs import (
+    PERSON_RECIPIENTS,
     PRIMARY_SOURCES,
     Citation,
     CourtOrder,
     Effects,
+    NoticeDeadline,
+    NoticeSpec,
     Pack,
     PackError,
     PackSet,
@@ -70,6 +73,8 @@ __all__ = [
     "load_scenarios",
     "Mismatch",
     "Notice",
+    "NoticeDeadline",
+    "NoticeSpec",
     "Pack",
     "PackError",
     "PackSet",
@@ -77,6 +82,7 @@ __all__ = [
     "parse_jurisdiction",
     "parse_predicate",
     "Permission",
+    "PERSON_RECIPIENTS",
     "Place",
     "Predicate",
     "PredicateError",
