@@ -73,7 +73,7 @@ def replay(
     out = Console(highlight=False)
     if as_json:
         doc = to_json_dict(result)
-        doc["seconds"] = round(seconds, 3)
+        doc["seconds"] = seconds
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif as_csv:
         typer.echo(to_csv(result), nl=False)

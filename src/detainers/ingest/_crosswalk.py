@@ -74,7 +74,7 @@ def apply_crosswalk(ch: pl.DataFrame, crosswalk: Crosswalk) -> tuple[pl.DataFram
     by_code = {_norm(e.code): (i, e) for i, e in reversed(list(enumerate(entries))) if e.code is not None}
     by_text = {_norm(e.text): (i, e) for i, e in reversed(list(enumerate(entries))) if e.text is not None}
     patterns = [(i, e, re.compile(e.pattern, re.IGNORECASE)) for i, e in enumerate(entries) if e.pattern is not None]
-    rank_of = {_norm(value): position for position, value in enumerate(crosswalk.rank.order)} if crosswalk.rank else {}
+    rank_of = crosswalk.rank.positions() if crosswalk.rank else {}
     rows: dict[str, list[object]] = {
         "charge_code": [],
         "charge_text": [],

@@ -340,9 +340,10 @@ def _last_part_wins(
 
 
 def _booking_level(
-    ch: pl.DataFrame, mapping: MappingV2, warnings: list[str], details: dict[str, object]
+    ch: pl.DataFrame, kept: pl.DataFrame, mapping: MappingV2, warnings: list[str], details: dict[str, object]
 ) -> pl.DataFrame:
-    """Booking fields taken from the charge lines that repeat them (first/last/any), with the agreement check."""
+    """Booking fields taken from the charge lines that repeat them (first/last/any of the lines the filters
+    kept), with the agreement check over every line of the export (``ch``)."""
     assert mapping.booking_fields is not None
     spec = mapping.booking_fields
     order = [c for c in ("__part", ROW) if c in ch.columns]
@@ -386,7 +387,7 @@ def _booking_level(
                 ],
             }
     details["booking_fields"] = {"take": spec.take, "check": spec.check, "disagreements": disagreements}
-    return ordered.group_by("booking_id", maintain_order=True).agg(aggs)
+    return kept.sort(["booking_id", *order]).group_by("booking_id", maintain_order=True).agg(aggs)
 
 
 def _key_warnings(ch: pl.DataFrame, mapping: Mapping, warnings: list[str]) -> None:
@@ -603,13 +604,16 @@ def load_jail(mapping: Mapping, *, charges: Path | Sequence[Path | Part], bookin
         _unmatched_rules(ch, mapping, warnings)
     ch, heads = _last_part_wins(ch, heads, parts, warnings)
 
-    # booking-level fields repeated on the charge lines: taken before any line is filtered out
-    fields_frame = _booking_level(ch, v2, warnings, details) if v2 is not None and v2.booking_fields else None
+    # booking-level fields repeated on the charge lines: checked on every line, taken from the lines kept
     lines_before = ch.select("booking_id").unique()
+    all_lines = ch
     filter_counts: list[FilterCount] = []
     if v2 is not None and v2.filters.charges:
         ch, counts = apply_charge_filters(ch, v2.filters.charges)
         filter_counts += counts
+    fields_frame = (
+        _booking_level(all_lines, ch, v2, warnings, details) if v2 is not None and v2.booking_fields else None
+    )
 
     booking_table: RawTable | None = None
     released_given = False

@@ -221,10 +221,20 @@ class CrosswalkEntry(_Strict):
 
 
 class Rank(_Strict):
-    """How serious a translated charge is: the position of one of its attributes (or ``level``) in ``order``."""
+    """How serious a translated charge is: the position of one of its attributes (or ``level``) in ``order``.
+
+    ``order`` lists values least serious first; a list in it gives several values the same rank.
+    """
 
     by: str
-    order: list[str] = Field(min_length=1)  # least serious first
+    order: list[str | list[str]] = Field(min_length=1)
+
+    def positions(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for position, item in enumerate(self.order):
+            for value in [item] if isinstance(item, str) else item:
+                out[" ".join(value.upper().split())] = position
+        return out
 
 
 class Crosswalk(_Strict):

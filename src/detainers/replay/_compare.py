@@ -50,7 +50,7 @@ def _measures(alias: str) -> str:
         f"count(*) FILTER (WHERE {alias}.hold_hours > 0) AS hold_{alias}, "
         f"count(*) FILTER (WHERE {alias}.hold_required) AS hold_required_{alias}, "
         f"count(*) FILTER (WHERE {alias}.transfer <> 'not_allowed') AS transfer_{alias}, "
-        f"round(COALESCE(sum({alias}.hold_hours), 0), 2) AS hours_{alias}"
+        f"COALESCE(sum({alias}.hold_hours), 0) AS hours_{alias}"
     )
 
 
@@ -142,7 +142,7 @@ def compare(
     for m in MEASURES:
         for side in ("a", "b", "diff"):
             value = sum(r[f"{m}_{side}"] for r in rows)
-            totals[f"{m}_{side}"] = round(value, 2) if m == "hours" else value
+            totals[f"{m}_{side}"] = value
     errors: dict[str, int] = {}
     for side, table in (("a", "replay_a"), ("b", "replay_b")):
         for message, count in con.execute(

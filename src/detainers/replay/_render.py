@@ -99,8 +99,6 @@ def _show(value: Any) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, float):
-        return round(value, 4)
     return value
 
 
