@@ -267,7 +267,13 @@ def test_report_cli_on_travis_mapping(tmp_path) -> None:  # type: ignore[no-unty
     assert held.exit_code == 0 and "of bookings with a hold and other charges" in " ".join(held.output.split())
     no_ids = runner.invoke(app, ["report", "rearrest", *args])
     assert no_ids.exit_code == 2 and "person identifier" in no_ids.output
-    csv_out = runner.invoke(app, ["report", "illinois", *args, "--year", "2015", "--csv"])
-    assert csv_out.exit_code == 0 and csv_out.output.startswith("row,A_date_received")
+    refused = runner.invoke(app, ["report", "illinois", *args, "--year", "2015", "--csv"])
+    assert refused.exit_code == 2 and "Illinois" in refused.output and "us/tx/travis" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1  # one line, no traceback
+    csv_out = runner.invoke(app, ["report", "illinois", *args, "--year", "2015", "--csv", "--any-jurisdiction"])
+    assert csv_out.exit_code == 0 and csv_out.stdout.startswith("row,A_date_received")
     truth = runner.invoke(app, ["report", "truth-act", *args, "--json"])
-    assert truth.exit_code == 0 and json.loads(truth.output)["years"]
+    assert truth.exit_code == 2 and "California" in truth.output  # a California report on a Texas jail: refused
+    truth = runner.invoke(app, ["report", "truth-act", *args, "--json", "--any-jurisdiction"])
+    assert truth.exit_code == 0 and json.loads(truth.stdout)["years"]
+    assert "warning" in truth.stderr and "California" in truth.stderr
