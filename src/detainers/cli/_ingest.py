@@ -73,8 +73,9 @@ def _print_report(console: Console, report: ImportReport) -> None:
     verb = "[red]rejected[/]" if report.status == "rejected" else "[green]imported[/]"
     layout = f" as {report.layout}" if report.layout else ""
     console.print(
-        f"{verb} {report.source}{layout}: {report.rows_loaded:,} row(s) loaded, {len(report.rejects):,} malformed"
-        + (f" in {report.seconds:.2f}s" if report.seconds else "")
+        f"{verb} {escape(report.source)}{layout}: {report.rows_loaded:,} row(s) loaded, "
+        f"{len(report.rejects):,} malformed" + (f" in {report.seconds:.2f}s" if report.seconds else ""),
+        soft_wrap=True,
     )
     for name, rows in report.tables.items():
         console.print(f"  {name}: {rows:,} row(s)")

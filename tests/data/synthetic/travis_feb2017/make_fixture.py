@@ -28,7 +28,17 @@ BOOKING_HEADER = [
     "Release Date",
     "Place of Birth",
 ]
-CHARGE_HEADER = ["Authority", "Charge", "Level", "Sentence", "Level", "Sentence", "Bond Amount", "Disp Date", "Disp Type"]
+CHARGE_HEADER = [
+    "Authority",
+    "Charge",
+    "Level",
+    "Sentence",
+    "Level",
+    "Sentence",
+    "Bond Amount",
+    "Disp Date",
+    "Disp Type",
+]
 ICE = ("ICEW", "4200", "ICE DETAINER", "F*")
 
 # (booking no, booking date, release date or "", charges: (authority, code, text, level, disp date, disp type))
