@@ -42,6 +42,11 @@ class Comparison:
     errors: dict[str, int]
     differing: int
     sample: list[SampleCase] = field(default_factory=list)
+    # Per side ("a", "b"): cases decided on established facts, cases whose answer rests on facts the data cannot
+    # establish (undecided: counted apart, with the most frequent such facts), and bookings the data could not make
+    # into cases at all (replay on an imported store), by reason.
+    certainty: dict[str, dict[str, Any]] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
 
 
 def _measures(alias: str) -> str:
@@ -102,6 +107,25 @@ def _sample(con: duckdb.DuckDBPyConnection, n: int, policy: Policy, vs: Policy, 
     return out
 
 
+def _certainty(con: duckdb.DuckDBPyConnection, table: str, top: int = 10) -> dict[str, Any]:
+    """Decided / undecided / not decided counts of one side, and the facts undecided answers most often rest on."""
+    ((decided, undecided, failed),) = con.execute(
+        f"""SELECT count(*) FILTER (WHERE error IS NULL AND NOT undecided),
+                   count(*) FILTER (WHERE error IS NULL AND undecided), count(*) FILTER (WHERE error IS NOT NULL)
+            FROM {table}"""
+    ).fetchall()
+    facts = con.execute(
+        f"""SELECT fact, count(*) AS n FROM (SELECT unnest(undecided_facts) AS fact FROM {table} WHERE undecided)
+            GROUP BY fact ORDER BY n DESC, fact LIMIT {int(top)}"""
+    ).fetchall()
+    return {
+        "decided": int(decided),
+        "undecided": int(undecided),
+        "not_decided": int(failed),
+        "undecided_because": [{"fact": f, "cases": int(n)} for f, n in facts],
+    }
+
+
 def compare(
     con: duckdb.DuckDBPyConnection,
     policy: Policy,
@@ -152,6 +176,7 @@ def compare(
     ((count,),) = con.execute("SELECT count(*) FROM replay_a").fetchall()
     cases = int(count)
     result = Comparison(policy, vs, cases, rows, totals, errors, int(totals["differing"]))
+    result.certainty = {side: _certainty(con, table) for side, table in (("a", "replay_a"), ("b", "replay_b"))}
     if sample:
         note("explaining sample cases")
         result.sample = _sample(con, sample, policy, vs, packs)
