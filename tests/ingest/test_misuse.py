@@ -234,3 +234,21 @@ def test_a_rule_that_matches_no_row_is_named(tmp_path: Path) -> None:
 def test_reports_on_a_folder_that_is_no_store(tmp_path: Path) -> None:
     for command in ("held-longer", "monthly", "concordance", "truth-act"):
         _one_line_error(runner.invoke(app, ["report", command, "--store", str(tmp_path)]), "not a store")
+
+
+def test_cells_are_trimmed_only_where_needed_and_always_correctly(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from detainers.ingest import read_table
+    from detainers.ingest._tabular import _may_need_trim
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c,d\n x,y,\u00a0z\u2003,w\nx2 ,y2,z2,\nx3,\ty3,z3, \n", encoding="utf-8")
+    table = read_table(path)
+    assert table.frame["a"].to_list() == ["x", "x2", "x3"]
+    assert table.frame["b"].to_list() == ["y", "y2", "y3"]
+    assert table.frame["c"].to_list() == ["z", "z2", "z3"]  # Unicode spaces too
+    assert table.frame["d"].to_list() == ["w", None, None]  # empty and whitespace-only cells are null
+    assert not _may_need_trim(pa.chunked_array([pa.array(["abc", "", "d e"])]))
+    assert _may_need_trim(pa.chunked_array([pa.array(["abc", "d "])]))
+    assert _may_need_trim(pa.chunked_array([pa.array(["é"])]))  # non-ASCII edges: the trim decides

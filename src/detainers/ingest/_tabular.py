@@ -20,7 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -230,11 +232,14 @@ def _read_csv(src: _Source, *, sep: str, skip_rows: int, encoding: str) -> RawTa
         if "column" not in str(exc).lower():
             raise TableReadError(f"{path}: cannot read as {encoding} CSV: {exc}") from exc
         return _read_csv_slow(src, sep=sep, skip_rows=skip_rows, encoding=encoding, names=names)
+    # Cells are trimmed only in columns where some cell starts or ends with a byte that may be whitespace (read off
+    # the Arrow buffers): trimming a column costs ~0.05 s per 2 M cells, the check ~0.003 s.
+    trim = [name for name, column in zip(names, table.columns, strict=True) if _may_need_trim(column)]
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     first = skip_rows + 2  # header is row skip_rows + 1
     frame = _empty_to_null(
-        frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW)), names
+        frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW)), names, trim=trim
     )
     blank = frame.select(pl.all_horizontal([pl.col(name).is_null() for name in names])).to_series()
     notes: list[str] = []
@@ -296,8 +301,44 @@ def _read_csv_slow(src: _Source, *, sep: str, skip_rows: int, encoding: str, nam
     )
 
 
-def _empty_to_null(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    return frame.with_columns([pl.col(name).str.strip_chars().replace("", None).alias(name) for name in names])
+def _empty_to_null(frame: pl.DataFrame, names: list[str], *, trim: list[str] | None = None) -> pl.DataFrame:
+    """Trim surrounding whitespace (in ``trim``: every column when None) and make empty cells null."""
+    wanted = set(names if trim is None else trim)
+    return frame.with_columns(
+        [
+            pl.col(name).str.strip_chars().replace("", None).alias(name)
+            if name in wanted
+            else pl.when(pl.col(name).str.len_bytes() == 0).then(None).otherwise(pl.col(name)).alias(name)
+            for name in names
+        ]
+    )
+
+
+# First or last bytes that may begin or end whitespace: ASCII whitespace and separators, and any non-ASCII byte
+# (a multi-byte character such as U+00A0 or U+2003 may be whitespace; the trim itself decides).
+_EDGE = np.zeros(256, dtype=bool)
+_EDGE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
+_EDGE[0x80:] = True
+
+
+def _may_need_trim(column: pa.ChunkedArray) -> bool:
+    """Whether some cell of a string column starts or ends with a byte of :data:`_EDGE` (True when unsure)."""
+    for chunk in column.chunks:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return True
+        if len(chunk) == 0:
+            continue
+        width: type[np.signedinteger[Any]] = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        _validity, offsets_buf, data_buf = chunk.buffers()
+        if data_buf is None:
+            continue
+        offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
+        data = np.frombuffer(data_buf, dtype=np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        if _EDGE[data[starts[filled]]].any() or _EDGE[data[ends[filled] - 1]].any():
+            return True
+    return False
 
 
 def _cell(value: object) -> str:
