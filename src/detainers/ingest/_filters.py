@@ -92,15 +92,15 @@ def charge_expr(name: str, columns: list[str]) -> pl.Expr:
 
 def apply_charge_filters(ch: pl.DataFrame, filters: list[Filter]) -> tuple[pl.DataFrame, list[FilterCount]]:
     counts = []
+    before = ch.get_column("booking_id").n_unique() if filters else 0
     for item in filters:
         hit = test_expr(charge_expr(item.test.field, ch.columns), item.test)
         kept = ch.filter(hit if item.keep is not None else ~hit)
-        before = ch.get_column("booking_id").n_unique()
-        after = kept.get_column("booking_id").n_unique()
+        after = kept.get_column("booking_id").n_unique() if kept.height != ch.height else before
         counts.append(
             FilterCount("charges", item.label, "keep" if item.keep else "drop", ch.height - kept.height, before - after)
         )
-        ch = kept
+        ch, before = kept, after
     return ch, counts
 
 

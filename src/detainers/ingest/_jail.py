@@ -168,6 +168,10 @@ def _timestamps(frame: pl.DataFrame, name: str, mapping: Mapping) -> pl.DataFram
     zone = mapping.zone_for(name)
     base = name.removesuffix("_at")
     frame = frame.with_columns(pl.col(name).alias(f"__raw_{name}"))
+    if frame.get_column(name).null_count() == frame.height:  # not in this export: nothing to parse
+        return frame.with_columns(
+            pl.lit(None, dtype=pl.Date).alias(f"{base}_on"), pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias(name)
+        )
     raw = pl.col(f"__raw_{name}")
     dates: list[pl.Expr] = []
     instants: list[pl.Expr] = []
@@ -225,8 +229,8 @@ def _reject_rows(
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
     for condition, message in reversed(checks):
         reason = pl.when(condition).then(message).otherwise(reason)
-    frame = frame.with_columns(reason.alias("__reject"), texts.alias("__text"))
-    bad = frame.filter(pl.col("__reject").is_not_null())
+    frame = frame.with_columns(reason.alias("__reject"))
+    bad = frame.filter(pl.col("__reject").is_not_null()).with_columns(texts.alias("__text"))  # texts of rejects only
     parts = bad["__part"].to_list() if "__part" in bad.columns else [0] * bad.height
     rejects = [
         (int(part), RawReject(row, why, text[:500]))
@@ -234,7 +238,7 @@ def _reject_rows(
             parts, bad[ROW].to_list(), bad["__reject"].to_list(), bad["__text"].to_list(), strict=True
         )
     ]
-    return frame.filter(pl.col("__reject").is_null()).drop("__reject", "__text"), rejects
+    return frame.filter(pl.col("__reject").is_null()).drop("__reject"), rejects
 
 
 def _time_checks(frame: pl.DataFrame, names: list[str]) -> list[tuple[pl.Expr, pl.Expr]]:
@@ -343,13 +347,10 @@ def _booking_level(
     ch: pl.DataFrame, kept: pl.DataFrame, mapping: MappingV2, warnings: list[str], details: dict[str, object]
 ) -> pl.DataFrame:
     """Booking fields taken from the charge lines that repeat them (first/last/any of the lines the filters
-    kept), with the agreement check over every line of the export (``ch``)."""
+    kept, in file order), with the agreement check over every line of the export (``ch``)."""
     assert mapping.booking_fields is not None
     spec = mapping.booking_fields
-    order = [c for c in ("__part", ROW) if c in ch.columns]
-    ordered = ch.sort(["booking_id", *order])
     aggs: list[pl.Expr] = [pl.col(ROW).min().alias(ROW)]
-    disagreements: dict[str, object] = {}
     for name in spec.columns:
         column = pl.col(f"__bf_{name}")
         take = spec.column_of(name)[1]
@@ -359,16 +360,29 @@ def _booking_level(
             aggs.append(column.last().alias(name))
         else:
             aggs.append(column.drop_nulls().first().alias(name))
-        if spec.check != "agree":
-            continue
-        values = column.str.strip_chars().str.to_uppercase()
-        odd = ordered.group_by("booking_id", maintain_order=True).agg(
-            values.drop_nulls().n_unique().alias("n"),
-            pl.col(ROW).alias("rows"),
-            column.drop_nulls().unique(maintain_order=True).head(3).alias("values"),
+    disagreements: dict[str, object] = {}
+    if spec.check == "agree":
+        # Cheap for every booking (the smallest and largest value differ), detailed only for the few that disagree.
+        def hashed(n: str) -> pl.Expr:  # integers group faster than text; a null stays null (no value)
+            column = pl.col(f"__bf_{n}")
+            return pl.when(column.is_not_null()).then(column.hash())
+
+        spans = ch.group_by("booking_id").agg(
+            *[hashed(n).min().alias(f"lo_{n}") for n in spec.columns],
+            *[hashed(n).max().alias(f"hi_{n}") for n in spec.columns],
         )
-        odd = odd.filter(pl.col("n") > 1)
-        if odd.height:
+        for name in spec.columns:
+            take = spec.column_of(name)[1]
+            odd_ids = spans.filter(pl.col(f"lo_{name}") != pl.col(f"hi_{name}")).get_column("booking_id")
+            if odd_ids.len() == 0:
+                continue
+            column = pl.col(f"__bf_{name}")
+            odd = (
+                ch.filter(pl.col("booking_id").is_in(odd_ids.implode()))
+                .group_by("booking_id", maintain_order=True)
+                .agg(pl.col(ROW).alias("rows"), column.drop_nulls().unique(maintain_order=True).head(3).alias("values"))
+                .sort("booking_id")
+            )
             examples = [
                 f"booking {key}: rows {', '.join(str(r) for r in rows[:8])}{' …' if len(rows) > 8 else ''} "
                 f"({' / '.join(repr(v) for v in vals)})"
@@ -387,7 +401,7 @@ def _booking_level(
                 ],
             }
     details["booking_fields"] = {"take": spec.take, "check": spec.check, "disagreements": disagreements}
-    return kept.sort(["booking_id", *order]).group_by("booking_id", maintain_order=True).agg(aggs)
+    return kept.group_by("booking_id", maintain_order=True).agg(aggs)
 
 
 def _key_warnings(ch: pl.DataFrame, mapping: Mapping, warnings: list[str]) -> None:
@@ -533,13 +547,18 @@ def load_jail(mapping: Mapping, *, charges: Path | Sequence[Path | Part], bookin
     patterns = list(DEFAULT_VIOLENT_PATTERNS) if mapping.classification.use_default_violent_patterns else []
     patterns += mapping.classification.violent_patterns
     violent_re = "(?i)" + "|".join(f"(?:{p})" for p in patterns) if patterns else None
+    # The patterns run once per distinct charge text (a few hundred), not per line.
+    texts = ch.select(pl.col("charge_text").unique())
     text = pl.col("charge_text").fill_null("")
-    violent = (
-        (text.str.contains(violent_re) & ~text.str.contains("(?i)" + _NOT_VIOLENT) & pl.col("hold").is_null())
+    texts = texts.with_columns(
+        (text.str.contains(violent_re) & ~text.str.contains("(?i)" + _NOT_VIOLENT)).alias("__violent")
         if violent_re
-        else pl.lit(False)
+        else pl.lit(False).alias("__violent")
     )
-    ch = ch.with_columns(violent.alias("violent"))
+    ch = ch.join(texts, on="charge_text", how="left", nulls_equal=True).with_columns(
+        (pl.col("__violent").fill_null(False) & pl.col("hold").is_null()).alias("violent")
+    )
+    ch = ch.drop("__violent")
 
     # the crosswalk: statutes, levels and attributes for the jail's own codes and texts
     if v2 is not None and v2.crosswalk is not None:
