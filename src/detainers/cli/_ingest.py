@@ -18,11 +18,11 @@ from detainers.ingest import (
     ImportReport,
     LayoutError,
     MappingError,
+    Part,
     Store,
     TableReadError,
     load_mapping,
 )
-from detainers.ingest._jail import Part
 
 __all__ = ["charge_parts", "register"]
 
