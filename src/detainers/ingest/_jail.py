@@ -804,10 +804,11 @@ def _complete_bookings(bk: pl.DataFrame, ch: pl.DataFrame, *, fill_release: bool
     """Fill what the bookings table lacks from its charge lines; released = the latest charge release when every line
     is closed (a booking with an open line is still in custody). ``fill_release`` False: the export gives the
     booking's own release (an empty one means still in custody), which the charge lines never replace."""
+    needed = ["booking_id", ROW, "booked_on", "booked_at", "released_on", "released_at", "release_reason", "hold"]
+    needed += ["person_id", "sex", "race", "ethnicity", "age"]
     per = (
-        ch.with_columns(
-            pl.col("release_reason").replace_strict(_PRIORITY, default=9, return_dtype=pl.Int32).alias("__p")
-        )
+        ch.select(needed)
+        .with_columns(pl.col("release_reason").replace_strict(_PRIORITY, default=9, return_dtype=pl.Int32).alias("__p"))
         .sort(
             ["booking_id", "released_on", "released_at", "__p", ROW],
             descending=[False, True, True, False, False],

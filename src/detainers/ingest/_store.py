@@ -383,9 +383,10 @@ class Store:
             bk = bk.join(booking_raw, on=["__part", ROW], how="left").join(files, on="__part", how="left")
             frames["jail_bookings"] = (bk, names, {"source_sheet": load.charge_source.sheet})
         else:  # bookings derived from charge rows: provenance is the first charge row of the booking
-            first = ch.sort("__part", ROW).group_by("booking_id", maintain_order=True).first()
+            wanted = ["booking_id", "__part", ROW, "__source_file", "__source_sha256", *raw_names]
+            first = ch.select(wanted).sort("__part", ROW).group_by("booking_id", maintain_order=True).first()
             bk = bk.drop([c for c in ("__part", ROW) if c in bk.columns]).join(
-                first.select("booking_id", "__part", ROW, "__source_file", "__source_sha256", *raw_names),
+                first,
                 on="booking_id",
                 how="left",
             )
