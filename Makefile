@@ -40,6 +40,7 @@ demo: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/detainers docs policies --write
+	$(BIN)/detainers docs coverage --write
 	$(BIN)/python -m detainers.service.openapi_doc --write 2>/dev/null || true
 
 bench: $(STAMP)

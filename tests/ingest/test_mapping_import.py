@@ -34,7 +34,7 @@ P-001;07/01/2019 02:30 AM;07/01/2019 03:00 PM;1;647(f);PUBLIC INTOX;M;07/01/2019
 SYNTHETIC_MAPPING = """\
 mapping_version: 1
 name: Synthetic Example County (made-up test export)
-jurisdiction: us/ca/synthetic
+jurisdiction: us/ca/fresno
 facility: SYNTHETIC COUNTY JAIL
 timezone: America/Los_Angeles
 files:

@@ -32,7 +32,7 @@ def test_la_2021_explains_county_policy_overrides_state_permission() -> None:
     assert not d.notify and d.transfer.value == "not_allowed"
     chain = [(c.jurisdiction, c.version) for c in d.jurisdiction_chain]
     assert chain == [
-        ("us", "ice-10074.2"),
+        ("us", "ninth-circuit-2020"),  # after the Gonzalez injunctions were vacated (975 F.3d 788)
         ("us/ca", "sb54-2018"),
         ("us/ca/los-angeles", "board-2020-09-01"),
         ("us/ca/los-angeles/lasd", "board-policy-2020"),

@@ -32,12 +32,14 @@ def _write(tmp_path: Path, text: str) -> Path:
         (GOOD.replace("I-247A", "I-999"), ["detainers[0].form", "unknown detainer form"]),
         (GOOD.replace("2024-03-08T14:00", "2024-03-10T02:30"), ["eligible_for_release_at", "does not exist"]),
         (GOOD.replace("2024-03-08T14:00", "March 8th"), ["eligible_for_release_at", "not an ISO 8601 time"]),
-        (GOOD.replace("us/ga/fulton", "US/Georgia"), ["jurisdiction", "lower-case path"]),
+        (GOOD.replace("us/ga/fulton", "US/Georgia"), ["jurisdiction", "no US state", "did you mean us/ga?"]),
+        (GOOD.replace("us/ga/fulton", "us/ga/fulton county"), ["jurisdiction", "did you mean us/ga/fulton?"]),
         (GOOD.replace("- name: ok", "- name: ok\n  expect: {hold: true}"), ["expect.hold", "unknown key"]),
         (GOOD + "  person: {convictions: [{statute: CA PC 211, level: felony}]}\n", ["person.convictions[0]", "date"]),
         (GOOD + GOOD, ["'ok' is used twice"]),
         ("- name: a\n  name: b\n", ["duplicate key 'name'"]),
-        (GOOD.replace("us/ga/fulton", "xx/zz"), ["timezone", "no default zone"]),
+        (GOOD.replace("us/ga/fulton", "xx/zz"), ["jurisdiction", "country 'xx'"]),
+        (GOOD.replace("- name: ok", "- name: ok\n  expect: {coverage: {full: true}}"), ["expect.coverage.full"]),
     ],
 )
 def test_bad_scenarios_name_file_case_and_key(tmp_path: Path, text: str, fragments: list[str]) -> None:
@@ -71,7 +73,7 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
     bad.write_text(GOOD.replace("- name: ok", "- name: ok\n  expect: {notify: false}"))
     result = CliRunner().invoke(app, ["scenarios", "check", str(bad)])
     assert result.exit_code == 1
-    assert "notify: expected False, got True" in result.output
+    assert "notify: expected false, got true" in result.output
     xfail = tmp_path / "x.yaml"
     xfail.write_text("ok: issue 99 will fix it\n")
     assert CliRunner().invoke(app, ["scenarios", "check", str(bad), "-x", str(xfail)]).exit_code == 0

@@ -34,8 +34,12 @@ def test_parse_policy() -> None:
     assert parse_policy(LASD, packs) == Policy("us/ca/los-angeles/lasd", date(2021, 1, 1))
     assert parse_policy("us/tx", packs) == Policy("us/tx", None)
     assert parse_policy("recorded", packs) == Policy(None, None)
-    with pytest.raises(PolicyError, match="no pack"):
+    with pytest.raises(PolicyError, match="no US state, DC or territory 'zz'"):
         parse_policy("us/zz/nowhere", packs)
+    with pytest.raises(PolicyError, match="no pack"):  # a real county, but nothing encoded for it
+        parse_policy("us/nv/washoe", packs)
+    with pytest.raises(PolicyError, match="did you mean us/ca/los-angeles/lasd"):
+        parse_policy("us/ca/los-angles/lasd@2021-01-01", packs)
     with pytest.raises(PolicyError, match="date"):
         parse_policy("us/tx@yesterday", packs)
 
@@ -97,8 +101,10 @@ def test_cli_terminal_json_csv_parquet_and_sample(data: Path, tmp_path: Path) ->
 
 def test_cli_refuses_unknown_pack_and_missing_data(data: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    bad = runner.invoke(app, ["replay", "--policy", "us/zz/none", str(data)])
+    bad = runner.invoke(app, ["replay", "--policy", "us/nv/washoe", str(data)])
     assert bad.exit_code == 2 and "no pack" in bad.output
+    typo = runner.invoke(app, ["replay", "--policy", LASD, "--vs", "us/ca/los-angles/lasd", str(data)])
+    assert typo.exit_code == 2 and "did you mean us/ca/los-angeles/lasd" in typo.output
     empty = runner.invoke(app, ["replay", "--policy", LASD, str(tmp_path)])
     assert empty.exit_code == 2 and "missing" in empty.output
 
@@ -108,3 +114,31 @@ def test_json_and_csv_helpers_agree(data: Path) -> None:
     result = compare(open_data(data), parse_policy("us/ca", packs), parse_policy("recorded", packs), packs=packs)
     assert len(to_csv(result).splitlines()) == len(result.rows) + 1
     assert to_json_dict(result)["cases"] == result.cases
+
+
+def test_coverage_counts_match_per_case_decisions(data: Path) -> None:
+    """Replay counts the cases decided without every layer of their jurisdiction encoded, as decide() does."""
+    packs = default_packs()
+    recorded, lasd = parse_policy("recorded", packs), parse_policy(LASD, packs)
+    result = compare(open_data(data), recorded, lasd, packs=packs)
+    tables = {
+        n: pq.read_table(data / f"{n}.parquet").to_pylist() for n in ("bookings", "detainers", "convictions", "charges")
+    }
+    with_detainer = {r["booking_id"] for r in tables["detainers"]}
+    cases = cases_from_rows(
+        [r for r in tables["bookings"] if r["booking_id"] in with_detainer],
+        tables["detainers"],
+        tables["convictions"],
+        tables["charges"],
+    )
+    decisions = [decide(c, packs=packs) for c in cases]
+    incomplete = [d for d in decisions if d.coverage is not None and not d.coverage.complete]
+    assert result.coverage["a"]["incomplete"] == len(incomplete) > 0
+    fell: dict[str, int] = {}
+    for d in incomplete:
+        assert d.coverage is not None
+        for layer in d.coverage.fell_back:
+            fell[layer] = fell.get(layer, 0) + 1
+    assert result.coverage["a"]["fell_back"] == dict(sorted(fell.items()))
+    assert result.coverage["b"] == {"incomplete": 0, "fell_back": {}}  # every LASD layer is encoded in 2021
+    assert to_json_dict(result)["coverage"] == result.coverage

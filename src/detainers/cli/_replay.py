@@ -71,7 +71,7 @@ def replay(
     )
     from detainers.replay._store import open_store
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     packs = default_packs()
     excluded: dict[str, int] = {}
     try:

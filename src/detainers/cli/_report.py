@@ -604,12 +604,16 @@ def concordance_cmd(
 
         detainers report concordance --store store/ --decided-at 2017-02-01
     """
-    from detainers.law import default_zone
+    from detainers.law import JurisdictionError, check_jurisdiction, default_zone
 
     jail = _jail(store, mapping, charges, bookings)
     where = jurisdiction or jail.jurisdiction
     if not where:
         raise _fail("give --jurisdiction (e.g. us/tx/travis)")
+    try:
+        where = check_jurisdiction(where)
+    except JurisdictionError as exc:
+        raise _fail(str(exc)) from None
     zone = timezone or jail.timezone or default_zone(where)
     if not zone:
         raise _fail("give --timezone")

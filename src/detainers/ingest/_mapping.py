@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from detainers.domain import EligibilityReason
+from detainers.law import check_jurisdiction
 
 __all__ = [
     "BOOKING_FIELDS",
@@ -34,7 +35,7 @@ class MappingError(ValueError):
 
 
 class ReleaseReason(StrEnum):
-    """Canonical release reasons: domain.md §4.1's eligibility reasons plus where the person went and non-releases."""
+    """Canonical release reasons: the eligibility reasons plus where the person went and non-releases."""
 
     BOND_POSTED = EligibilityReason.BOND_POSTED.value
     OWN_RECOGNIZANCE = EligibilityReason.OWN_RECOGNIZANCE.value
@@ -192,6 +193,11 @@ class Mapping(_Strict):
     classification: Classification = Classification()
     sha256: str = ""  # filled by load_mapping: the mapping file's own hash, part of the import's identity
 
+    @field_validator("jurisdiction")
+    @classmethod
+    def _real_place(cls, value: str) -> str:
+        return check_jurisdiction(value)  # a real jurisdiction id, or "did you mean …"
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -265,7 +271,7 @@ def _format_error(source: str, error: ValidationError) -> str:
         elif item["type"] == "missing":
             lines.append(f"missing key {where!r}")
         else:
-            lines.append(f"{where}: {item['msg']}")
+            lines.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
     return f"mapping file {source}: " + "; ".join(lines)
 
 

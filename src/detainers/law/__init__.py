@@ -1,9 +1,12 @@
 """Policy packs, offense tables and the evaluator: the law as data, applied at the legally relevant instant."""
 
+from detainers.law._agreements import AgreementRecord, AgreementRegistry, AgreementRegistryError
+from detainers.law._coverage import coverage_note, coverage_of
 from detainers.law._decision import Coverage, Decision, LayerRef, Notice, RuleRef, Step, Transfer
 from detainers.law._engine import DecisionError, decide, default_packs, engine_version
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
 from detainers.law._jurisdictions import Layer, default_zone, layers_of, parse_jurisdiction
+from detainers.law._map import LawMap, StateLaw, law_map
 from detainers.law._packs import (
     PRIMARY_SOURCES,
     Citation,
@@ -21,6 +24,7 @@ from detainers.law._packs import (
     load_packs,
 )
 from detainers.law._predicates import Predicate, PredicateError, parse_predicate
+from detainers.law._registry import JurisdictionError, Place, check_jurisdiction, jurisdiction_registry, slug_of
 from detainers.law._scenarios import (
     CaseResult,
     Mismatch,
@@ -33,13 +37,19 @@ from detainers.law._scenarios import (
 from detainers.law._tri import Tri
 
 __all__ = [
+    "AgreementRecord",
+    "AgreementRegistry",
+    "AgreementRegistryError",
     "CaseResult",
     "ChargeFacts",
+    "check_jurisdiction",
     "check_scenario",
     "Citation",
     "ConvictionFacts",
     "CourtOrder",
     "Coverage",
+    "coverage_note",
+    "coverage_of",
     "decide",
     "Decision",
     "decision_json",
@@ -49,6 +59,10 @@ __all__ = [
     "Effects",
     "engine_version",
     "Facts",
+    "jurisdiction_registry",
+    "JurisdictionError",
+    "law_map",
+    "LawMap",
     "Layer",
     "LayerRef",
     "layers_of",
@@ -63,6 +77,7 @@ __all__ = [
     "parse_jurisdiction",
     "parse_predicate",
     "Permission",
+    "Place",
     "Predicate",
     "PredicateError",
     "PRIMARY_SOURCES",
@@ -72,7 +87,9 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SharedCondition",
+    "slug_of",
     "SourceKind",
+    "StateLaw",
     "Step",
     "Transfer",
     "Tri",

@@ -25,6 +25,7 @@ _STATE_ZONES = {
     "nv": "America/Los_Angeles", "ny": "America/New_York", "oh": "America/New_York", "ok": "America/Chicago",
     "or": "America/Los_Angeles", "pa": "America/New_York", "pr": "America/Puerto_Rico", "ri": "America/New_York",
     "sc": "America/New_York", "sd": "America/Chicago", "tn": "America/Chicago", "tx": "America/Chicago",
+    "as": "Pacific/Pago_Pago", "um": "Pacific/Midway",
     "ut": "America/Denver", "va": "America/New_York", "vi": "America/St_Thomas", "vt": "America/New_York",
     "wa": "America/Los_Angeles", "wi": "America/Chicago", "wv": "America/New_York", "wy": "America/Denver",
 }  # fmt: skip

@@ -28,7 +28,15 @@ from pydantic import (
 )
 
 from detainers.clock import HoldClockKind, calendar_by_name, zone_of
-from detainers.law._predicates import Predicate, PredicateError, parse_predicate, readings_used
+from detainers.law._predicates import (
+    ChargeMatch,
+    ConvictionMatch,
+    Predicate,
+    PredicateError,
+    nodes,
+    parse_predicate,
+    readings_used,
+)
 
 __all__ = [
     "PRIMARY_SOURCES",
@@ -208,6 +216,15 @@ class Rule(_Strict):
                 f"a rule that arises on {self.arises} may only add notices, inform_subject or a warning "
                 "(permissions are decided at the decision instant)"
             )
+        if self.arises == "receipt" and any(
+            isinstance(n, ConvictionMatch | ChargeMatch) for n in nodes(self._condition)
+        ):
+            raise ValueError(
+                "a rule that arises on receipt may test the request and the person, not convictions or charges "
+                "(those are judged at the decision instant)"
+            )
+        if self.arises == "issue" and (self.notices or self.sets.inform_subject):
+            raise ValueError("a rule that arises on issue binds ICE: it may only warn (no notices or inform_subject)")
         for dim in self.preempts_local:
             if getattr(self.sets, dim) is None:
                 raise ValueError(f"preempts_local names {dim!r} but the rule does not set it")

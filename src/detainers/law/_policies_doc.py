@@ -14,6 +14,13 @@ _EVIDENCE = {
 }
 
 
+_ARISES = {
+    "decision": "",
+    "receipt": " (judged on receipt of each request, under the law of that date; owed whatever happens later)",
+    "issue": " (judged on the detainer's issue date, under the law of that date)",
+}
+
+
 def pack_anchor(pack_id: str) -> str:
     return "pack-" + pack_id.replace("/", "-")
 
@@ -37,7 +44,8 @@ def _rule(rule: Rule) -> list[str]:
         f'<a id="{rule_anchor(rule.id)}"></a>',
         f"- **`{rule.id}`** — {rule.title}",
         f"  - when: {rule.condition.describe()}"
-        + (f" (after composition, if {rule.on_outcome} is permitted)" if rule.on_outcome else ""),
+        + (f" (after composition, if {rule.on_outcome} is permitted)" if rule.on_outcome else "")
+        + _ARISES[rule.arises],
         f"  - then: {_effects(rule.sets)}" + (f"; otherwise: {_effects(rule.otherwise)}" if rule.otherwise else ""),
     ]
     if rule.preempts_local:
@@ -62,6 +70,16 @@ def _pack(pack: Pack, source: str) -> list[str]:
     ]
     if pack.notes:
         lines += [" ".join(pack.notes.split()), ""]
+    for reading in pack.readings:
+        options = "; ".join(
+            f"**{name}**{' (default)' if name == reading.default else ''}: {text}"
+            for name, text in reading.options.items()
+        )
+        lines += [
+            f"- Reading `{reading.id}` — {reading.question} Options: {options}. Citation: {_cite(reading.citation)} "
+            f"— evidence **[{reading.evidence}]**" + (f". {' '.join(reading.note.split())}" if reading.note else ""),
+            "",
+        ]
     lines += ["| version | in force | title | reviewed by |", "|---|---|---|---|"]
     for v in pack.versions:
         span = f"{v.effective_from} – {v.effective_to or 'present'}"
@@ -71,6 +89,14 @@ def _pack(pack: Pack, source: str) -> list[str]:
         lines += [f"### `{pack.pack}@{v.version}` ({v.effective_from} – {v.effective_to or 'present'})", ""]
         if v.summary:
             lines += [" ".join(v.summary.split()), ""]
+        if v.court_order is not None:
+            o = v.court_order
+            docket = f", {o.docket}" if o.docket else ""
+            lines += [
+                f"Court order ({o.kind}): {o.court}, *{o.case}*{docket}, {o.date} — {o.scope} "
+                f"({_cite(o.citation)}; evidence **[{o.evidence}]**)",
+                "",
+            ]
         if not v.rules:
             lines += ["No rules: this layer adds nothing while this version is in force.", ""]
         for rule in v.rules:

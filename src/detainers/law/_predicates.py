@@ -7,6 +7,7 @@ stays unknown instead of silently counting as a match or a non-match.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,11 +33,13 @@ __all__ = [
     "ChargeMatch",
     "ConvictionMatch",
     "FieldIn",
+    "JurisdictionIn",
     "Named",
     "Not",
     "Predicate",
     "PredicateError",
     "ReadingIs",
+    "nodes",
     "parse_predicate",
     "readings_used",
 ]
@@ -107,6 +110,8 @@ class Not(Predicate):
     def describe(self) -> str:
         return f"not {self.item.describe()}"
 
+
+_JURISDICTION_PATH = re.compile(r"[a-z]{2}(/[a-z0-9-]+)*")
 
 # Scalar facts a condition may test for membership: key -> (fact getter, value parser).
 _FIELDS: dict[str, tuple[Callable[[Facts], object], Callable[[str], object]]] = {
@@ -185,6 +190,20 @@ class AgreementIn(Predicate):
 
     def describe(self) -> str:
         return f"the agency has a 287(g) agreement of kind {_listed(frozenset(a.value for a in self.agreements))}"
+
+
+@dataclass(frozen=True)
+class JurisdictionIn(Predicate):
+    """The booking's jurisdiction is one of these paths or lies within one (a court order naming one sheriff)."""
+
+    paths: frozenset[str]
+
+    def evaluate(self, facts: Facts, why: list[str]) -> Tri:
+        here = facts.jurisdiction
+        return Tri.of(any(here == p or here.startswith(p + "/") for p in self.paths))
+
+    def describe(self) -> str:
+        return f"the booking's jurisdiction is (within) one of {_listed(self.paths)}"
 
 
 @dataclass(frozen=True)
@@ -453,6 +472,12 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
             return AgreementIn(frozenset(Agreement(v) for v in _strings(body, here)))
         except ValueError as exc:
             raise PredicateError(f"{here}: {exc}") from None
+    if key == "jurisdiction_in":
+        paths = _strings(body, here)
+        bad = [p for p in paths if not _JURISDICTION_PATH.fullmatch(p)]
+        if bad:
+            raise PredicateError(f"{here}: {bad[0]!r} is not a jurisdiction path like us/in/monroe")
+        return JurisdictionIn(frozenset(paths))
     if key == "pc_basis_any":
         try:
             return PCBasisAny(frozenset(PCBasis(v) for v in _strings(body, here)))
@@ -501,6 +526,7 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
             "not",
             "condition",
             "person_tags_any",
+            "jurisdiction_in",
             "requests",
             "pc_basis_any",
             "reading",
@@ -511,16 +537,20 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
     raise PredicateError(f"{here}: unknown condition {key!r} (known: {', '.join(allowed)})")
 
 
-def readings_used(node: Predicate) -> frozenset[ReadingIs]:
-    """Every reading test inside a condition (through shared conditions too)."""
-    found: set[ReadingIs] = set()
+def nodes(node: Predicate) -> list[Predicate]:
+    """The node and every node below it (through shared conditions too), depth first."""
+    found: list[Predicate] = []
     stack = [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, ReadingIs):
-            found.add(item)
-        elif isinstance(item, All | Any_):
-            stack.extend(item.items)
+        found.append(item)
+        if isinstance(item, All | Any_):
+            stack.extend(reversed(item.items))
         elif isinstance(item, Not | Named):
             stack.append(item.item)
-    return frozenset(found)
+    return found
+
+
+def readings_used(node: Predicate) -> frozenset[ReadingIs]:
+    """Every reading test inside a condition."""
+    return frozenset(item for item in nodes(node) if isinstance(item, ReadingIs))

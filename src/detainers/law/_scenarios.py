@@ -32,8 +32,9 @@ from detainers.domain import (
 )
 from detainers.law._decision import Decision
 from detainers.law._engine import DecisionError, decide
-from detainers.law._jurisdictions import default_zone, parse_jurisdiction
+from detainers.law._jurisdictions import default_zone
 from detainers.law._packs import PackSet, _UniqueKeyLoader
+from detainers.law._registry import check_jurisdiction
 
 __all__ = [
     "CaseResult",
@@ -70,6 +71,7 @@ _CASE_KEYS = {
     "expect",
     "facility",
     "note",
+    "readings",
 }
 _PERSON_KEYS = {"status_proof", "status_proof_at", "convictions", "ids", "tags"}
 _CONVICTION_KEYS = {"statute", "level", "date", "punishable_by_state_prison", "sentence_end", "tags", "jurisdiction"}
@@ -114,6 +116,11 @@ EXPECT_KEYS = {
     "unknown_statutes",
     "custody_basis",
     "notices",
+    # added keys (the reference format's keys above keep their meanings)
+    "coverage",  # a mapping with any of encoded, fell_back, complete (summary is prose, not compared)
+    "hold_allowed",
+    "readings",
+    "warns_about",
 }
 _INSTANT_KEYS = {"hold_until", "notify_target"}
 
@@ -125,6 +132,7 @@ class Scenario:
     case: Case
     expect: Mapping[str, Any]
     offsets_used: tuple[str, ...] = ()  # "booking.booked_at read as -07:00 (America/Los_Angeles)"
+    readings: Mapping[str, str] = field(default_factory=dict)  # options of declared arguable clauses, by id
 
 
 @dataclass(frozen=True)
@@ -213,7 +221,7 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
         if required not in raw:
             raise ScenarioError(f"{file}: case {label}: {required}: missing")
     try:
-        jurisdiction = parse_jurisdiction(str(raw["jurisdiction"]))
+        jurisdiction = check_jurisdiction(str(raw["jurisdiction"]))  # a real place, or "did you mean …"
     except ValueError as exc:
         raise ScenarioError(f"{file}: case {label}: jurisdiction: {exc}") from None
     zone = raw.get("timezone") or default_zone(jurisdiction)
@@ -347,8 +355,22 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
     for key in expect:
         if key not in EXPECT_KEYS:
             raise r.fail(f"expect.{key}", f"unknown key (allowed: {', '.join(sorted(EXPECT_KEYS))})")
+    if "coverage" in expect:
+        r.keys(expect["coverage"], {"encoded", "fell_back", "complete"}, "expect.coverage")
     parsed_expect = {k: (r.instant(v, f"expect.{k}") if k in _INSTANT_KEYS else v) for k, v in expect.items()}
-    return Scenario(file=file, index=index, case=case, expect=parsed_expect, offsets_used=tuple(r.offsets))
+    readings = raw.get("readings") or {}
+    if not isinstance(readings, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in readings.items()
+    ):
+        raise r.fail("readings", "expected a mapping of reading id to option, e.g. {ca.7282.5-a6: broad}")
+    return Scenario(
+        file=file,
+        index=index,
+        case=case,
+        expect=parsed_expect,
+        offsets_used=tuple(r.offsets),
+        readings=dict(readings),
+    )
 
 
 def load_scenarios(path: Path) -> list[Scenario]:
@@ -392,20 +414,32 @@ def _same(key: str, expected: Any, actual: Any) -> bool:
         return math.isclose(float(expected), float(actual), abs_tol=0.01)
     if key == "rules":
         return sorted(expected) == sorted(r["id"] for r in actual)
+    if key == "warns_about":
+        wanted = [expected] if isinstance(expected, str) else list(expected)
+        return all(any(w in text for text in actual) for w in wanted)
+    if key == "coverage":
+        if not isinstance(expected, Mapping) or not isinstance(actual, Mapping):
+            return False
+        return all(k in actual and _same(k, v, actual[k]) for k, v in expected.items())
     if isinstance(expected, Sequence) and not isinstance(expected, str):
         return list(expected) == list(actual)
     return bool(expected == actual)
 
 
-def check_scenario(scenario: Scenario, packs: PackSet | None = None) -> CaseResult:
+def check_scenario(
+    scenario: Scenario, packs: PackSet | None = None, readings: Mapping[str, str] | None = None
+) -> CaseResult:
+    """Decide the case (``readings``: a deployment's choices; the case's own ``readings`` win) and compare."""
     try:
-        decision = decide(scenario.case, packs=packs)
+        decision = decide(scenario.case, packs=packs, readings={**(readings or {}), **scenario.readings})
     except DecisionError as exc:
         return CaseResult(scenario, None, error=str(exc))
     printed = decision_json(decision)
     result = CaseResult(scenario, decision)
     for key, expected in scenario.expect.items():
-        actual: Any = getattr(decision, key) if key in _INSTANT_KEYS else printed[key]
+        actual: Any = (
+            getattr(decision, key) if key in _INSTANT_KEYS else printed[key if key != "warns_about" else "warnings"]
+        )
         if not _same(key, expected, actual):
             shown_expected = format_instant(expected, decision.timezone) if isinstance(expected, datetime) else expected
             shown_actual = format_instant(actual, decision.timezone) if isinstance(actual, datetime) else actual

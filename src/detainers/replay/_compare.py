@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from detainers.law._coverage import coverage_of
 from detainers.law._engine import default_packs
 from detainers.law._packs import PackSet
 from detainers.law.bulk import BulkSource, bulk_decide, cases_from_rows, plan
@@ -47,6 +48,8 @@ class Comparison:
     # into cases at all (replay on an imported store), by reason.
     certainty: dict[str, dict[str, Any]] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
+    # Per side ("a", "b"): cases decided with a layer of their jurisdiction not encoded, and those layers' counts.
+    coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _measures(alias: str) -> str:
@@ -126,6 +129,21 @@ def _certainty(con: duckdb.DuckDBPyConnection, table: str, top: int = 10) -> dic
     }
 
 
+def _coverage(con: duckdb.DuckDBPyConnection, table: str, policy: Policy, packs: PackSet) -> dict[str, Any]:
+    """How many decided cases rest on fewer layers than their jurisdiction names (federal/state law only, ...)."""
+    incomplete = 0
+    fell_back: dict[str, int] = {}
+    for path, day, count in con.execute(
+        f"SELECT jurisdiction, decision_date, count(*) FROM {table} WHERE error IS NULL GROUP BY ALL"
+    ).fetchall():
+        coverage = coverage_of(path, policy.versions_on or day, packs)
+        if not coverage.complete:
+            incomplete += int(count)
+            for layer in coverage.fell_back:
+                fell_back[layer] = fell_back.get(layer, 0) + int(count)
+    return {"incomplete": incomplete, "fell_back": dict(sorted(fell_back.items()))}
+
+
 def compare(
     con: duckdb.DuckDBPyConnection,
     policy: Policy,
@@ -177,6 +195,10 @@ def compare(
     cases = int(count)
     result = Comparison(policy, vs, cases, rows, totals, errors, int(totals["differing"]))
     result.certainty = {side: _certainty(con, table) for side, table in (("a", "replay_a"), ("b", "replay_b"))}
+    result.coverage = {
+        side: _coverage(con, table, chosen, packs)
+        for side, table, chosen in (("a", "replay_a", policy), ("b", "replay_b", vs))
+    }
     if sample:
         note("explaining sample cases")
         result.sample = _sample(con, sample, policy, vs, packs)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from detainers.law._jurisdictions import parse_jurisdiction
 from detainers.law._packs import PackSet
+from detainers.law._registry import check_jurisdiction
 
 __all__ = ["AS_RECORDED", "Policy", "PolicyError", "parse_policy"]
 
@@ -42,7 +42,7 @@ def parse_policy(text: str, packs: PackSet) -> Policy:
     if path in (AS_RECORDED, ""):
         return Policy(None, pinned)
     try:
-        path = parse_jurisdiction(path)
+        path = check_jurisdiction(path)  # a real place, or "did you mean …"
     except ValueError as exc:
         raise PolicyError(str(exc)) from None
     if packs.get(path) is None:

@@ -78,6 +78,14 @@ def render(cmp: Comparison, *, measures: tuple[str, ...] = MEASURES) -> Renderab
     if cmp.errors:
         lines.append("Not decided: " + "; ".join(f"{k} ({v:,})" for k, v in cmp.errors.items()))
     lines += _certainty_lines(cmp)
+    for side, label in (("a", "A"), ("b", "B")):
+        cov = cmp.coverage.get(side)
+        if cov and cov["incomplete"]:
+            layers = ", ".join(f"{k} ({v:,})" for k, v in cov["fell_back"].items())
+            lines.append(
+                f"[yellow]Coverage {label}:[/yellow] {cov['incomplete']:,} cases decided without every layer of "
+                f"their jurisdiction encoded (the layers above decided); not encoded: {layers}"
+            )
     parts: list[RenderableType] = [head, *tables, "\n".join(lines)]
     for s in cmp.sample:
         diffs = ", ".join(f"{k}: A {_show(v[0])} → B {_show(v[1])}" for k, v in s.differences.items())
@@ -137,6 +145,7 @@ def to_json_dict(cmp: Comparison) -> dict[str, Any]:
         "errors": cmp.errors,
         "certainty": cmp.certainty,
         "excluded_bookings": cmp.excluded,
+        "coverage": cmp.coverage,
         "totals": {k: _plain(v) for k, v in cmp.totals.items()},
         "rows": [{k: _plain(v) for k, v in r.items()} for r in cmp.rows],
         "sample": [

@@ -66,7 +66,7 @@ class SubjectIn(PersonalData):
 
 
 class DetainerIn(_In):
-    """A detainer as received: the I-247A fields (domain.md §1.3). Personal fields go in ``subject``."""
+    """A detainer as received: the I-247A fields (DHS Form I-247A, 02/17). Personal fields go in ``subject``."""
 
     form: DetainerForm = Field(description="Form version, e.g. 'I-247A', or an ICE data label.")
     office: str | None = Field(
@@ -122,6 +122,13 @@ class BookingIn(_In):
     subject_key: str | None = None
     source: Authority = Authority.API
 
+    @field_validator("jurisdiction")
+    @classmethod
+    def _real_place(cls, value: str) -> str:
+        from detainers.law import check_jurisdiction
+
+        return check_jurisdiction(value)  # a real jurisdiction id, or 422 with "did you mean …"
+
     @model_validator(mode="after")
     def _zone(self) -> BookingIn:
         if self.timezone is None:
@@ -155,6 +162,14 @@ class CorrectionIn(_Versioned):
     field: str = Field(min_length=1, max_length=60)
     value: Any = None
     reason: str = Field(min_length=3, max_length=1000)
+
+    @model_validator(mode="after")
+    def _real_place(self) -> CorrectionIn:
+        if self.field == "jurisdiction":  # only bookings carry one: checked like a new booking's
+            from detainers.law import check_jurisdiction
+
+            self.value = check_jurisdiction(str(self.value or ""))
+        return self
 
 
 class AttachmentIn(_In):

@@ -37,7 +37,7 @@ _FIXED: tuple[tuple[str, str, float, float, tuple[str, ...]], ...] = (
     ("Synthetic Multnomah County Jail", "us/or/multnomah", 2.0, 1.0, ()),
     ("Synthetic Pierce County Jail", "us/wa/pierce", 2.0, 0.6, ()),
     ("Synthetic Denver County Jail", "us/co/denver", 2.0, 1.2, ()),
-    ("Synthetic NYC DOC Rikers", "us/ny/nyc", 7.0, 1.0, ()),
+    ("Synthetic NYC DOC Rikers", "us/ny/new-york-city/doc", 7.0, 1.0, ()),
     ("Synthetic Suffolk County Jail", "us/ma/suffolk", 2.0, 0.8, ()),
     ("Synthetic Maricopa County Jail", "us/az/maricopa", 6.0, 2.0, ("287g_jem",)),
     ("Synthetic Miami-Dade Jail", "us/fl/miami-dade", 5.0, 1.5, ("287g_wso",)),

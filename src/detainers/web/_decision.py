@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from detainers.law import coverage_note
 from detainers.web._format import EVIDENCE, as_instant, label, local_time, rule_href
 
 __all__ = ["Answer", "Citation", "DecisionView", "Step", "decision_view", "holds_past_release"]
@@ -62,6 +63,7 @@ class DecisionView:
     engine_version: str = ""
     trigger: str = ""
     override: dict[str, Any] | None = None
+    coverage: str | None = None  # a sentence naming the layers not encoded; None when every layer is
 
 
 def decision_view(
@@ -142,4 +144,6 @@ def decision_view(
         engine_version=str(effective.get("engine_version") or ""),
         trigger=str(effective.get("trigger") or ""),
         override=override or None,
+        # From the chain, so decisions recorded before coverage was a key show it too.
+        coverage=coverage_note(effective.get("jurisdiction_chain", ())),
     )
