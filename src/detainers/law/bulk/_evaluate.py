@@ -403,6 +403,8 @@ def _rows_cte(name: str, kind: str, aggs: str, rows: str, cls: str) -> str:
 def _rows_sql(plan: BulkPlan, rows: str, cls: str) -> list[str]:
     """CTEs aggregating row-level conditions per case (max of 0/1/2 codes = three-valued 'there is one'), and the
     statutes no table knows (the engine names each among the facts an answer may rest on)."""
+    if not rows:  # a pass with no row source (the receipt pass reads no rows): nothing to aggregate
+        return []
     unknown = "list(c.statute) FILTER (WHERE NOT k.known)"  # distinct later: a DISTINCT aggregate is slow
     cv = [f"max({conviction_code(n, plan.ctx, facts='c')}) AS {col}" for n, col in plan.ctx.convictions.items()]
     ch = [f"max({charge_code(n, plan.ctx)}) AS {col}" for n, col in plan.ctx.charges.items()]
@@ -419,10 +421,14 @@ def _stage_sql(plan: BulkPlan, facts: str, rows: str, cls: str) -> str:
     outcome = _outcome_informs(plan)
     ctes = _rows_sql(plan, rows, cls)
     joined = [f"COALESCE({col}, 0) AS {col}" for col in (*plan.ctx.convictions.values(), *plan.ctx.charges.values())]
-    joined.append(
-        "list_sort(list_distinct(list_concat(COALESCE(unk_cv, []), COALESCE(unk_ch, [])))) AS unknown_statutes"
-    )
-    joins = " LEFT JOIN cv USING (booking_id) LEFT JOIN ch USING (booking_id)"
+    if ctes:
+        joined.append(
+            "list_sort(list_distinct(list_concat(COALESCE(unk_cv, []), COALESCE(unk_ch, [])))) AS unknown_statutes"
+        )
+        joins = " LEFT JOIN cv USING (booking_id) LEFT JOIN ch USING (booking_id)"
+    else:
+        joined.append("CAST([] AS VARCHAR[]) AS unknown_statutes")
+        joins = ""
     ctes.append(f"rowfacts AS (SELECT f.*{''.join(', ' + j for j in joined)} FROM {facts} f{joins})")
     conds = ", ".join(f"{sql} AS c_{i}" for i, sql in enumerate(plan.conditions.values()))
     ctes.append(f"conds AS (SELECT *{', ' + conds if conds else ''} FROM rowfacts)")
