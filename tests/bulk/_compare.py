@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date
 from typing import Any
 
@@ -21,7 +22,10 @@ FIELDS = (
     "over_detention_hours",
     "custody_basis",
     "hold_ended_by",
+    "undecided",
+    "unknown_statutes",
 )
+_STATUTE = re.compile(r"^statute (.+) is in no offense table of the jurisdiction$")
 _ENDED = {"after_lift", "after_law_change", "after_status_proof"}
 
 
@@ -69,6 +73,15 @@ def disagreements(
             "custody_basis": d.custody_basis,
             # why a hold window was cut short during the hold, when custody ran past the cut
             "hold_ended_by": next((f.value for f in d.over_detention_flags if f.value in _ENDED), None),
+            # whether the answer rests on facts that could not be established, and which statutes no table knows
+            "undecided": bool(d.undecided_facts),
+            "unknown_statutes": tuple(d.unknown_statutes),
+        }
+        got = {
+            **got,
+            "unknown_statutes": tuple(
+                sorted(m.group(1) for f in got["undecided_facts"] or () if (m := _STATUTE.match(f)))
+            ),
         }
         for name in FIELDS:
             a, b = want[name], got[name]

@@ -3,7 +3,7 @@ re-arrest, reconciliation, policy concordance and compliance report views."""
 
 from detainers.analytics._charts import bar_chart, line_chart
 from detainers.analytics._compliance import illinois_805_25_rows, truth_act_annual
-from detainers.analytics._concordance import ConcordanceReport, Disagreement, concordance, form_in_use
+from detainers.analytics._concordance import ConcordanceReport, Disagreement, Undecided, concordance, form_in_use
 from detainers.analytics._dedup import flag_duplicates
 from detainers.analytics._held_longer import HeldLongerReport, held_longer
 from detainers.analytics._monthly import MonthRow, bookings_by_month
@@ -37,6 +37,7 @@ __all__ = [
     "Rate",
     "RearrestReport",
     "Reconciliation",
+    "Undecided",
     "bar_chart",
     "bookings_by_month",
     "classify_outcomes",

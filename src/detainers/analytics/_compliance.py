@@ -21,6 +21,11 @@ def truth_act_annual(bookings: pl.DataFrame, charges: pl.DataFrame) -> list[dict
     hold = bookings.filter(pl.col("immigration_hold")).with_columns(
         pl.coalesce(pl.col("released_on"), pl.col("booked_on")).dt.year().alias("year")
     )
+
+    def known(column: str) -> bool:  # a column the export never filled is "not available", not zeros
+        return hold.height > 0 and hold.get_column(column).null_count() < hold.height
+
+    reasons, sexes, races = known("release_reason"), known("sex"), known("race")
     out: list[dict[str, object]] = []
     for (year,), part in sorted(hold.group_by("year"), key=lambda item: item[0][0] or 0):
         transferred = part.filter(pl.col("release_reason") == "released_to_ice")
@@ -28,14 +33,18 @@ def truth_act_annual(bookings: pl.DataFrame, charges: pl.DataFrame) -> list[dict
             {
                 "year": year,
                 "hold_requests": part.height,
-                "transfers_to_ice": transferred.height,
+                "transfers_to_ice": transferred.height if reasons else None,
                 "notification_requests": None,
                 "transfers_by_sex": dict(
                     sorted((str(k), int(v)) for k, v in transferred.group_by("sex").len().iter_rows())
-                ),
+                )
+                if reasons and sexes
+                else None,
                 "transfers_by_race": dict(
                     sorted((str(k), int(v)) for k, v in transferred.group_by("race").len().iter_rows())
-                ),
+                )
+                if reasons and races
+                else None,
             }
         )
     return out

@@ -22,8 +22,8 @@ __all__ = ["MonthRow", "bookings_by_month"]
 class MonthRow:
     month: str
     bookings: int
-    with_felony: int
-    with_violent: int
+    with_felony: int | None  # None: the export gives no charge levels (not available, never a zero)
+    with_violent: int | None  # None: the export gives no charge texts
 
     def as_dict(self) -> dict[str, object]:
         name = "of bookings with a detainer"
@@ -32,8 +32,12 @@ class MonthRow:
             "bookings_with_detainer": self.bookings,
             "with_at_least_one_felony": self.with_felony,
             "with_at_least_one_violent": self.with_violent,
-            "felony_rate": Rate(self.with_felony, self.bookings, name).as_dict(),
-            "violent_rate": Rate(self.with_violent, self.bookings, name).as_dict(),
+            "felony_rate": Rate(self.with_felony, self.bookings, name).as_dict()
+            if self.with_felony is not None
+            else None,
+            "violent_rate": Rate(self.with_violent, self.bookings, name).as_dict()
+            if self.with_violent is not None
+            else None,
         }
 
 
@@ -61,4 +65,10 @@ def bookings_by_month(
         .agg(pl.len().alias("n"), pl.col("felony").sum().alias("f"), pl.col("violent").sum().alias("v"))
         .sort("month")
     )
-    return [MonthRow(m, int(n), int(f), int(v)) for m, n, f, v in monthly.iter_rows()]
+    offences = charges.filter(pl.col("hold").fill_null("") != "immigration")
+    has_levels = offences.height > 0 and offences.get_column("level").null_count() < offences.height
+    has_texts = offences.height > 0 and offences.get_column("charge_text").null_count() < offences.height
+    return [
+        MonthRow(m, int(n), int(f) if has_levels else None, int(v) if has_texts else None)
+        for m, n, f, v in monthly.iter_rows()
+    ]

@@ -47,8 +47,11 @@ class OutcomeCounts:
     deduplicated_total: int
     by_outcome: dict[str, int]
     unclassified: int
+    available: bool = True  # False: the data record no lift reason at all, so no outcome can be told
 
     def rates(self) -> dict[str, dict[str, Rate]]:
+        if not self.available:
+            return {}
         issued = self.deduplicated_total
         resolved = issued - self.by_outcome[Outcome.OPEN.value]
         decisions = self.by_outcome[Outcome.BOOKED_BY_ICE.value] + self.by_outcome[Outcome.DECLINED_BY_LEA.value]
@@ -63,9 +66,19 @@ class OutcomeCounts:
         return out
 
     def as_dict(self) -> dict[str, object]:
+        if not self.available:
+            return {
+                "total_rows": self.total_rows,
+                "deduplicated_total": self.deduplicated_total,
+                "by_outcome": dict.fromkeys(self.by_outcome),
+                "unclassified": None,
+                "rates": None,
+                "outcomes_available": False,
+            }
         return {
             "total_rows": self.total_rows,
             "deduplicated_total": self.deduplicated_total,
+            "outcomes_available": True,
             "by_outcome": dict(self.by_outcome),
             "unclassified": self.unclassified,
             "rates": {
@@ -110,17 +123,20 @@ class OutcomeReport:
         rows: list[dict[str, object]] = []
         blocks = [(dict.fromkeys(self.by, "(all)"), self.overall), *self.groups]
         for key, counts in blocks:
+            if not counts.available:
+                rows += [{**key, "outcome": name, "count": None} for name in counts.by_outcome]
+                continue
             for name, rates in counts.rates().items():
                 row: dict[str, object] = {**key, "outcome": name, "count": rates["issued"].numerator}
                 for which in DENOMINATORS:
                     rate = rates.get(which)
                     row[f"denominator_{which}"] = rate.denominator if rate else None
-                    row[f"percent_{which}"] = round(rate.share * 100, 2) if rate and rate.share is not None else None
+                    row[f"percent_{which}"] = rate.share * 100 if rate and rate.share is not None else None
                 rows.append(row)
         return rows
 
 
-def _counts(frame: pl.DataFrame) -> OutcomeCounts:
+def _counts(frame: pl.DataFrame, available: bool = True) -> OutcomeCounts:
     kept = frame.filter(~pl.col("duplicate_likely"))
     tally = dict(kept.group_by("outcome").len().iter_rows())
     return OutcomeCounts(
@@ -128,6 +144,7 @@ def _counts(frame: pl.DataFrame) -> OutcomeCounts:
         deduplicated_total=kept.height,
         by_outcome={outcome.value: int(tally.get(outcome.value, 0)) for outcome in Outcome},
         unclassified=int(tally.get(UNCLASSIFIED, 0)),
+        available=available,
     )
 
 
@@ -137,6 +154,9 @@ def outcome_report(frame: pl.DataFrame, *, source: str, layout: str, by: list[st
     unknown_keys = [key for key in by if key not in GROUP_KEYS]
     if unknown_keys:
         raise ValueError(f"cannot group by {', '.join(unknown_keys)}; use {', '.join(GROUP_KEYS)}")
+    # A release (or file) with no lift reason in any row says nothing about outcomes: "not available", never
+    # "100% open".
+    available = frame.height == 0 or frame.get_column("lift_reason").null_count() < frame.height
     classified, unknown = classify_outcomes(frame)
     flagged = flag_duplicates(classified)
     with_ids = int(flagged["person_id"].is_not_null().sum())
@@ -153,11 +173,15 @@ def outcome_report(frame: pl.DataFrame, *, source: str, layout: str, by: list[st
         keyed = flagged.with_columns([GROUP_KEYS[key].alias(f"__by_{key}") for key in by])
         cols = [f"__by_{key}" for key in by]
         for values, part in sorted(keyed.group_by(cols), key=lambda item: tuple(str(v) for v in item[0])):
-            groups.append(({key: str(value) for key, value in zip(by, values, strict=True)}, _counts(part)))
+            groups.append(({key: str(value) for key, value in zip(by, values, strict=True)}, _counts(part, available)))
     notes = []
+    if not available:
+        notes.append(
+            "no row records a lift reason: outcomes are not available from this data (reported as null, not as 'open')"
+        )
     if unknown:
         notes.append(
             "lift reasons the taxonomy does not list (counted as 'unclassified', not guessed): "
             + "; ".join(f"{label!r} ×{count:,}" for label, count in unknown.items())
         )
-    return OutcomeReport(source, layout, _counts(flagged), by, groups, unknown, dedup, notes)
+    return OutcomeReport(source, layout, _counts(flagged, available), by, groups, unknown, dedup, notes)

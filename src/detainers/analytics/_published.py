@@ -15,7 +15,7 @@ __all__ = ["CellCheck", "compare_facility_cells", "compare_monthly_table"]
 @dataclass(frozen=True)
 class CellCheck:
     key: tuple[str, ...]
-    ours: int
+    ours: int | None  # None: not available in our data
     published: int | None
 
     @property

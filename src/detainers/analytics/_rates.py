@@ -36,6 +36,7 @@ class Rate:
             "numerator": self.numerator,
             "denominator": self.denominator,
             "denominator_name": self.denominator_name,
-            "percent": round(share * 100, 2) if share is not None else None,
+            "share": share,
+            "percent": share * 100 if share is not None else None,  # unrounded; text() rounds for people
             "text": self.text(),
         }

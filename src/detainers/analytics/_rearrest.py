@@ -159,9 +159,9 @@ def rearrest(
                 row = ci[ci.index <= days].iloc[-1]
                 horizons[key] = Horizon(
                     days,
-                    round(1 - survival, 4),
-                    round(1 - float(row.iloc[1]), 4),
-                    round(1 - float(row.iloc[0]), 4),
+                    1 - survival,
+                    1 - float(row.iloc[1]),
+                    1 - float(row.iloc[0]),
                     at_risk,
                 )
         cohorts.append(Cohort(name, part.height, int(part["event"].sum()), horizons))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -16,12 +18,13 @@ from detainers.ingest import (
     ImportReport,
     LayoutError,
     MappingError,
+    Part,
     Store,
     TableReadError,
     load_mapping,
 )
 
-__all__ = ["register"]
+__all__ = ["charge_parts", "register"]
 
 _DEFAULT_STORE = Path("detainers-store")
 _SHOWN_REJECTS = 20
@@ -45,6 +48,24 @@ def _console() -> Console:
     return Console(highlight=False)
 
 
+_LABEL = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)=(.+)$")
+
+
+def charge_parts(values: list[str]) -> list[Part]:
+    """``--charges FILE`` or ``--charges LABEL=FILE`` (repeatable): the label names the jail's list a file is."""
+    parts: list[Part] = []
+    for value in values:
+        found = _LABEL.match(value)
+        if found and not Path(value).exists():
+            parts.append((found.group(1), Path(found.group(2))))
+        else:
+            parts.append((None, Path(value)))
+    for _label, path in parts:
+        if not path.exists():
+            raise TableReadError(f"{path}: no such file")
+    return parts
+
+
 def _print_report(console: Console, report: ImportReport) -> None:
     if report.status == "already_imported":
         console.print(f"[yellow]already imported[/] {report.source} (import {report.import_id[:12]}): nothing to do")
@@ -52,13 +73,16 @@ def _print_report(console: Console, report: ImportReport) -> None:
     verb = "[red]rejected[/]" if report.status == "rejected" else "[green]imported[/]"
     layout = f" as {report.layout}" if report.layout else ""
     console.print(
-        f"{verb} {report.source}{layout}: {report.rows_loaded:,} row(s) loaded, {len(report.rejects):,} malformed"
-        + (f" in {report.seconds:.2f}s" if report.seconds else "")
+        f"{verb} {escape(report.source)}{layout}: {report.rows_loaded:,} row(s) loaded, "
+        f"{len(report.rejects):,} malformed" + (f" in {report.seconds:.2f}s" if report.seconds else ""),
+        soft_wrap=True,
     )
     for name, rows in report.tables.items():
         console.print(f"  {name}: {rows:,} row(s)")
     for note in report.notes:
-        console.print(f"  note: {note}")
+        console.print(f"  note: {escape(note)}", soft_wrap=True)
+    for warning in report.warnings:
+        console.print(f"  [yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if report.rejects:
         table = Table("file", "row", "reason", title="malformed rows", title_justify="left")
         for file, reject in report.rejects[:_SHOWN_REJECTS]:
@@ -71,7 +95,8 @@ def _print_report(console: Console, report: ImportReport) -> None:
 
 
 def _fail(console: Console, message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/] {message}")
+    """One line on stderr, never a traceback."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]error:[/] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -136,7 +161,14 @@ def import_detainers(
 @import_app.command("jail")
 def import_jail(
     mapping: Annotated[Path, typer.Option("--mapping", help="The YAML mapping file for this export.")],
-    charges: Annotated[Path, typer.Option("--charges", help="The file with one row per charge.")],
+    charges: Annotated[
+        list[str],
+        typer.Option(
+            "--charges",
+            help="The file with one row per charge (or booking blocks). Repeat for several files; LABEL=FILE names "
+            "the jail's list a file is (decisions.from_label in the mapping).",
+        ),
+    ],
     bookings: Annotated[
         Path | None, typer.Option("--bookings", help="The file with one row per booking, if the export has one.")
     ] = None,
@@ -155,17 +187,18 @@ def import_jail(
     console = _console()
     try:
         spec = load_mapping(mapping)
-    except MappingError as exc:
+        parts = charge_parts(charges)
+    except (MappingError, TableReadError) as exc:
         raise _fail(console, str(exc)) from exc
     failed = False
     with console.status("importing jail export", spinner="dots") if not as_json else _null():
         try:
             report = Store(store).import_jail(
-                spec, charges=charges, bookings=bookings, strict=strict, rejects_path=rejects
+                spec, charges=parts, bookings=bookings, strict=strict, rejects_path=rejects
             )
         except ImportRejected as exc:
             report, failed = exc.report, True
-        except (MappingError, TableReadError) as exc:
+        except (MappingError, TableReadError, ValueError) as exc:
             raise _fail(console, str(exc)) from exc
     _finish(console, [report], as_json, failed)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from detainers.analytics import (
@@ -30,7 +31,9 @@ from detainers.analytics import (
     reconcile,
     truth_act_annual,
 )
+from detainers.analytics._concordance import JAIL as JAIL_ACTIONS
 from detainers.analytics._rearrest import CAVEATS as REARREST_CAVEATS
+from detainers.cli._ingest import charge_parts
 from detainers.ingest import LayoutError, MappingError, Store, TableReadError, load_detainers, load_jail, load_mapping
 
 __all__ = ["register"]
@@ -50,17 +53,35 @@ StoreOpt = Annotated[
     Path | None, typer.Option("--store", help="Read jail data from this store (detainers import jail).")
 ]
 MappingOpt = Annotated[Path | None, typer.Option("--mapping", help="Or read a jail export directly: its mapping file.")]
-ChargesOpt = Annotated[Path | None, typer.Option("--charges", help="With --mapping: the charges file.")]
+ChargesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--charges",
+        help="With --mapping: the charges file; repeat for several, LABEL=FILE to name the jail's list each one is.",
+    ),
+]
 BookingsOpt = Annotated[Path | None, typer.Option("--bookings", help="With --mapping: the bookings file, if any.")]
+AnyJurisdictionOpt = Annotated[
+    bool, typer.Option("--any-jurisdiction", help="Run a state's report on a jail of another state anyway.")
+]
 
 
 def _console() -> Console:
     return Console(highlight=False)
 
 
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
 def _fail(message: str) -> typer.Exit:
-    _console().print(f"[red]error:[/] {message}")
+    """One line on stderr (never a traceback), exit 2."""
+    _err().print(f"[red]error:[/] {escape(message)}")
     return typer.Exit(2)
+
+
+def _warn(message: str) -> None:
+    _err().print(f"[yellow]warning:[/] {escape(message)}")
 
 
 def _emit(
@@ -95,35 +116,53 @@ class _Jail:
         self.jurisdiction, self.timezone, self.facility = jurisdiction, zone, facility
 
 
-def _jail(store: Path | None, mapping: Path | None, charges: Path | None, bookings: Path | None) -> _Jail:
+def _jail(store: Path | None, mapping: Path | None, charges: list[str] | None, bookings: Path | None) -> _Jail:
     if mapping is not None:
-        if charges is None:
+        if not charges:
             raise _fail("--mapping needs --charges (and --bookings when the mapping has a bookings file)")
         try:
             spec = load_mapping(mapping)
-            load = load_jail(spec, charges=charges, bookings=bookings)
-        except (MappingError, TableReadError) as exc:
+            load = load_jail(spec, charges=charge_parts(charges), bookings=bookings)
+        except (MappingError, TableReadError, ValueError) as exc:
             raise _fail(str(exc)) from exc
         if load.rejects:
-            _console().print(
-                f"[yellow]note:[/] {len(load.rejects):,} malformed row(s) left out "
+            _warn(
+                f"{len(load.rejects):,} malformed row(s) left out "
                 "(run detainers import jail to see them and keep a rejects file)"
             )
+        for warning in load.warnings:
+            _warn(warning)
         return _Jail(load.bookings, load.charges, spec.jurisdiction, spec.timezone, spec.facility)
     if store is None:
         raise _fail("give --store, or --mapping with --charges")
+    if not (store / "catalog.duckdb").exists():
+        raise _fail(f"{store} is not a store (no catalog.duckdb); create one with detainers import jail")
     st = Store(store)
     b, c = st.table("jail_bookings"), st.table("jail_charges")
     if b.height == 0:
         raise _fail(f"store {store} holds no jail data; run detainers import jail first")
     jurisdictions = b["jurisdiction"].drop_nulls().unique().to_list()
     facilities = b["facility"].drop_nulls().unique().to_list()
+    zones = b["timezone"].drop_nulls().unique().to_list()
     return _Jail(
         b,
         c,
         jurisdictions[0] if len(jurisdictions) == 1 else None,
-        None,
+        zones[0] if len(zones) == 1 else None,
         facilities[0] if len(facilities) == 1 else None,
+    )
+
+
+def _one_state(jail: _Jail, state: str, report: str, law: str, anyway: bool) -> None:
+    """A state's report on another state's jail is refused (one line), unless the user insists."""
+    where = jail.jurisdiction or ""
+    if where.startswith(f"us/{state}") or anyway:
+        if anyway and not where.startswith(f"us/{state}"):
+            _warn(f"{report} is {law}; this data is {where or 'of no single jurisdiction'} (run anyway as asked)")
+        return
+    raise _fail(
+        f"{report} is {law}, which binds {state.upper()} agencies only; this data is "
+        f"{where or 'of no single jurisdiction'} (--any-jurisdiction runs it anyway)"
     )
 
 
@@ -134,7 +173,12 @@ def _pct(share: float | None) -> str:
 # ---- outcomes ---------------------------------------------------------------------------------------------------
 @report_app.command("outcomes")
 def outcomes(
-    input_file: Annotated[Path, typer.Option("--input", help="An ICE detainer file (CSV, XLSX or Parquet).")],
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="An ICE detainer file (CSV, XLSX or Parquet; may be compressed).")
+    ] = None,
+    store: Annotated[
+        Path | None, typer.Option("--store", help="Or the ICE detainer rows of a store (detainers import detainers).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="npr, ddp or auto.")] = "auto",
     by: Annotated[
         str | None, typer.Option("--by", help="Group by: facility,state,year,fiscal_year,month,form.")
@@ -152,32 +196,53 @@ def outcomes(
     Example:
 
         detainers report outcomes --input pa_detainers.csv --format npr --by year
+        detainers report outcomes --store store/ --by fiscal_year
     """
     keys = [key.strip() for key in by.split(",")] if by else []
+    if (input_file is None) == (store is None):
+        raise _fail("give --input FILE or --store STORE (one of them)")
+    rejected = 0
     try:
-        load = load_detainers(input_file, fmt=fmt, sheet=sheet)
-        report = outcome_report(load.frame, source=str(input_file), layout=load.layout.value, by=keys)
+        if store is not None:
+            if not (store / "catalog.duckdb").exists():
+                raise _fail(f"{store} is not a store (no catalog.duckdb)")
+            frame = Store(store).table("detainers")
+            if frame.height == 0:
+                raise _fail(f"store {store} holds no ICE detainer rows; import them with detainers import detainers")
+            layouts = ",".join(sorted(frame["layout"].drop_nulls().unique().to_list())) or "unknown"
+            source = str(store)
+        else:
+            assert input_file is not None
+            load = load_detainers(input_file, fmt=fmt, sheet=sheet)
+            frame, layouts, source, rejected = load.frame, load.layout.value, str(input_file), len(load.rejects)
+        report = outcome_report(frame, source=source, layout=layouts, by=keys)
     except (LayoutError, TableReadError, ValueError) as exc:
         raise _fail(str(exc)) from exc
-    if load.rejects:
-        report.notes.insert(0, f"{len(load.rejects):,} malformed row(s) left out (see detainers import detainers)")
-    if chart is not None:
+    if rejected:
+        report.notes.insert(0, f"{rejected:,} malformed row(s) left out (see detainers import detainers)")
+    shown = Path(source).name
+    if chart is not None and not report.overall.available:
+        _warn("no chart: outcomes are not available from this data")
+    elif chart is not None:
         bar_chart(
             chart,
             list(report.overall.by_outcome),
             list(report.overall.by_outcome.values()),
-            title=f"Detainer outcomes: {input_file.name}",
+            title=f"Detainer outcomes: {shown}",
             ylabel="detainers",
         )
 
     def render() -> None:
         console = _console()
         overall = report.overall
-        console.print(f"[bold]Detainer outcomes[/] — {input_file.name} ({report.layout})")
+        console.print(f"[bold]Detainer outcomes[/] — {shown} ({report.layout})")
         console.print(
             f"total rows {overall.total_rows:,}; detainers issued (de-duplicated) {overall.deduplicated_total:,}"
         )
         console.print(f"de-duplication: {report.deduplication}", soft_wrap=True)
+        if not overall.available:
+            console.print("[bold]outcomes: not available[/] — no row of this data records a lift reason")
+            return
         table = Table("outcome", "count", *[f"% {name}" for name in DENOMINATORS.values()])
         for name, rates in overall.rates().items():
             table.add_row(
@@ -256,15 +321,16 @@ def monthly(
             }
             for name, cells in checks.items()
         }
+    series: dict[str, Sequence[float]] = {"bookings with a detainer": [r.bookings for r in rows]}
+    if rows and rows[0].with_felony is not None:
+        series["with a felony"] = [r.with_felony or 0 for r in rows]
+    if rows and rows[0].with_violent is not None:
+        series["with a violent charge"] = [r.with_violent or 0 for r in rows]
     if chart is not None:
         line_chart(
             chart,
             [r.month for r in rows],
-            {
-                "bookings with a detainer": [r.bookings for r in rows],
-                "with a felony": [r.with_felony for r in rows],
-                "with a violent charge": [r.with_violent for r in rows],
-            },
+            series,
             title="Bookings with an immigration detainer, by month",
             ylabel="bookings",
         )
@@ -279,8 +345,17 @@ def monthly(
             title="Bookings with an immigration detainer",
         )
         for row in rows:
-            table.add_row(row.month, f"{row.bookings:,}", f"{row.with_felony:,}", f"{row.with_violent:,}")
+            table.add_row(
+                row.month,
+                f"{row.bookings:,}",
+                f"{row.with_felony:,}" if row.with_felony is not None else "not available",
+                f"{row.with_violent:,}" if row.with_violent is not None else "not available",
+            )
         console.print(table)
+        if rows and (rows[0].with_felony is None or rows[0].with_violent is None):
+            console.print(
+                "[dim]not available: the export gives no charge levels (felony) or no charge texts (violent)[/]"
+            )
         if checks:
             for name, cells in checks.items():
                 console.print(f"{name}: {sum(c.matches for c in cells)} of {len(cells)} published months match")
@@ -297,18 +372,34 @@ def held_longer_cmd(
     mapping: MappingOpt = None,
     charges: ChargesOpt = None,
     bookings: BookingsOpt = None,
+    clock: Annotated[
+        str,
+        typer.Option(
+            "--clock",
+            help="elapsed (true elapsed time) or local (wall-clock time in the jail's zone, as an analysis of naive "
+            "local timestamps computes it: an hour apart across a DST change).",
+        ),
+    ] = "elapsed",
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     chart: ChartOpt = None,
 ) -> None:
     """Bookings held longer because of the detainer (hold released after every other charge), with stay lengths.
 
+    --json gives every number unrounded; --csv gives one row per booking: booking id, hold or not, the verdict,
+    the extra days, the length of stay by the booking's own release and by its latest charge line.
+
     Example:
 
         detainers report held-longer --store store/ --json
     """
     jail = _jail(store, mapping, charges, bookings)
-    report = held_longer(jail.bookings, jail.charges)
+    if clock not in ("elapsed", "local"):
+        raise _fail(f"--clock must be elapsed or local, not {clock!r}")
+    try:
+        report = held_longer(jail.bookings, jail.charges, clock=clock)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
     los = report.length_of_stay
     if chart is not None:
         bar_chart(
@@ -328,15 +419,29 @@ def held_longer_cmd(
         console = _console()
         console.print(f"held longer because of the detainer: {report.rate().text()}", soft_wrap=True)
         console.print(
-            f"extra time when held longer: mean {report.extra_days_mean} days, median {report.extra_days_median} days"
+            f"extra time when held longer: mean {_days(report.extra_days_mean)}, "
+            f"median {_days(report.extra_days_median)}"
         )
         console.print(f"not judged: {report.hold_only:,} hold-only booking(s), {report.open_hold:,} still open")
-        table = Table("bookings", "n", "mean days", "median days", title="Length of stay")
+        table = Table("bookings", "n", "mean days", "median days", title=f"Length of stay ({report.clock} clock)")
         for label, stats in los.items():
-            table.add_row(label.replace("_", " "), f"{stats['bookings']:,}", str(stats["mean"]), str(stats["median"]))
+            table.add_row(
+                label.replace("_", " "),
+                f"{stats['bookings']:,}",
+                _days(stats["mean"], unit=False),
+                _days(stats["median"], unit=False),
+            )
         console.print(table)
+        console.print("[dim]--json gives every number unrounded; --csv one row per booking[/]")
 
-    _emit(report.as_dict(), report.per_booking.drop("booking_id").to_dicts(), as_json, as_csv, render)
+    _emit(report.as_dict(), report.csv_rows(), as_json, as_csv, render)
+
+
+def _days(value: float | int | None, *, unit: bool = True) -> str:
+    """Rounded for people (the table); JSON and CSV keep every digit."""
+    if value is None:
+        return "not available"
+    return f"{value:,.2f}" + (" days" if unit else "")
 
 
 # ---- re-arrest --------------------------------------------------------------------------------------------------
@@ -452,6 +557,15 @@ def reconcile_cmd(
 
 
 # ---- concordance ------------------------------------------------------------------------------------------------
+def _instant_option(value: str | None, option: str) -> datetime | date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value) if "T" in value or " " in value.strip() else date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"{option} {value!r}: give a date (2017-02-01) or a local time (2017-02-01T08:00)") from None
+
+
 @report_app.command("concordance")
 def concordance_cmd(
     store: StoreOpt = None,
@@ -460,16 +574,35 @@ def concordance_cmd(
     bookings: BookingsOpt = None,
     jurisdiction: Annotated[str | None, typer.Option("--jurisdiction", help="e.g. us/tx/travis")] = None,
     timezone: Annotated[str | None, typer.Option("--timezone", help="IANA zone of the jail.")] = None,
+    decided_at: Annotated[
+        str | None,
+        typer.Option(
+            "--decided-at",
+            help="With recorded decisions: the instant the jail decided (local date or time), used where the data "
+            "give none; never before a booking.",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Without decisions: judge bookings still in custody at this date (default: data end)."
+        ),
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Decide only the first N bookings.")] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """The jail's actual decisions against what its policy packs say (detainers.law), listing disagreements.
+    """The jail's decisions on detainers against what its policy packs say (detainers.law), in bookings.
+
+    With the jail's recorded decisions (mapping version 2 decisions:, e.g. lists of detainers accepted and
+    declined): a confusion table (policy requires / allows / forbids honouring, or undecided, against the jail
+    honoured / declined), both directions of disagreement, each disagreeing booking by its own number with its
+    charges and the full explanation. Without them: releases against the policy. Answers resting on facts the data
+    cannot establish (unknown statutes, missing levels) are counted apart as undecided, with the facts named.
 
     Example:
 
-        detainers report concordance --mapping examples/mappings/travis_county_tx.yaml
-            --bookings travis_ice_detainer_bookings.csv --charges travis_ice_detainer_charges.csv --limit 500
+        detainers report concordance --store store/ --decided-at 2017-02-01
     """
     from detainers.law import JurisdictionError, check_jurisdiction, default_zone
 
@@ -484,24 +617,57 @@ def concordance_cmd(
     zone = timezone or jail.timezone or default_zone(where)
     if not zone:
         raise _fail("give --timezone")
-    report = concordance(jail.bookings, jail.charges, jurisdiction=where, timezone=zone, limit=limit)
+    try:
+        report = concordance(
+            jail.bookings,
+            jail.charges,
+            jurisdiction=where,
+            timezone=zone,
+            limit=limit,
+            decided_at=_instant_option(decided_at, "--decided-at"),
+            as_of=_instant_option(as_of, "--as-of"),
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
 
     def render() -> None:
         console = _console()
+        total = report.decided + len(report.undecided) + report.undecidable
         console.print(
-            f"{where}: {report.decided:,} booking(s) decided; {report.agree:,} agree with policy, "
-            f"{len(report.disagreements):,} disagreement(s); {report.undecidable:,} not decidable"
+            f"{where}: {total:,} booking(s) with a detainer — {report.decided:,} decided on established facts "
+            f"({report.agree:,} agree, {report.disagreeing_bookings:,} disagree); {len(report.undecided):,} "
+            f"undecided (the answer rests on facts the data cannot establish); {report.undecidable:,} not decidable",
+            soft_wrap=True,
         )
+        if report.mode == "decisions":
+            table = Table("policy says", *JAIL_ACTIONS, "bookings", title="What the policy says × what the jail did")
+            for policy, row in report.confusion.items():
+                table.add_row(policy, *[f"{row[j]:,}" for j in JAIL_ACTIONS], f"{sum(row.values()):,}")
+            console.print(table)
+            if report.decision_instant:
+                console.print(f"[dim]decided at each booking's own decision instant, else {report.decision_instant}[/]")
+        for direction, n in report.directions.items():
+            console.print(f"  {direction.replace('_', ' ')}: {n:,} booking(s)")
         for why, n in report.undecidable_reasons.items():
-            console.print(f"  not decidable: {why} ×{n:,}", soft_wrap=True)
-        table = Table("case", "what happened", "what policy says", "why (rules)")
-        for d in report.disagreements[:50]:
-            table.add_row(d.case, d.actual, d.policy, d.explanation[:200])
-        console.print(table)
+            console.print(f"  not decidable: {escape(why)} ×{n:,}", soft_wrap=True)
+        for d in report.disagreements:
+            console.print(
+                f"\n[bold]{escape(d.case)}[/] — jail: {escape(d.actual)}; policy: {escape(d.policy)} "
+                f"({d.direction.replace('_', ' ')})",
+                soft_wrap=True,
+            )
+            console.print(f"  charges: {escape('; '.join(d.charges) or '(none)')}", soft_wrap=True)
+            console.print(f"  why: {escape(d.explanation)}", soft_wrap=True)
+        if report.undecided:
+            console.print(f"\n[bold]undecided[/] ({len(report.undecided):,}):")
+            for u in report.undecided[:50]:
+                console.print(f"  {escape(u.case)} ({escape(u.actual)}): {escape('; '.join(u.facts))}", soft_wrap=True)
+            if len(report.undecided) > 50:
+                console.print(f"  … {len(report.undecided) - 50:,} more (--json lists all)")
         for note in report.as_dict()["assumptions"]:  # type: ignore[attr-defined]
             console.print(f"[dim]assumption: {note}[/]", soft_wrap=True)
 
-    _emit(report.as_dict(), [d.__dict__ for d in report.disagreements], as_json, as_csv, render)
+    _emit(report.as_dict(), report.csv_rows(), as_json, as_csv, render)
 
 
 # ---- compliance -------------------------------------------------------------------------------------------------
@@ -511,16 +677,21 @@ def truth_act(
     mapping: MappingOpt = None,
     charges: ChargesOpt = None,
     bookings: BookingsOpt = None,
+    anyway: AnyJurisdictionOpt = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
     """California TRUTH Act annual figures: ICE access by hold request, transfer, notification, with demographics.
+
+    Refused for a jail outside California (--any-jurisdiction runs it anyway). A figure the export has no column
+    for is "not available" (null), never a zero.
 
     Example:
 
         detainers report truth-act --store store/ --csv
     """
     jail = _jail(store, mapping, charges, bookings)
+    _one_state(jail, "ca", "the TRUTH Act report", "California law (Gov. Code §7283.1)", anyway)
     rows = truth_act_annual(jail.bookings, jail.charges)
 
     def render() -> None:
@@ -554,16 +725,20 @@ def illinois(
     charges: ChargesOpt = None,
     bookings: BookingsOpt = None,
     year: Annotated[int | None, typer.Option("--year", help="Calendar year the detainers were received.")] = None,
+    anyway: AnyJurisdictionOpt = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
     """Illinois 5 ILCS 805/25 annual report rows (five fields per detainer; no personal information).
+
+    Refused for a jail outside Illinois (--any-jurisdiction runs it anyway).
 
     Example:
 
         detainers report illinois --store store/ --year 2023 --csv
     """
     jail = _jail(store, mapping, charges, bookings)
+    _one_state(jail, "il", "the 5 ILCS 805/25 report", "Illinois law", anyway)
     rows: list[dict[str, object]] = illinois_805_25_rows(jail.bookings, jail.charges, year=year)
 
     def render() -> None:

@@ -15,7 +15,7 @@ from detainers.ingest._ice import (
     detect_layout,
     load_detainers,
 )
-from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, DEFAULT_VIOLENT_PATTERNS, JailLoad, load_jail
+from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, DEFAULT_VIOLENT_PATTERNS, JailLoad, Part, load_jail
 from detainers.ingest._mapping import (
     BOOKING_FIELDS,
     CHARGE_FIELDS,
@@ -24,6 +24,7 @@ from detainers.ingest._mapping import (
     ReleaseReason,
     load_mapping,
 )
+from detainers.ingest._mapping_v2 import JailDecision, MappingV2
 from detainers.ingest._provenance import PROVENANCE_COLUMNS, atomic_path, file_sha256
 from detainers.ingest._redaction import REDACTION_PATTERN, is_redaction, null_redactions
 from detainers.ingest._store import TABLES, ImportRecord, ImportRejected, ImportReport, Store
@@ -42,11 +43,14 @@ __all__ = [
     "ImportRecord",
     "ImportRejected",
     "ImportReport",
+    "JailDecision",
     "JailLoad",
     "Layout",
     "LayoutError",
     "Mapping",
     "MappingError",
+    "MappingV2",
+    "Part",
     "PROVENANCE_COLUMNS",
     "REDACTION_PATTERN",
     "RawReject",

@@ -297,6 +297,10 @@ def load_mapping(source: Path | str | dict[str, Any]) -> Mapping:
     if "sha256" in data:
         raise MappingError(f"mapping file {name}: unknown key 'sha256'")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if data.get("mapping_version") == 2:  # filters, booking columns, crosswalk, decisions: their own module
+        from detainers.ingest._mapping_v2 import load_v2
+
+        return load_v2(data, digest, name, base=source.parent if isinstance(source, Path) else None)
     try:
         return Mapping.model_validate({**data, "sha256": digest})
     except ValidationError as exc:

@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 
 from detainers.ingest._ice import DETAINER_COLUMNS, canonical_detainers, read_detainer_table
-from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, load_jail
+from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, Part, load_jail
 from detainers.ingest._mapping import Mapping
 from detainers.ingest._provenance import (
     PROVENANCE_COLUMNS,
@@ -37,7 +37,7 @@ from detainers.ingest._provenance import (
     hex_row_hash,
     row_hashes,
 )
-from detainers.ingest._tabular import ROW, RawReject
+from detainers.ingest._tabular import ROW, RawReject, RawTable
 
 __all__ = ["TABLES", "ImportRecord", "ImportRejected", "ImportReport", "Store"]
 
@@ -64,6 +64,8 @@ CREATE TABLE IF NOT EXISTS imports (
     imported_at TIMESTAMP NOT NULL
 )
 """
+# Added later (stores created before keep working): what filters removed, crosswalk coverage, warnings.
+_CATALOG_DETAILS = "ALTER TABLE imports ADD COLUMN IF NOT EXISTS details VARCHAR"
 
 # Test hook: called between the Parquet rename and the catalogue commit (a crash there must leave nothing visible).
 _before_commit: Callable[[], None] = lambda: None  # noqa: E731
@@ -94,6 +96,8 @@ class ImportReport:
     seconds: float = 0.0
     tables: dict[str, int] = field(default_factory=dict)
     source_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    details: dict[str, object] = field(default_factory=dict)  # filters, crosswalk coverage (kept in the catalogue)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -111,8 +115,10 @@ class ImportReport:
                 for file, reject in self.rejects[:1000]
             ],
             "notes": self.notes,
+            "warnings": self.warnings,
+            "details": self.details,
             "tables": self.tables,
-            "seconds": round(self.seconds, 3),
+            "seconds": self.seconds,
         }
 
 
@@ -126,6 +132,7 @@ class ImportRecord:
     rows_loaded: int
     rows_rejected: int
     imported_at: datetime
+    details: dict[str, object] = field(default_factory=dict)
 
 
 def _lit(text: str) -> str:
@@ -141,15 +148,19 @@ class Store:
         self.catalog = root / "catalog.duckdb"
         with duckdb.connect(str(self.catalog)) as con:
             con.execute(_CATALOG_DDL)
+            con.execute(_CATALOG_DETAILS)
 
     # ---- reading -------------------------------------------------------------------------------------------------
     def imports(self) -> list[ImportRecord]:
         with duckdb.connect(str(self.catalog), read_only=True) as con:
             rows = con.execute(
-                "SELECT import_id, kind, source_files, source_sheet, layout, rows_loaded, rows_rejected, imported_at "
-                "FROM imports ORDER BY imported_at, import_id"
+                "SELECT import_id, kind, source_files, source_sheet, layout, rows_loaded, rows_rejected, imported_at, "
+                "details FROM imports ORDER BY imported_at, import_id"
             ).fetchall()
-        return [ImportRecord(r[0], r[1], json.loads(r[2]), r[3], r[4], int(r[5]), int(r[6]), r[7]) for r in rows]
+        return [
+            ImportRecord(r[0], r[1], json.loads(r[2]), r[3], r[4], int(r[5]), int(r[6]), r[7], json.loads(r[8] or "{}"))
+            for r in rows
+        ]
 
     def files(self, table: str) -> list[Path]:
         """The committed Parquet files of ``table``."""
@@ -295,49 +306,60 @@ class Store:
         self,
         mapping: Mapping,
         *,
-        charges: Path,
+        charges: Path | Sequence[Path | Part],
         bookings: Path | None = None,
         strict: bool = False,
         rejects_path: Path | None = None,
     ) -> ImportReport:
-        """Import a jail export (charges, and bookings when the mapping has them) through ``mapping``."""
+        """Import a jail export (charges, and bookings when the mapping has them) through ``mapping``.
+
+        ``charges`` may be several files (mapping version 2), each optionally labelled with the jail's list it is.
+        """
         started = time.perf_counter()
-        digests = {"charges": file_sha256(charges)}
+        parts = (
+            [(None, charges)]
+            if isinstance(charges, Path)
+            else [item if isinstance(item, tuple) else (None, item) for item in charges]
+        )
+        part_digests = [file_sha256(path) for _label, path in parts]
+        digests: dict[str, object] = (
+            {"charges": part_digests[0]}
+            if len(parts) == 1 and parts[0][0] is None
+            else {"charges": [[label, digest] for (label, _path), digest in zip(parts, part_digests, strict=True)]}
+        )
         if bookings is not None:
             digests["bookings"] = file_sha256(bookings)
         import_id = hashlib.sha256(
             json.dumps({"mapping": mapping.sha256, **digests}, sort_keys=True).encode()
         ).hexdigest()
-        sources = f"{bookings}, {charges}" if bookings else str(charges)
+        charge_names = [f"{label}={path}" if label else str(path) for label, path in parts]
+        sources = ", ".join([*([str(bookings)] if bookings else []), *charge_names])
         if self._already(import_id):
             return ImportReport("already_imported", "jail", import_id, sources)
-        load = load_jail(mapping, charges=charges, bookings=bookings)
-        report = ImportReport("imported", "jail", import_id, sources, rejects=load.rejects, notes=load.notes)
-        report.source_files = [str(path) for path in (bookings, charges) if path is not None]
+        load = load_jail(mapping, charges=parts, bookings=bookings)
+        report = ImportReport(
+            "imported", "jail", import_id, sources, rejects=load.rejects, notes=load.notes, warnings=load.warnings
+        )
+        report.details = load.details
+        report.source_files = [str(path) for path in (bookings, *(p for _l, p in parts)) if path is not None]
         if strict and report.rejects:
             report.status = "rejected"
             raise ImportRejected(report)
         context = {"import_id": import_id, "jurisdiction": mapping.jurisdiction, "facility": mapping.facility}
+        files = pl.DataFrame(
+            {
+                "__part": pl.Series(list(range(len(parts))), dtype=pl.Int32),
+                "__source_file": [str(path) for _label, path in parts],
+                "__source_sha256": part_digests,
+            }
+        )
         ch = load.charges.with_columns([pl.lit(value, dtype=pl.String).alias(key) for key, value in context.items()])
         bk = load.bookings.with_columns([pl.lit(value, dtype=pl.String).alias(key) for key, value in context.items()])
-        charge_raw = list(load.charge_source.columns)
-        ch = ch.join(
-            load.charge_source.frame.select([ROW, *charge_raw]).rename(
-                {c: f"__src_{i}" for i, c in enumerate(charge_raw)}
-            ),
-            on=ROW,
-            how="left",
-        )
+        charge_raw = _raw_cells(load.charge_sources)
+        raw_names = [c for c in charge_raw.columns if c.startswith("__src_")]
+        ch = ch.join(charge_raw, on=["__part", ROW], how="left").join(files, on="__part", how="left")
         frames: dict[str, tuple[pl.DataFrame, list[str], dict[str, str | None]]] = {
-            "jail_charges": (
-                ch,
-                [f"__src_{i}" for i in range(len(charge_raw))],
-                {
-                    "source_file": str(charges),
-                    "source_sheet": load.charge_source.sheet,
-                    "source_sha256": digests["charges"],
-                },
-            )
+            "jail_charges": (ch, raw_names, {"source_sheet": load.charge_source.sheet})
         }
         if bookings is not None and load.booking_source is not None:
             raw = list(load.booking_source.columns)
@@ -352,12 +374,23 @@ class Store:
                 {
                     "source_file": str(bookings),
                     "source_sheet": load.booking_source.sheet,
-                    "source_sha256": digests["bookings"],
+                    "source_sha256": str(digests["bookings"]),
                 },
             )
+        elif load.booking_sources and "__part" in bk.columns:  # booking lines of blocks files
+            booking_raw = _raw_cells(load.booking_sources)
+            names = [c for c in booking_raw.columns if c.startswith("__src_")]
+            bk = bk.join(booking_raw, on=["__part", ROW], how="left").join(files, on="__part", how="left")
+            frames["jail_bookings"] = (bk, names, {"source_sheet": load.charge_source.sheet})
         else:  # bookings derived from charge rows: provenance is the first charge row of the booking
-            bk = bk.join(ch.select([ROW, *frames["jail_charges"][1]]), on=ROW, how="left")
-            frames["jail_bookings"] = (bk, frames["jail_charges"][1], frames["jail_charges"][2])
+            wanted = ["booking_id", "__part", ROW, "__source_file", "__source_sha256", *raw_names]
+            first = ch.select(wanted).sort("__part", ROW).group_by("booking_id", maintain_order=True).first()
+            bk = bk.drop([c for c in ("__part", ROW) if c in bk.columns]).join(
+                first,
+                on="booking_id",
+                how="left",
+            )
+            frames["jail_bookings"] = (bk, raw_names, {"source_sheet": load.charge_source.sheet})
         self._commit(
             report,
             frames,
@@ -403,7 +436,9 @@ class Store:
             with duckdb.connect(str(self.catalog)) as con:
                 con.execute("BEGIN TRANSACTION")
                 con.execute(
-                    "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO imports (import_id, kind, source_files, source_sheet, source_sha256, mapping_sha256, "
+                    "layout, rows_loaded, rows_rejected, rejects_file, parquet_files, imported_at, details) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         report.import_id,
                         report.kind,
@@ -417,6 +452,7 @@ class Store:
                         rejects_rel,
                         json.dumps(parquet),
                         datetime.now(UTC).replace(tzinfo=None),
+                        json.dumps(report.details, default=str) if report.details else None,
                     ],
                 )
                 con.execute("COMMIT")
@@ -426,6 +462,19 @@ class Store:
                     path.unlink(missing_ok=True)
             raise
         report.seconds = time.perf_counter() - started
+
+
+def _raw_cells(tables: Sequence[RawTable]) -> pl.DataFrame:
+    """Every input file's raw cells under positional names (``__src_0`` ...), keyed by ``__part`` and row."""
+    frames = []
+    for index, table in enumerate(tables):
+        raw = list(table.columns)
+        frames.append(
+            table.frame.select([ROW, *raw])
+            .rename({c: f"__src_{i}" for i, c in enumerate(raw)})
+            .with_columns(pl.lit(index, dtype=pl.Int32).alias("__part"))
+        )
+    return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
 
 
 def _provenance_schema() -> dict[str, pl.DataType]:
@@ -478,11 +527,17 @@ def _write_parquet(
     }
     if ROW_HASH not in frame.columns:
         frame = frame.with_columns(row_hashes(frame, raw_columns).alias(ROW_HASH))
+    # Several input files (labelled charge files, blocks): each row names its own file and that file's hash.
+    per_row = "__source_file" in frame.columns
     out = frame.select(
-        pl.lit(provenance.get("source_file") or "", dtype=pl.String).alias("source_file"),
+        pl.col("__source_file").alias("source_file")
+        if per_row
+        else pl.lit(provenance.get("source_file") or "", dtype=pl.String).alias("source_file"),
         pl.lit(provenance.get("source_sheet"), dtype=pl.String).alias("source_sheet"),
         pl.col(ROW).cast(pl.Int64).alias("source_row"),
-        pl.lit(provenance.get("source_sha256") or "", dtype=pl.String).alias("source_sha256"),
+        pl.col("__source_sha256").alias("source_sha256")
+        if per_row
+        else pl.lit(provenance.get("source_sha256") or "", dtype=pl.String).alias("source_sha256"),
         pl.col(ROW_HASH).alias("row_hash"),
         *[pl.col(name).cast(dtype) for name, dtype in present.items()],
     )

@@ -43,6 +43,11 @@ class Comparison:
     errors: dict[str, int]
     differing: int
     sample: list[SampleCase] = field(default_factory=list)
+    # Per side ("a", "b"): cases decided on established facts, cases whose answer rests on facts the data cannot
+    # establish (undecided: counted apart, with the most frequent such facts), and bookings the data could not make
+    # into cases at all (replay on an imported store), by reason.
+    certainty: dict[str, dict[str, Any]] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
     # Per side ("a", "b"): cases decided with a layer of their jurisdiction not encoded, and those layers' counts.
     coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -53,7 +58,7 @@ def _measures(alias: str) -> str:
         f"count(*) FILTER (WHERE {alias}.hold_hours > 0) AS hold_{alias}, "
         f"count(*) FILTER (WHERE {alias}.hold_required) AS hold_required_{alias}, "
         f"count(*) FILTER (WHERE {alias}.transfer <> 'not_allowed') AS transfer_{alias}, "
-        f"round(COALESCE(sum({alias}.hold_hours), 0), 2) AS hours_{alias}"
+        f"COALESCE(sum({alias}.hold_hours), 0) AS hours_{alias}"
     )
 
 
@@ -103,6 +108,25 @@ def _sample(con: duckdb.DuckDBPyConnection, n: int, policy: Policy, vs: Policy, 
         case = cases[row[0]]
         out.append(SampleCase(row[0], row[1], diffs, _explain(case, policy, packs), _explain(case, vs, packs)))
     return out
+
+
+def _certainty(con: duckdb.DuckDBPyConnection, table: str, top: int = 10) -> dict[str, Any]:
+    """Decided / undecided / not decided counts of one side, and the facts undecided answers most often rest on."""
+    ((decided, undecided, failed),) = con.execute(
+        f"""SELECT count(*) FILTER (WHERE error IS NULL AND NOT undecided),
+                   count(*) FILTER (WHERE error IS NULL AND undecided), count(*) FILTER (WHERE error IS NOT NULL)
+            FROM {table}"""
+    ).fetchall()
+    facts = con.execute(
+        f"""SELECT fact, count(*) AS n FROM (SELECT unnest(undecided_facts) AS fact FROM {table} WHERE undecided)
+            GROUP BY fact ORDER BY n DESC, fact LIMIT {int(top)}"""
+    ).fetchall()
+    return {
+        "decided": int(decided),
+        "undecided": int(undecided),
+        "not_decided": int(failed),
+        "undecided_because": [{"fact": f, "cases": int(n)} for f, n in facts],
+    }
 
 
 def _coverage(con: duckdb.DuckDBPyConnection, table: str, policy: Policy, packs: PackSet) -> dict[str, Any]:
@@ -160,7 +184,7 @@ def compare(
     for m in MEASURES:
         for side in ("a", "b", "diff"):
             value = sum(r[f"{m}_{side}"] for r in rows)
-            totals[f"{m}_{side}"] = round(value, 2) if m == "hours" else value
+            totals[f"{m}_{side}"] = value
     errors: dict[str, int] = {}
     for side, table in (("a", "replay_a"), ("b", "replay_b")):
         for message, count in con.execute(
@@ -170,6 +194,7 @@ def compare(
     ((count,),) = con.execute("SELECT count(*) FROM replay_a").fetchall()
     cases = int(count)
     result = Comparison(policy, vs, cases, rows, totals, errors, int(totals["differing"]))
+    result.certainty = {side: _certainty(con, table) for side, table in (("a", "replay_a"), ("b", "replay_b"))}
     result.coverage = {
         side: _coverage(con, table, chosen, packs)
         for side, table, chosen in (("a", "replay_a", policy), ("b", "replay_b", vs))

@@ -77,6 +77,7 @@ def render(cmp: Comparison, *, measures: tuple[str, ...] = MEASURES) -> Renderab
     lines = [f"{cmp.cases:,} cases; {t['differing']:,} decided differently (notify, hold or transfer)."]
     if cmp.errors:
         lines.append("Not decided: " + "; ".join(f"{k} ({v:,})" for k, v in cmp.errors.items()))
+    lines += _certainty_lines(cmp)
     for side, label in (("a", "A"), ("b", "B")):
         cov = cmp.coverage.get(side)
         if cov and cov["incomplete"]:
@@ -98,6 +99,28 @@ def render(cmp: Comparison, *, measures: tuple[str, ...] = MEASURES) -> Renderab
     return Group(*parts)
 
 
+def _certainty_lines(cmp: Comparison) -> list[str]:
+    out = []
+    for side, label in (("a", "A"), ("b", "B")):
+        c = cmp.certainty.get(side)
+        if not c:
+            continue
+        line = (
+            f"{label}: {c['decided']:,} decided on established facts, {c['undecided']:,} undecided (the answer rests "
+            f"on facts the data cannot establish), {c['not_decided']:,} not decided"
+        )
+        if c["undecided_because"]:
+            top = c["undecided_because"][:3]
+            line += "; most often: " + "; ".join(f"{x['fact']} ({x['cases']:,})" for x in top)
+        out.append(line)
+    if cmp.excluded:
+        out.append(
+            "Bookings with a hold that could not become cases: "
+            + "; ".join(f"{why} ({n:,})" for why, n in cmp.excluded.items())
+        )
+    return out
+
+
 def _show(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat(timespec="minutes")
@@ -107,8 +130,6 @@ def _show(value: Any) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, float):
-        return round(value, 4)
     return value
 
 
@@ -122,6 +143,8 @@ def to_json_dict(cmp: Comparison) -> dict[str, Any]:
         "cases": cmp.cases,
         "differing": cmp.differing,
         "errors": cmp.errors,
+        "certainty": cmp.certainty,
+        "excluded_bookings": cmp.excluded,
         "coverage": cmp.coverage,
         "totals": {k: _plain(v) for k, v in cmp.totals.items()},
         "rows": [{k: _plain(v) for k, v in r.items()} for r in cmp.rows],

@@ -57,6 +57,8 @@ RESULT_COLUMNS = (
     "over_detention_hours",
     "custody_basis",
     "hold_ended_by",
+    "undecided",
+    "undecided_facts",
     "error",
 )
 
@@ -158,6 +160,13 @@ def _version_columns(plan: BulkPlan, version: PackVersion) -> dict[str, str]:
     # Duties owed on receipt of a request (the receipt pass evaluates them at each receipt, see _receipt_informs).
     owed = [f"({plan.condition(r.condition)} IS TRUE)" for r in _rules(version, "receipt") if r.sets.inform_subject]
     out["rinform"] = " OR ".join(owed) if owed else "FALSE"
+    # Rules whose condition cannot be decided and whose answer depends on it (as _engine's undecided facts).
+    unknown = [
+        f"CASE WHEN {c} IS NULL THEN {literal(r.id)} END"
+        for c, r in rules
+        if r.otherwise is not None or r.sets.permissions()
+    ]
+    out["undecided"] = f"[{', '.join(unknown)}]" if unknown else "NULL"
     return out
 
 
@@ -172,7 +181,7 @@ def _in_force(version: PackVersion) -> str:
 
 def _layer_columns(plan: BulkPlan, level: int) -> dict[str, str]:
     """Per output, a CASE over the packs of this level and their versions."""
-    names = ("notify", "hold", "transfer", "kind", "basis", "hours", "inform", "rinform")
+    names = ("notify", "hold", "transfer", "kind", "basis", "hours", "inform", "rinform", "undecided")
     branches: dict[str, list[str]] = {n: [] for n in (*names, "has", "cal")}
     for pack in plan.packs_at(level):
         per_version = [(v, _version_columns(plan, v)) for v in plan.versions(pack)]
@@ -392,17 +401,17 @@ def _rows_cte(name: str, kind: str, aggs: str, rows: str, cls: str) -> str:
 
 
 def _rows_sql(plan: BulkPlan, rows: str, cls: str) -> list[str]:
-    """CTEs aggregating row-level conditions per case (max of 0/1/2 codes = three-valued 'there is one')."""
-    ctes = []
-    if plan.ctx.convictions:
-        aggs = ", ".join(
-            f"max({conviction_code(n, plan.ctx, facts='c')}) AS {col}" for n, col in plan.ctx.convictions.items()
-        )
-        ctes.append(_rows_cte("cv", "conviction", aggs, rows, cls))
-    if plan.ctx.charges:
-        aggs = ", ".join(f"max({charge_code(n, plan.ctx)}) AS {col}" for n, col in plan.ctx.charges.items())
-        ctes.append(_rows_cte("ch", "charge", aggs, rows, cls))
-    return ctes
+    """CTEs aggregating row-level conditions per case (max of 0/1/2 codes = three-valued 'there is one'), and the
+    statutes no table knows (the engine names each among the facts an answer may rest on)."""
+    if not rows:  # a pass with no row source (the receipt pass reads no rows): nothing to aggregate
+        return []
+    unknown = "list(c.statute) FILTER (WHERE NOT k.known)"  # distinct later: a DISTINCT aggregate is slow
+    cv = [f"max({conviction_code(n, plan.ctx, facts='c')}) AS {col}" for n, col in plan.ctx.convictions.items()]
+    ch = [f"max({charge_code(n, plan.ctx)}) AS {col}" for n, col in plan.ctx.charges.items()]
+    return [
+        _rows_cte("cv", "conviction", ", ".join([*cv, f"{unknown} AS unk_cv"]), rows, cls),
+        _rows_cte("ch", "charge", ", ".join([*ch, f"{unknown} AS unk_ch"]), rows, cls),
+    ]
 
 
 def _stage_sql(plan: BulkPlan, facts: str, rows: str, cls: str) -> str:
@@ -412,11 +421,14 @@ def _stage_sql(plan: BulkPlan, facts: str, rows: str, cls: str) -> str:
     outcome = _outcome_informs(plan)
     ctes = _rows_sql(plan, rows, cls)
     joined = [f"COALESCE({col}, 0) AS {col}" for col in (*plan.ctx.convictions.values(), *plan.ctx.charges.values())]
-    joins = "".join(
-        f" LEFT JOIN {name} USING (booking_id)"
-        for name, nodes in (("cv", plan.ctx.convictions), ("ch", plan.ctx.charges))
-        if nodes
-    )
+    if ctes:
+        joined.append(
+            "list_sort(list_distinct(list_concat(COALESCE(unk_cv, []), COALESCE(unk_ch, [])))) AS unknown_statutes"
+        )
+        joins = " LEFT JOIN cv USING (booking_id) LEFT JOIN ch USING (booking_id)"
+    else:
+        joined.append("CAST([] AS VARCHAR[]) AS unknown_statutes")
+        joins = ""
     ctes.append(f"rowfacts AS (SELECT f.*{''.join(', ' + j for j in joined)} FROM {facts} f{joins})")
     conds = ", ".join(f"{sql} AS c_{i}" for i, sql in enumerate(plan.conditions.values()))
     ctes.append(f"conds AS (SELECT *{', ' + conds if conds else ''} FROM rowfacts)")
@@ -424,7 +436,7 @@ def _stage_sql(plan: BulkPlan, facts: str, rows: str, cls: str) -> str:
     for level in range(_LEVELS):
         for dim in _DIMS:
             says.append(f"{layer_cols[f'{dim}{level}']} AS p{level}_{dim}")
-        for name in ("kind", "basis", "hours", "inform", "rinform", "has", "cal"):
+        for name in ("kind", "basis", "hours", "inform", "rinform", "undecided", "has", "cal"):
             says.append(f"{layer_cols[f'{name}{level}']} AS {name}{level}")
     ctes.append(f"says AS (SELECT *, {', '.join(says)} FROM conds)")
     init = ", ".join(f"CAST(NULL AS INTEGER) AS f_{d}, FALSE AS lk_{d}" for d in _DIMS)
@@ -456,6 +468,9 @@ SELECT booking_id, facility_id, jurisdiction, timezone, instant, decision_date, 
        COALESCE(({" OR ".join(f"COALESCE(inform{k}, FALSE)" for k in range(_LEVELS))}) OR ({outcome}), FALSE)
          AS inform,
        ({" OR ".join(f"COALESCE(rinform{k}, FALSE)" for k in range(_LEVELS))}) AS rinform,
+       list_filter(list_concat({", ".join(f"COALESCE(undecided{k}, [])" for k in range(_LEVELS))}),
+                   lambda x: x IS NOT NULL) AS undecided_rules,
+       unknown_statutes,
        CASE WHEN error IS NOT NULL THEN error {no_federal} END AS error
 FROM {previous}
 """
@@ -523,6 +538,11 @@ SELECT booking_id, facility_id, jurisdiction, timezone, instant AS decided_at, d
   CASE WHEN error IS NULL AND released_at IS NOT NULL AND hold_until IS NOT NULL AND released_at > hold_until
             AND NOT after_release AND NOT judicial_custody AND (NOT lifted OR ended IS NOT NULL) THEN ended
   END AS hold_ended_by,
+  CASE WHEN error IS NULL THEN len(undecided_rules) > 0 OR len(unknown_statutes) > 0 END AS undecided,
+  CASE WHEN error IS NULL THEN list_concat(
+    list_transform(undecided_rules, lambda r: 'rule ' || r || ': whether it applies cannot be decided'),
+    list_transform(unknown_statutes, lambda s: 'statute ' || s || ' is in no offense table of the jurisdiction'))
+  END AS undecided_facts,
   error
 FROM h
 """
@@ -611,12 +631,10 @@ class _Pass:
             if lo is not None and hi is not None
             else on_paths
         )
-        if narrow.ctx.convictions or narrow.ctx.charges:
-            # A view, not a table: materialising ~3 M rows of strings cost more than joining twice (keys, then stage).
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {rows} AS {_rows_table_sql(source, facts)}")
-            keys = con.execute(f"SELECT DISTINCT statute, level, tags_key, cls_state FROM {rows}").fetchall()
-        else:
-            keys = []
+        # A view, not a table: materialising ~3 M rows of strings cost more than joining twice (keys, then stage).
+        # Every row is classified, even when no condition reads rows: an unknown statute is named in the answer.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {rows} AS {_rows_table_sql(source, facts)}")
+        keys = con.execute(f"SELECT DISTINCT statute, level, tags_key, cls_state FROM {rows}").fetchall()
         days = (first_day, last_day) if first_day is not None and last_day is not None else None
         _register(con, cls, classification_table(keys, narrow.ctx.tags, between=days))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(narrow, facts, rows, cls)}")
