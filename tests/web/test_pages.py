@@ -12,7 +12,6 @@ from sqlalchemy import text
 
 from detainers.ledger import Authority
 from detainers.web._format import countdown, humanize
-from detainers.web._reports import suppress
 from detainers.web._session import COOKIE, safe_next
 
 from .conftest import T0, WebEnv
@@ -413,13 +412,25 @@ def test_public_page_suppresses_small_cells_and_shows_no_personal_data(web: WebE
         assert secret not in page
 
 
-def test_suppression_hides_small_cells_and_their_complement() -> None:
-    cells, total = suppress([("a", 40), ("b", 5), ("c", 20)])
-    assert total == 65 and [c.count for c in cells] == [40, None, None]
-    cells, total = suppress([("a", 40), ("b", 5), ("c", 3), ("d", 20)])
-    assert [c.count for c in cells] == [40, None, None, 20]
-    cells, total = suppress([("a", 4), ("b", 5)])
-    assert total is None and all(c.suppressed for c in cells)
+def test_the_public_page_and_the_api_show_the_same_tables(web: WebEnv) -> None:
+    """One suppression for both: each table on the page is the API's table for the same grouping."""
+    from detainers.web._reports import PUBLIC_TABLES
+
+    page = web.client().get("/public").text
+    api = web.client()
+    for key, title, _column in PUBLIC_TABLES:
+        response = api.get(
+            "/v1/public/counts", params={"by": [key]}, headers={"Authorization": f"Bearer {web.tokens['public']}"}
+        )
+        assert response.status_code == 200
+        section = page[page.index(title) :].split("</section>")[0]
+        cell_re = r'<td class="num">(?:<span class="suppressed"[^>]*>suppressed</span>|([\d,]+))</td>'
+        shown = re.findall(cell_re, section)
+        assert len(shown) == len(response.json()["cells"]) + 1  # every cell, then the total
+        for number, cell in zip(shown, response.json()["cells"], strict=False):
+            assert (number == "") == cell["suppressed"]
+            if number:
+                assert int(number.replace(",", "")) == cell["count"]
 
 
 def test_countdown_words() -> None:

@@ -972,19 +972,6 @@ class Desk:
             found = [Projector.load_detainer(conn, d) for d in booking.detainer_ids]
         return [d for d in found if d is not None]
 
-    def counts(self, by: Sequence[str]) -> list[tuple[dict[str, str], int]]:
-        columns = {
-            "jurisdiction": detainer_view.c.jurisdiction,
-            "status": detainer_view.c.status,
-            "form": detainer_view.c.form,
-        }
-        chosen = [columns[b] for b in by]
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(*chosen, func.count()).group_by(*chosen).order_by(*chosen)).all()
-        return [
-            ({b: str(r[i]) if r[i] is not None else "unlinked" for i, b in enumerate(by)}, int(r[-1])) for r in rows
-        ]
-
     def attachment(self, detainer_id: str, attachment_id: str) -> tuple[bytes, str]:
         with self.engine.connect() as conn:
             row = conn.execute(

@@ -1,7 +1,7 @@
 """Counts for the reports page and the public page. Every table names its denominator.
 
-The public page suppresses every count under 11 and, when only one cell of a table would be hidden, the next
-smallest too, so no hidden cell can be worked out by subtracting the others from the total.
+The public page's tables come from ``detainers.service.public_counts`` (one suppression pattern across every table
+the API and this page can show, see ``detainers.law.suppress_counts``).
 """
 
 from __future__ import annotations
@@ -12,13 +12,21 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from detainers.service import Desk
-from detainers.web._board import state_of
+from detainers.law import SUPPRESS_BELOW
+from detainers.service import Desk, public_counts
+from detainers.service._public import UNLINKED
 from detainers.web._format import label
 
-__all__ = ["SUPPRESS_BELOW", "PublicCell", "PublicTable", "Table", "csv_text", "desk_tables", "public_tables"]
-
-SUPPRESS_BELOW = 11
+__all__ = [
+    "PUBLIC_TABLES",
+    "SUPPRESS_BELOW",
+    "PublicCell",
+    "PublicTable",
+    "Table",
+    "csv_text",
+    "desk_tables",
+    "public_tables",
+]
 
 
 @dataclass(frozen=True)
@@ -106,30 +114,28 @@ class PublicTable:
     total: int | None
 
 
-def suppress(rows: list[tuple[str, int]]) -> tuple[list[PublicCell], int | None]:
-    total = sum(n for _, n in rows)
-    if total < SUPPRESS_BELOW:
-        return [PublicCell(v, None) for v, _ in rows], None
-    hidden = {v for v, n in rows if n < SUPPRESS_BELOW}
-    if len(hidden) == 1:
-        shown = sorted(((n, v) for v, n in rows if v not in hidden))
-        if shown:
-            hidden.add(shown[0][1])  # complementary suppression: one hidden cell could be subtracted out
-    return [PublicCell(v, None if v in hidden else n) for v, n in rows], total
+# The public page's tables: the API's ``/v1/public/counts?by=…`` for the same groupings gives the same numbers.
+PUBLIC_TABLES = (
+    ("status", "Detainers by current status", "Status"),
+    ("form", "Detainers by form", "Form"),
+    ("state", "Detainers by state of the jail", "State"),
+)
+
+
+def _shown(key: str, value: str) -> str:
+    if key == "status":
+        return label(value)
+    if key == "state" and value == UNLINKED:
+        return "Not yet linked to a booking"
+    return value
 
 
 def public_tables(desk: Desk) -> list[PublicTable]:
+    """The public page's tables, from the one suppression every public table shares (``public_counts``)."""
+    counts = public_counts(desk)
     out = []
-    statuses = [(label(c["status"]), n) for c, n in desk.counts(["status"])]
-    forms = [(c["form"], n) for c, n in desk.counts(["form"])]
-    by_state: Counter[str] = Counter()
-    for c, n in desk.counts(["jurisdiction"]):
-        by_state[state_of(c["jurisdiction"]) or "Not yet linked to a booking"] += n
-    for key, title, column, rows in (
-        ("status", "Detainers by current status", "Status", statuses),
-        ("form", "Detainers by form", "Form", forms),
-        ("state", "Detainers by state of the jail", "State", sorted(by_state.items())),
-    ):
-        cells, total = suppress(rows)
-        out.append(PublicTable(key, title, column, cells, total))
+    for key, title, column in PUBLIC_TABLES:
+        table = counts.table([key])
+        cells = [PublicCell(_shown(key, group[key]), n) for group, n in table.cells]
+        out.append(PublicTable(key, title, column, cells, table.total))
     return out
