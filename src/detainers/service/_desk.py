@@ -583,7 +583,10 @@ class Desk:
             if intake.booking_id is not None:
                 self._load_booking(conn, intake.booking_id)
             if intake.cancels_detainer_id is not None:
-                self._load_detainer(conn, intake.cancels_detainer_id)
+                cancelled = Projector.load_detainer(conn, intake.cancels_detainer_id)
+                # A liaison may name only its own office's detainers: another office's answers as an unknown id.
+                if cancelled is None or (actor.role == "ice_liaison" and cancelled.office != office):
+                    raise NotFound(f"no detainer {intake.cancels_detainer_id}", field="cancels_detainer_id")
             subject_key = None
             events: list[PendingEvent] = []
             if intake.subject is not None:

@@ -221,16 +221,30 @@ class ErasureIn(_In):
     reason: str = Field(min_length=3, max_length=1000)
 
 
-DetainerOut = DetainerState
 BookingOut = BookingState
+
+_SIGHT = (
+    "What the caller may see of it: full (staff); shared (an ICE liaison, where the decision allows notice to "
+    "ICE); request_only (an ICE liaison, where it does not or nothing is decided yet). See docs/security.md."
+)
+
+
+class DetainerOut(DetainerState):
+    """A detainer as the caller may see it: fields withheld from the caller are empty and named in ``withheld``."""
+
+    version: int | None = Field(default=0, description="None when withheld (request_only).")  # type: ignore[assignment]
+    sight: str = Field(default="full", description=_SIGHT)
+    withheld: list[str] = Field(default_factory=list, description="Fields withheld from this caller (shown empty).")
 
 
 class DecisionOut(BaseModel):
-    booking_id: str
+    booking_id: str | None
     decision: dict[str, Any] | None
     decision_seq: int | None
     override: dict[str, Any] | None
     effective: dict[str, Any]
+    sight: str = Field(default="full", description=_SIGHT)
+    withheld: list[str] = Field(default_factory=list, description="Parts withheld from this caller.")
 
 
 class Page(BaseModel, Generic[T]):
@@ -244,7 +258,7 @@ class Page(BaseModel, Generic[T]):
 class EventOut(BaseModel):
     seq: int
     stream_id: str
-    version: int
+    version: int | None = Field(description="None when withheld from the caller (see docs/security.md).")
     type: str
     recorded_at: str
     actor: str

@@ -18,8 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from detainers.ledger import Authority, BookingState, ConcurrencyError, DetainerState, PersonalDataErasedError
+from detainers.ledger import (
+    Authority,
+    BookingState,
+    ConcurrencyError,
+    DetainerState,
+    PersonalDataErasedError,
+    StoredEvent,
+)
 from detainers.service import Desk, DeskError, NotFound, Permission, Role, effective_decision
+from detainers.service import _need_to_know as ntk
 from detainers.service._schemas import AttachmentIn
 from detainers.service.routes.deps import actor_of
 from detainers.web import _actions
@@ -158,7 +166,7 @@ def _board_context(request: Request, who: Viewer, status: str, facility: str, st
     board = build_board(
         desk,
         now=now,
-        office=who.office if who.role is Role.ICE_LIAISON else None,
+        audience=_audience(who),
         status=status if status in STATUS_FILTERS else "open",
         facility=facility or None,
         state=state or None,
@@ -327,14 +335,17 @@ async def intake_submit(request: Request, who: ViewerDep) -> Response:
 # ------------------------------------------------------------------ detainer page
 
 
+def _audience(who: Viewer) -> ntk.Audience:
+    return ntk.Audience(who.role, who.office)
+
+
 def _visible(desk: Desk, who: Viewer, detainer_id: str) -> tuple[DetainerState, BookingState | None]:
     who.require(Permission.DETAINER_READ, "see detainers")
     try:
-        detainer = desk.detainer(detainer_id)
+        # another office's detainer: not even its existence is shown (the same page as an unknown id)
+        detainer = ntk.visible(desk, _audience(who), detainer_id)
     except NotFound as error:
         raise PageNotFound("There is no such detainer.") from error
-    if who.role is Role.ICE_LIAISON and detainer.office != who.office:
-        raise PageNotFound("There is no such detainer.")  # another office's: not even its existence is shown
     booking = desk.booking(detainer.booking_id) if detainer.booking_id else None
     return detainer, booking
 
@@ -353,11 +364,21 @@ def _detainer_page(
 ) -> Response:
     desk = _desk(request)
     detainer, booking = _visible(desk, who, detainer_id)
-    zone = booking.timezone if booking else _default_zone(request, desk)
+    audience = _audience(who)
+    record = ntk.load(desk, detainer)
+    shown, sight, _withheld = ntk.detainer_for(audience, record)
+    # Times in the facility's zone, unless the facility is itself withheld from this viewer.
+    zone = booking.timezone if booking and sight is not ntk.Sight.REQUEST_ONLY else _default_zone(request, desk)
     decision = None
     if booking is not None and booking.decision and who.can(Permission.DECISION_READ):
-        decision = decision_view(effective_decision(booking), booking.override, zone, booking.eligible_at)
+        if sight is ntk.Sight.FULL:
+            decision = decision_view(effective_decision(booking), booking.override, zone, booking.eligible_at)
+        elif sight is ntk.Sight.SHARED:
+            effective = ntk.decision_for(audience, record)["effective"]
+            decision = decision_view(effective, None, zone, booking.eligible_at)
     events = _actions.stream_events(desk, detainer, booking, bookings=who.sees_bookings)
+    if sight is not ntk.Sight.FULL:
+        events = [StoredEvent.model_construct(**e) for e in ntk.events_for(audience, record, events)]
     can = {p.value: who.can(p) for p in Permission}
     now = desk.now()
     actions = []
@@ -376,9 +397,10 @@ def _detainer_page(
         viewer=who,
         page="desk",
         status=status,
-        detainer=detainer,
+        detainer=shown,
+        sight=sight.value,
         booking=booking if who.sees_bookings else None,
-        custody=booking.status if booking else None,
+        custody=booking.status if booking and sight is not ntk.Sight.REQUEST_ONLY else None,
         zone=zone,
         decision=decision,
         timeline=timeline(events, zone),

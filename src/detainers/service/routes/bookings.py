@@ -25,7 +25,7 @@ from detainers.service._schemas import (
     StatusProofIn,
     TransferIn,
 )
-from detainers.service.routes.deps import DeskDep, Paging, actor_of, as_json, requires
+from detainers.service.routes.deps import DeskDep, Paging, actor_of, as_json, detainer_json, requires
 
 __all__ = ["decision_out", "router"]
 
@@ -150,7 +150,7 @@ def notification(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.NOTIFICATION_RECORD))],
 ) -> Response:
-    return as_json(desk.record_notification(booking_id, body, actor_of(who)))
+    return detainer_json(desk, who, desk.record_notification(booking_id, body, actor_of(who)))
 
 
 @router.post("/{booking_id}/override", response_model=DecisionOut, summary="Override the policy (with reason)")

@@ -11,16 +11,20 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from detainers.ledger import Authority, DetainerState
+from detainers.service import _need_to_know as ntk
 from detainers.service._auth import Principal, TokenStore
 from detainers.service._desk import Actor, Desk
-from detainers.service._errors import NotFound
-from detainers.service._roles import Permission, Role, allowed
+from detainers.service._roles import Permission, allowed
+from detainers.service._schemas import DetainerOut
 
 __all__ = [
     "DeskDep",
-    "as_json",
     "Paging",
     "actor_of",
+    "as_json",
+    "audience_of",
+    "detainer_json",
+    "detainer_out",
     "requires",
     "visible_detainer",
 ]
@@ -78,12 +82,29 @@ def actor_of(principal: Principal, channel: Authority = Authority.API) -> Actor:
     return Actor(principal.actor, principal.role.value, principal.office, channel)
 
 
+def audience_of(principal: Principal) -> ntk.Audience:
+    return ntk.Audience(principal.role, principal.office)
+
+
 def visible_detainer(desk: Desk, principal: Principal, detainer_id: str) -> DetainerState:
-    """The detainer, or 404 when it does not exist or belongs to another office (for an ICE liaison)."""
-    state = desk.detainer(detainer_id)
-    if principal.role is Role.ICE_LIAISON and state.office != principal.office:
-        raise NotFound(f"no detainer {detainer_id}", field="detainer_id")
-    return state
+    """The detainer, or the very 404 an unknown id gets when it belongs to another office (for an ICE liaison)."""
+    return ntk.visible(desk, audience_of(principal), detainer_id)
+
+
+def detainer_out(audience: ntk.Audience, record: ntk.Record) -> DetainerOut:
+    """The detainer as ``audience`` may see it (see ``_need_to_know``)."""
+    shown, sight, withheld = ntk.detainer_for(audience, record)
+    fields = dict(shown.__dict__)
+    if "version" in withheld:
+        fields["version"] = None
+    return DetainerOut.model_construct(**fields, sight=sight.value, withheld=list(withheld))
+
+
+def detainer_json(desk: Desk, principal: Principal, state: DetainerState, status: int = 200) -> Response:
+    """A detainer answer: the whole record for staff, what the decision lets an ICE liaison see otherwise."""
+    audience = audience_of(principal)
+    record = ntk.load(desk, state) if audience.liaison else ntk.Record(state, None)
+    return as_json(detainer_out(audience, record), status)
 
 
 class Paging:
