@@ -30,6 +30,7 @@ from detainers.ledger._events import (
     NotificationQueued,
     NotificationSent,
     OverLimitMarked,
+    Payload,
     PersonReleased,
     PolicyOverridden,
     StatusProofRecorded,
@@ -224,11 +225,12 @@ def evolve_detainer(state: DetainerState, event: StoredEvent) -> DetainerState:
         NotificationQueued.model_validate(payload)
         data["notices"] = [*state.notices, {"status": "queued", "seq": event.seq, **payload}]
     elif kind in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED, EventType.NOTIFICATION_CANCELLED):
-        model = {
+        models: dict[EventType, type[Payload]] = {
             EventType.NOTIFICATION_SENT: NotificationSent,
             EventType.NOTIFICATION_FAILED: NotificationFailed,
             EventType.NOTIFICATION_CANCELLED: NotificationCancelled,
-        }[kind]
+        }
+        model = models[kind]
         model.model_validate(payload)
         status = {"notification_sent": "sent", "notification_failed": "failed"}.get(kind.value, "cancelled")
         notices = [dict(n) for n in state.notices]

@@ -193,12 +193,14 @@ def _request_only(detainer: DetainerState) -> DetainerState:
 
 
 def detainer_for(audience: Audience, record: Record) -> tuple[DetainerState, Sight, tuple[str, ...]]:
-    """The detainer as ``audience`` may see it, the sight, and the fields withheld (shown empty)."""
+    """The detainer as ``audience`` may see it, the sight, and the fields withheld: a page or an answer shows those
+    empty (the object keeps ``booking_id`` where the liaison may see the status it implies)."""
     seen = sight(audience, record)
     if seen is Sight.FULL:
         return record.detainer, seen, ()
     if seen is Sight.SHARED:
-        return record.detainer.model_copy(update={"subject_key": None, "booking_id": None}), seen, _NEVER_FOR_LIAISON
+        # booking_id stays on the object (its status follows it); whoever shows it leaves the withheld fields empty
+        return record.detainer.model_copy(update={"subject_key": None}), seen, _NEVER_FOR_LIAISON
     return _request_only(record.detainer), seen, _NEVER_FOR_LIAISON + _CUSTODY_FIELDS
 
 
@@ -206,13 +208,30 @@ def notices_for(audience: Audience, record: Record) -> list[dict[str, Any]]:
     return [] if sight(audience, record) is Sight.REQUEST_ONLY else record.detainer.notices
 
 
+def _liaison_step(step: dict[str, Any]) -> dict[str, Any] | None:
+    """One explanation step as a liaison may read it, or None. Only the law and the clock: a rule step keeps the
+    rule's title and effect (its details can quote the person's convictions), a clock step only the hold and notice
+    arithmetic (not events during a hold, which name facts), a layer step as it is; facts and notes never."""
+    kind, text = step.get("kind"), str(step.get("text", ""))
+    if kind == "layer":
+        return dict(step)
+    if kind == "rule":
+        title, _, rest = text.partition(": ")
+        effect = rest.split("→", 1)[1].split("[", 1)[0].strip() if "→" in rest else ""
+        return {**step, "text": f"{title}: {effect}" if effect else title}
+    if kind == "clock" and text.startswith(("hold allowed for", "hold: no", "notify ICE by", "release eligibility")):
+        return dict(step)
+    return None
+
+
 def _explanation(record: Record, audience: Audience, effective: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The engine's steps a liaison may read: none where the booking holds another office's detainer (the steps
-    describe the operative detainer, which may be that one); otherwise the rule, layer and clock steps, without the
-    fact steps (the person's convictions and other facts behind the decision)."""
+    describe the operative detainer, which may be that one); otherwise the law and the clock (:func:`_liaison_step`),
+    never the facts behind the decision (the person's convictions among them)."""
     if any(p.office != audience.office for p in record.peers):
         return None
-    return [dict(s) for s in effective.get("explanation", ()) if s.get("kind") != "fact"]
+    steps = (_liaison_step(dict(s)) for s in effective.get("explanation", ()))
+    return [s for s in steps if s is not None]
 
 
 def decision_for(audience: Audience, record: Record) -> dict[str, Any]:

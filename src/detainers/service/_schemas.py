@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from detainers.domain import (
     AwareDatetime,
@@ -235,6 +235,13 @@ class DetainerOut(DetainerState):
     version: int | None = Field(default=0, description="None when withheld (request_only).")  # type: ignore[assignment]
     sight: str = Field(default="full", description=_SIGHT)
     withheld: list[str] = Field(default_factory=list, description="Fields withheld from this caller (shown empty).")
+    shown_status: str | None = Field(default=None, exclude=True)  # the status as the caller may see it
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        """received, active, lifted, released or transferred (for a request_only caller: received or lifted)."""
+        return self.shown_status or super().status
 
 
 class DecisionOut(BaseModel):

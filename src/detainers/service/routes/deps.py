@@ -95,9 +95,9 @@ def detainer_out(audience: ntk.Audience, record: ntk.Record) -> DetainerOut:
     """The detainer as ``audience`` may see it (see ``_need_to_know``)."""
     shown, sight, withheld = ntk.detainer_for(audience, record)
     fields = dict(shown.__dict__)
-    if "version" in withheld:
-        fields["version"] = None
-    return DetainerOut.model_construct(**fields, sight=sight.value, withheld=list(withheld))
+    for name in withheld:
+        fields[name] = [] if isinstance(fields.get(name), list) else None
+    return DetainerOut.model_construct(**fields, shown_status=shown.status, sight=sight.value, withheld=list(withheld))
 
 
 def detainer_json(desk: Desk, principal: Principal, state: DetainerState, status: int = 200) -> Response:
