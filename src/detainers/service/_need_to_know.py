@@ -144,7 +144,8 @@ def decision_kind(booking: BookingState | None) -> str:
 def sight(audience: Audience, record: Record) -> Sight:
     if not audience.liaison:
         return Sight.FULL
-    return Sight.SHARED if decision_kind(record.booking) in ("notify_allowed", "notify_required") else Sight.REQUEST_ONLY
+    shared = decision_kind(record.booking) in ("notify_allowed", "notify_required")
+    return Sight.SHARED if shared else Sight.REQUEST_ONLY
 
 
 def _not_found(detainer_id: str) -> NotFound:
