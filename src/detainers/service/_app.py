@@ -207,7 +207,7 @@ def create_app(services: Services) -> FastAPI:
 
     @app.exception_handler(DeskError)
     async def desk_error(_request: Request, exc: DeskError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.field)
+        return _error(exc.status, exc.message, exc.field, **exc.extra)
 
     @app.exception_handler(ConcurrencyError)
     async def conflict(_request: Request, exc: ConcurrencyError) -> JSONResponse:

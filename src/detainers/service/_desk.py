@@ -83,6 +83,8 @@ from detainers.ledger._projections import (
     seen_states,
 )
 from detainers.ledger._schema import attachments, booking_view, detainer_view, offices
+from detainers.service._against import check_confirmed, notify_breach, release_breach, to_immigration, transfer_breach
+from detainers.service._effective import effective_decision
 from detainers.service._errors import DeskError, InvalidCommand, NotFound, PolicyUnavailable
 from detainers.service._schemas import (
     AttachmentIn,
@@ -201,20 +203,6 @@ class Office:
     name: str
     webhook_url: str | None = None
     email: str | None = None
-
-
-def effective_decision(booking: BookingState) -> dict[str, Any]:
-    """The engine's answer with any supervisor override applied (what the worker acts on)."""
-    decision = dict(booking.decision or {})
-    override = booking.override or {}
-    if override.get("notify") is not None:
-        decision["notify"] = override["notify"]
-    if override.get("clear_hold"):
-        decision["hold_until"] = None
-    elif override.get("hold_until"):
-        decision["hold_until"] = override["hold_until"]
-    decision["overridden"] = bool(override)
-    return decision
 
 
 def _comparable(decision: dict[str, Any]) -> dict[str, Any]:
@@ -840,7 +828,9 @@ class Desk:
                 raise InvalidCommand(f"the person is already {state.status}", field="released_at")
             if state.booked_at and body.released_at < parse_utc(state.booked_at):
                 raise InvalidCommand("released_at is before the booking", field="released_at")
-            return PersonReleased(released_at=body.released_at, released_to=body.released_to)
+            breach = release_breach(state, body.released_at, body.released_to.value)
+            flag = check_confirmed(breach, body.against_decision_confirmed, "against_decision_confirmed")
+            return PersonReleased(released_at=body.released_at, released_to=body.released_to, against_decision=flag)
 
         return self._booking_command(booking_id, body.expected_version, make, actor, "person_released")
 
@@ -848,7 +838,11 @@ class Desk:
         def make(state: BookingState) -> Payload:
             if state.status != "in_custody":
                 raise InvalidCommand(f"the person is already {state.status}", field="transferred_at")
-            return Transferred(transferred_at=body.transferred_at, to_agency=body.to_agency, basis=body.basis)
+            breach = transfer_breach(state) if to_immigration(body.to_agency) else None
+            flag = check_confirmed(breach, body.against_decision_confirmed, "against_decision_confirmed")
+            return Transferred(
+                transferred_at=body.transferred_at, to_agency=body.to_agency, basis=body.basis, against_decision=flag
+            )
 
         return self._booking_command(booking_id, body.expected_version, make, actor, "transferred")
 
@@ -874,6 +868,9 @@ class Desk:
             if body.detainer_id not in booking.detainer_ids:
                 raise InvalidCommand("that detainer is not linked to this booking", field="detainer_id")
             detainer = self._load_detainer(conn, body.detainer_id)
+            flag = check_confirmed(
+                notify_breach(booking), body.against_decision_confirmed, "against_decision_confirmed"
+            )
             payload = NotificationSent(
                 detainer_id=body.detainer_id,
                 office=detainer.office,
@@ -882,9 +879,11 @@ class Desk:
                 manual=True,
                 recipient=body.recipient,
                 note=body.note,
+                against_decision=flag,
             )
             rules = (booking.decision or {}).get("rules", ())
-            event = self._event(DETAINER_PREFIX + body.detainer_id, detainer.version, payload, actor, rules=rules)
+            expected = self._expected(body.expected_version, detainer.version)
+            event = self._event(DETAINER_PREFIX + body.detainer_id, expected, payload, actor, rules=rules)
             return [event], set()
 
         return self._commit(build, actor, "notification_sent", lambda c: self._load_detainer(c, body.detainer_id))

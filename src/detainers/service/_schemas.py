@@ -193,20 +193,35 @@ class StatusProofIn(_Versioned):
 class ReleaseIn(_Versioned):
     released_at: AwareDatetime
     released_to: ReleasedTo = ReleasedTo.PUBLIC
+    against_decision_confirmed: list[str] | None = Field(
+        default=None,
+        description="Only where the decision in force does not allow this: the rules it goes against (as the 409 "
+        "names them), confirming that it happened anyway; the event is then flagged against the decision.",
+    )
 
 
 class TransferIn(_Versioned):
     transferred_at: AwareDatetime
     to_agency: str = Field(min_length=1, max_length=120)
     basis: str | None = Field(default=None, max_length=200)
+    against_decision_confirmed: list[str] | None = Field(
+        default=None,
+        description="Only where the decision in force does not allow this: the rules it goes against (as the 409 "
+        "names them), confirming that it happened anyway; the event is then flagged against the decision.",
+    )
 
 
-class ManualNotificationIn(_In):
+class ManualNotificationIn(_Versioned):
     detainer_id: str
     channel: str = Field(description="phone, fax, email, webhook, in_person, mail", max_length=40)
     sent_at: AwareDatetime
     recipient: str | None = Field(default=None, max_length=200)
     note: str | None = Field(default=None, max_length=500)
+    against_decision_confirmed: list[str] | None = Field(
+        default=None,
+        description="Only where the decision in force does not allow this: the rules it goes against (as the 409 "
+        "names them), confirming that it happened anyway; the event is then flagged against the decision.",
+    )
 
 
 class OverrideIn(_Versioned):
