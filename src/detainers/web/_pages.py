@@ -28,6 +28,7 @@ from detainers.ledger import (
 )
 from detainers.service import Desk, DeskError, NotFound, Permission, Role, effective_decision
 from detainers.service import _need_to_know as ntk
+from detainers.service._against import AgainstDecisionRefused
 from detainers.service._schemas import AttachmentIn
 from detainers.service.routes.deps import actor_of
 from detainers.web import _actions
@@ -37,7 +38,7 @@ from detainers.web._decision import decision_view
 from detainers.web._format import EVIDENCE, local_input, rule_href
 from detainers.web._intake import ACCEPTED_MEDIA, ZONES, Upload, form_choices, parse_intake
 from detainers.web._policies import policy_browser
-from detainers.web._reports import SUPPRESS_BELOW, csv_text, desk_tables, public_tables
+from detainers.web._reports import SUPPRESS_BELOW, against_decision, csv_text, desk_tables, public_tables
 from detainers.web._session import (
     PageForbidden,
     PageNotFound,
@@ -59,6 +60,11 @@ router = APIRouter(include_in_schema=False)
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]
 MaybeViewer = Annotated[Viewer | None, Depends(optional_viewer)]
+
+CONFLICT = (
+    "Someone else changed this record after you opened it. Nothing was written (nothing of theirs was overwritten "
+    "either): the page below shows the record as it is now — check it and enter your change again."
+)
 
 WRITTEN = {
     "detainer_received": "The detainer is recorded and the policy engine has been asked.",
@@ -382,6 +388,12 @@ def _detainer_page(
     can = {p.value: who.can(p) for p in Permission}
     now = desk.now()
     actions = []
+    # The versions this page shows travel with every form on it (a change made meanwhile is then refused, not
+    # overwritten); none where they are withheld from the viewer.
+    versions = {
+        "detainer_version": "" if sight is ntk.Sight.REQUEST_ONLY else str(detainer.version),
+        "booking_version": str(booking.version) if booking is not None and sight is ntk.Sight.FULL else "",
+    }
     for action in _actions.ACTIONS.values():
         if not _actions.available(action, detainer, booking, can):
             continue
@@ -389,7 +401,16 @@ def _detainer_page(
             values, errors = prepared.values, prepared.errors
         else:
             values, errors = _actions.defaults(action, now, zone), {}
-        actions.append({"action": action, "current": values, "problems": errors, "open": open_action == action.name})
+        actions.append(
+            {
+                "action": action,
+                "current": values,
+                "problems": errors,
+                "open": open_action == action.name,
+                "breach": _actions.breach_of(action, booking, values, now),
+                "versions": versions,
+            }
+        )
     written = request.query_params.get("written")
     return render(
         request,
@@ -467,13 +488,20 @@ async def detainer_action(request: Request, who: ViewerDep, detainer_id: str, na
             return _detainer_page(
                 request, who, detainer_id, status=409, error=f"“{action.title}” no longer applies to this record."
             )
-        zone = booking.timezone if booking else _default_zone(request, desk)
+        audience = _audience(who)
+        sight = ntk.sight(audience, ntk.load(desk, detainer))
+        zone = booking.timezone if booking and sight is not ntk.Sight.REQUEST_ONLY else _default_zone(request, desk)
         prepared = _actions.prepare(
             action, form, desk=desk, detainer=detainer, booking=booking, zone=zone, now=desk.now()
         )
         if prepared.errors or prepared.body is None:
             return _detainer_page(request, who, detainer_id, status=422, open_action=name, prepared=prepared)
-        if form.get("confirm") != "write":
+        if _actions.stale(prepared, detainer, booking):
+            return _detainer_page(request, who, detainer_id, status=409, error=CONFLICT)
+
+        body_json = json.dumps(prepared.body.model_dump(mode="json"), indent=2, sort_keys=True)
+
+        def review(status: int = 200, problem: str | None = None) -> Response:
             stream = "booking" if action.stream == "booking" or prepared.target == "booking" else "detainer"
             version = (booking.version if booking else 0) if stream == "booking" else detainer.version
             return render(
@@ -481,27 +509,31 @@ async def detainer_action(request: Request, who: ViewerDep, detainer_id: str, na
                 "confirm.html",
                 viewer=who,
                 page="desk",
+                status=status,
                 action=action,
                 prepared=prepared,
                 detainer=detainer,
                 booking=booking if who.sees_bookings else None,
                 stream=stream,
-                version=version,
+                version=version if sight is ntk.Sight.FULL else None,
                 actor=who.principal.actor,
-                body_json=json.dumps(prepared.body.model_dump(mode="json"), indent=2, sort_keys=True),
+                problem=problem,
+                confirm_field=_actions.CONFIRM_FIELD,
+                body_json=body_json,
             )
+
+        if form.get("confirm") != "write":
+            return review()
+        if prepared.breach is not None and not prepared.confirmed:
+            return review(422, "Nothing was written: tick the box to confirm, or cancel.")
         try:
             actor = actor_of(who.principal, Authority.FORM)
             _actions.execute(prepared, desk=desk, actor=actor, detainer=detainer, booking=booking)
         except ConcurrencyError:
-            return _detainer_page(
-                request,
-                who,
-                detainer_id,
-                status=409,
-                error="Someone else changed this record after you opened it. Nothing was written: check the "
-                "timeline below and try again.",
-            )
+            return _detainer_page(request, who, detainer_id, status=409, error=CONFLICT)
+        except AgainstDecisionRefused as refused:  # the decision changed between the review and the write
+            prepared.breach, prepared.confirmed = refused.breach, False
+            return review(409, "The decision changed since the review: nothing was written. Read it and confirm.")
         except DeskError as error:
             prepared.errors[error.field if error.field in prepared.values else action.fields[0].name] = error.message
             return _detainer_page(
@@ -581,7 +613,10 @@ def audit(request: Request, who: ViewerDep) -> Response:
     desk = _desk(request)
     report = desk.recorder.verify() if who.can(Permission.AUDIT_VERIFY) else None
     log = desk.personal.access_log(limit=200) if who.can(Permission.AUDIT_READ) else None
-    return render(request, "audit.html", viewer=who, page="audit", report=report, log=log, now=desk.now())
+    flagged = against_decision(desk)
+    return render(
+        request, "audit.html", viewer=who, page="audit", report=report, log=log, flagged=flagged, now=desk.now()
+    )
 
 
 @router.get("/audit/ledger.jsonl")

@@ -19,6 +19,8 @@ from detainers.web._format import label
 
 __all__ = [
     "PUBLIC_TABLES",
+    "Against",
+    "against_decision",
     "SUPPRESS_BELOW",
     "PublicCell",
     "PublicTable",
@@ -37,6 +39,7 @@ class Table:
     rows: list[tuple[str, int]]
     denominator: int
     denominator_text: str
+    unit: str = "Detainers"  # what the counts count
 
     def share(self, count: int) -> str:
         return f"{100 * count / self.denominator:.1f}%" if self.denominator else "—"
@@ -63,6 +66,13 @@ def desk_tables(desk: Desk) -> list[Table]:
     facilities = _counted(facility_of.get(d.booking_id or "", "(not linked to a booking)") for d in detainers)
     months = sorted(Counter(d.received_at[:7] for d in detainers if d.received_at).items())
     forms = _counted(d.form for d in detainers)
+    flagged = Counter(
+        {"transfer": "Transfer to ICE not allowed", "notify": "Notice to ICE not allowed", "hold": "Hold required"}.get(
+            a.dimension, a.dimension
+        )
+        for a in against_decision(desk)
+    )
+    decided = sum(1 for b in bookings if b.decision is not None)
     return [
         Table(
             "outcome",
@@ -82,7 +92,67 @@ def desk_tables(desk: Desk) -> list[Table]:
             denominator,
         ),
         Table("form", "Detainers by form", "Form", forms, total, denominator),
+        Table(
+            "against",
+            "Facts recorded against the decision in force",
+            "What the decision said",
+            sorted(flagged.items(), key=lambda kv: (-kv[1], kv[0])),
+            decided,
+            f"all {decided:,} bookings with a decision (each flagged entry was confirmed by the person recording it)",
+            unit="Entries",
+        ),
     ]
+
+
+@dataclass(frozen=True)
+class Against:
+    """One fact recorded against the decision in force (the flag the event carries)."""
+
+    seq: int
+    what: str  # the event
+    dimension: str
+    decision: str
+    rules: tuple[str, ...]
+    booking_number: str
+    detainer_id: str | None
+
+
+def against_decision(desk: Desk) -> list[Against]:
+    """Every fact recorded against the decision in force, newest first (transfers, releases, notices by hand)."""
+    bookings, _ = desk.list_bookings(limit=1_000_000)
+    detainers, _ = desk.list_detainers(limit=1_000_000)
+    number = {b.id: b.booking_number for b in bookings}
+    out = []
+    for b in bookings:
+        for flag in b.against_decision:
+            what = "transfer or release" if flag.get("dimension") != "hold" else "release"
+            out.append(
+                Against(
+                    int(flag.get("seq", 0)),
+                    what,
+                    str(flag.get("dimension")),
+                    str(flag.get("decision")),
+                    tuple(flag.get("rules", ())),
+                    b.booking_number,
+                    b.detainer_ids[0] if b.detainer_ids else None,
+                )
+            )
+    for d in detainers:
+        for notice in d.notices:
+            mark = notice.get("against_decision")
+            if mark:
+                out.append(
+                    Against(
+                        int(notice.get("seq", 0)),
+                        "notice to ICE",
+                        str(mark.get("dimension")),
+                        str(mark.get("decision")),
+                        tuple(mark.get("rules", ())),
+                        number.get(d.booking_id or "", "—"),
+                        d.id,
+                    )
+                )
+    return sorted(out, key=lambda a: -a.seq)
 
 
 def csv_text(tables: Iterable[Table]) -> str:
