@@ -145,7 +145,9 @@ class ApiSuite:
                 "clerk",
                 "POST",
                 "/v1/detainers",
-                json=detainer_json(office=office, subject=None, received_at=f"2024-03-0{i + 1}T10:00:00Z"),
+                json=detainer_json(
+                    office=office, subject=None, received_at=f"2024-03-0{i + 1}T10:00:00Z", ice_event_no=f"EVT-{i}"
+                ),
             )
         page = env.call("clerk", "GET", "/v1/detainers", params={"limit": 2}).json()
         assert page["total"] == 5 and len(page["items"]) == 2 and page["next_offset"] == 2

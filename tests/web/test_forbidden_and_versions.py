@@ -165,3 +165,35 @@ def test_overdue_rows_say_what_the_decision_says(web: WebEnv) -> None:
     assert "Past the lawful hold limit" not in page
     timeline = web.client("clerk").get(f"/detainers/{web.ids['la']}").text
     assert "Custody past its lawful end" in timeline and "Past the lawful hold limit" not in timeline
+
+
+def test_the_intake_form_sent_twice_records_one_detainer(web: WebEnv) -> None:
+    client = web.client("clerk")
+    page = client.get("/intake").text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page)
+    assert key, "the intake form carries a key made when it was shown"
+    csrf = web.csrf(client, "/intake")
+    form = {
+        "csrf": csrf,
+        "idempotency_key": key.group(1),
+        "form": "I-247A",
+        "office": "ERO-LOS",
+        "ice_event_no": "EVT-TWICE",
+        "received_at": "2024-03-08T09:30",
+        "zone": "America/Los_Angeles",
+        "requests": ["notify", "hold"],
+        "pc_basis": ["biometric_records"],
+        "warrant": "I-200",
+    }
+    before = web.services.desk.list_detainers()[1]
+    first = client.post("/intake", data=form, follow_redirects=False)
+    second = client.post("/intake", data=form, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert web.services.desk.list_detainers()[1] == before + 1
+    existing = first.headers["location"].split("/")[2].split("?")[0]
+    again = client.post("/intake", data={**form, "idempotency_key": "a-new-form"})
+    assert again.status_code == 409
+    found = re.search(r'id="ice_event_no-error">(.*?)</p>', again.text, re.S)
+    assert found and "EVT-TWICE" in found.group(1) and existing in found.group(1)
+    assert web.services.desk.list_detainers()[1] == before + 1

@@ -4,9 +4,11 @@ public figures. Each page asks the same role table as the API; an ICE liaison se
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import os
+import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +31,8 @@ from detainers.ledger import (
 from detainers.service import Desk, DeskError, NotFound, Permission, Role, effective_decision
 from detainers.service import _need_to_know as ntk
 from detainers.service._against import AgainstDecisionRefused
+from detainers.service._idempotency import Claim, IdempotencyStore, check_key, fingerprint, run_once
+from detainers.service._keys import Duplicate
 from detainers.service._schemas import AttachmentIn
 from detainers.service.routes.deps import actor_of
 from detainers.web import _actions
@@ -261,6 +265,7 @@ def intake_page(request: Request, who: ViewerDep) -> Response:
     desk = _desk(request)
     context = _intake_context(request, who, desk)
     values = {
+        "idempotency_key": secrets.token_urlsafe(16),
         "form": "I-247A",
         "zone": context["default_zone"],
         "received_at": local_input(desk.now(), context["default_zone"]),
@@ -308,8 +313,32 @@ async def intake_submit(request: Request, who: ViewerDep) -> Response:
                 **context,
             )
         actor = actor_of(who.principal, Authority.FORM)
+        body = intake.body
+        # The form carries a key made when it was shown: sending it twice (a double click, a retry after a
+        # timeout) records one detainer and shows it again.
+        key = str(form.get("idempotency_key") or "")
+        claim = None
+        if key:
+            digest = hashlib.sha256(upload.content).hexdigest() if upload is not None else None
+            claim = Claim(
+                who.principal.actor,
+                check_key(key),
+                fingerprint("POST", "/intake", {"detainer": body.model_dump(mode="json"), "attachment": digest}),
+                "POST",
+                "/intake",
+                "detainer",
+                desk.now(),
+            )
         try:
-            state = desk.receive_detainer(intake.body, actor)
+            state, replayed = run_once(
+                IdempotencyStore(desk.engine),
+                claim,
+                lambda rows: desk.receive_detainer(body, actor, extra_rows=rows),
+                lambda found: found.record_id,
+                (Duplicate, ConcurrencyError),
+            )
+            if replayed:
+                return RedirectResponse(f"/detainers/{state}?written=detainer_received", status_code=303)
             if upload is not None:
                 desk.add_attachment(
                     state.id,
@@ -323,12 +352,13 @@ async def intake_submit(request: Request, who: ViewerDep) -> Response:
                 )
         except DeskError as error:
             errors = {error.field or "form": error.message}
+            values = {**intake.values, "idempotency_key": secrets.token_urlsafe(16)}  # a new try is a new request
             return render(
                 request,
                 "intake.html",
                 viewer=who,
                 page="intake",
-                values=intake.values,
+                values=values,
                 errors=errors,
                 status=error.status,
                 **context,

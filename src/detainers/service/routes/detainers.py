@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from detainers.ledger import DetainerState
 from detainers.service import _need_to_know as ntk
@@ -26,9 +26,11 @@ from detainers.service._schemas import (
 )
 from detainers.service.routes.deps import (
     DeskDep,
+    IdempotencyKey,
     Paging,
     actor_of,
     audience_of,
+    create_once,
     detainer_json,
     detainer_out,
     requires,
@@ -42,12 +44,27 @@ router = APIRouter(prefix="/v1/detainers", tags=["detainers"])
 
 @router.post("", status_code=201, response_model=DetainerOut, summary="Receive a detainer")
 def receive(
-    body: DetainerIn, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DETAINER_SUBMIT))]
+    body: DetainerIn,
+    request: Request,
+    desk: DeskDep,
+    who: Annotated[Principal, Depends(requires(Permission.DETAINER_SUBMIT))],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Record a detainer as received. An ICE liaison submits for its own office and may not link bookings."""
+    """Record a detainer as received. An ICE liaison submits for its own office and may not link bookings.
+    One detainer per office and ICE event number: a second is refused (409) naming the first (``existing_id``)."""
     if who.role is Role.ICE_LIAISON and body.booking_id is not None:
         body = body.model_copy(update={"booking_id": None})
-    return detainer_json(desk, who, desk.receive_detainer(body, actor_of(who)), 201)
+    return create_once(
+        desk,
+        who,
+        idempotency_key,
+        request,
+        body,
+        "detainer",
+        lambda rows: desk.receive_detainer(body, actor_of(who), extra_rows=rows),
+        lambda state: detainer_json(desk, who, state, 201),
+        desk.detainer,
+    )
 
 
 @router.get("", response_model=Page[DetainerOut], summary="Search and list detainers")
@@ -208,11 +225,23 @@ def lift(
 def attach(
     detainer_id: str,
     body: AttachmentIn,
+    request: Request,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.ATTACHMENT_ADD))],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     visible_detainer(desk, who, detainer_id)
-    return detainer_json(desk, who, desk.add_attachment(detainer_id, body, actor_of(who)), 201)
+    return create_once(
+        desk,
+        who,
+        idempotency_key,
+        request,
+        body,
+        "detainer",
+        lambda rows: desk.add_attachment(detainer_id, body, actor_of(who), extra_rows=rows),
+        lambda state: detainer_json(desk, who, state, 201),
+        desk.detainer,
+    )
 
 
 @router.get("/{detainer_id}/attachments/{attachment_id}", summary="Download an attachment")
