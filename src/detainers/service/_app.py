@@ -94,6 +94,7 @@ def build_services(
         if settings.smtp_host:
             notifiers["email"] = SmtpNotifier(settings.smtp_host, settings.smtp_port, sender=settings.smtp_sender)
     outbox = Outbox(desk, notifiers)
+    closers.insert(0, outbox.close)
     return Services(
         desk=desk,
         tokens=TokenStore(engine),
