@@ -236,7 +236,8 @@ def _one_booking(
     decided = desk.record_eligibility(booking.id, EligibilityIn(eligible_at=eligible, reason=reason), actor)
     if eligible < now and rng.random() < 0.75:  # most leave on time; the rest are the desk's alarms
         # ICE picks the person up where the law lets the jail hand them over; elsewhere they walk out
-        if transfer_breach(decided) is None and rng.random() < 0.5:
+        picked_up = rng.random() < 0.5  # drawn first either way, so the demo's other draws stay as they were
+        if picked_up and transfer_breach(decided) is None:
             desk.transfer(
                 booking.id, TransferIn(transferred_at=eligible + timedelta(hours=2), to_agency="ICE ERO"), actor
             )
