@@ -114,6 +114,7 @@ def test_a_correction_made_meanwhile_is_never_overwritten(web: WebEnv) -> None:
         "value": "I-205",
         "reason": "fax page 2 shows an I-205",
     }
+    assert "detainer_version" in form, "the form carries the version the page showed"
     assert form["detainer_version"] == str(desk.detainer(web.ids["la"]).version)
     review = client.post(url, data=form)
     assert review.status_code == 200
