@@ -258,7 +258,7 @@ def simulate_arrivals(db: str, stop: threading.Event, *, every_seconds: float = 
         desk = Desk(engine)
         rng = random.Random(seed)
         actor = Actor("import:demo-arrivals", "clerk", channel=Authority.IMPORT)
-        n = 100_000
+        n = 100_000 + desk.list_bookings(limit=1)[1]  # booking numbers are unique: go on after the ones there
         while not stop.wait(every_seconds):
             n += 1
             jail = DEMO_JAILS[n % len(DEMO_JAILS)]
