@@ -357,3 +357,25 @@ def test_leases_are_taken_per_row_at_send_time(world: dict[str, Any]) -> None:
     assert len(keys) == len(set(keys)) == 6 and sum(results) == 6
     rows = env.services.outbox.rows(office="ERO-MIA")
     assert {r["status"] for r in rows} == {"sent"} and {r["attempts"] for r in rows} == {2}
+
+
+def test_the_worker_loop_never_waits_on_a_hanging_endpoint(world: dict[str, Any]) -> None:
+    """The loop's passes start deliveries and go on: a hold deadline is marked while a call still hangs."""
+    env: Env = world["env"]
+    _case(env, "houston-loop", office="ERO-HOU")
+    env.clock.set(TARGET)
+    started = time.monotonic()
+    first = env.services.worker.run_once(wait=False)
+    assert first.queued == 1 and time.monotonic() - started < 1.0, "the pass did not wait for the hanging call"
+    hold_until = datetime.fromisoformat(
+        env.call("clerk", "GET", "/v1/bookings", params={"booking_number": "houston-loop"}).json()["items"][0][
+            "decision"
+        ]["hold_until"]
+    )
+    env.clock.set(hold_until)
+    started = time.monotonic()
+    marked = env.services.worker.run_once(wait=False)
+    assert marked.over_limit == 1 and time.monotonic() - started < 1.0
+    time.sleep(env.services.outbox.call_deadline.total_seconds() + 0.5)  # the hanging call meets its deadline
+    row = env.services.outbox.rows(office="ERO-HOU")[0]
+    assert row["status"] == "pending" and "no answer within 2 s" in (row["last_error"] or "")
