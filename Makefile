@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SRC := src/detainers
 
-.PHONY: install test check lint typecheck fmt demo docs bench screenshots lock clean
+.PHONY: install test check lint typecheck fmt demo docs bench screenshots lock clean notice-fonts notice-pages
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,6 +40,7 @@ demo: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/detainers docs policies --write
+	$(BIN)/detainers docs coverage --write
 	$(BIN)/python -m detainers.service.openapi_doc --write 2>/dev/null || true
 
 bench: $(STAMP)
@@ -47,6 +48,18 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	DETAINERS_SCREENSHOTS=1 $(BIN)/python -m pytest -q -m browser tests/web
+
+# The notices' fonts are vendored subsets (no system font needed to render). Rebuild them from Debian's Noto packages
+# only when a test says a template has characters they lack.
+notice-fonts: $(STAMP)
+	test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc -a -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-noto-cjk)
+	$(BIN)/python -m detainers.notices._fontbuild
+
+# docs/notices.md's page images: one rendered page per language (needs poppler-utils' pdftoppm).
+notice-pages: $(STAMP)
+	command -v pdftoppm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils)
+	$(BIN)/python -m detainers.notices._pages docs/screenshots/notices
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -41,18 +41,31 @@ _JOIN = f"""JOIN tags k ON k.statute = c.statute AND k.level = c.level AND k.tag
 HAND_WRITTEN = f"""
 CREATE OR REPLACE TEMP TABLE hand AS
 WITH r AS (SELECT booking_id, max(received_at) AS last_received FROM detainers GROUP BY 1),
-i AS (
-  SELECT b.booking_id, b.timezone, COALESCE(b.as_of, b.eligible_at, r.last_received) AS instant
+i0 AS (
+  SELECT b.booking_id, b.timezone, b.as_of, b.released_at, COALESCE(b.as_of, b.eligible_at, r.last_received) AS instant0
   FROM bookings b JOIN r USING (booking_id)
+),
+-- a request not yet received is not a fact; with none by eligibility the jail decides at the first receipt
+rb AS (
+  SELECT d.booking_id, bool_or(d.received_at IS NULL OR d.received_at <= i0.instant0) AS has_by,
+         min(d.received_at) AS first_received
+  FROM detainers d JOIN i0 USING (booking_id) GROUP BY 1
+),
+i AS (
+  SELECT i0.*, CASE WHEN rb.has_by OR i0.as_of IS NOT NULL THEN i0.instant0 ELSE rb.first_received END AS instant
+  FROM i0 JOIN rb USING (booking_id)
 ),
 d AS (
   SELECT d.booking_id, d.warrant IN ('judicial_warrant', 'judicial_probable_cause') AS judicial,
-         (d.lifted_at IS NOT NULL AND d.lifted_at <= i.instant) AS lifted
+         (d.lifted_at IS NOT NULL AND d.lifted_at <= i.instant) AS lifted,
+         COALESCE(i.released_at IS NOT NULL AND d.received_at > i.released_at, FALSE) AS after_release
   FROM detainers d JOIN i USING (booking_id)
+  WHERE d.received_at IS NULL OR d.received_at <= i.instant
   QUALIFY row_number() OVER (PARTITION BY d.booking_id
     ORDER BY (d.lifted_at IS NULL OR d.lifted_at > i.instant) DESC, d.received_at DESC NULLS LAST, d.seq DESC) = 1
 ),
-f AS (SELECT i.booking_id, i.instant, CAST(timezone(i.timezone, i.instant) AS DATE) AS day, d.judicial, d.lifted
+f AS (SELECT i.booking_id, i.instant, CAST(timezone(i.timezone, i.instant) AS DATE) AS day, d.judicial,
+             d.lifted OR d.after_release AS lifted  -- a request that came after release finds no custody
       FROM i JOIN d USING (booking_id)),
 -- Gov. Code 7282.5(a), three-valued: 2 qualifies, 1 may qualify (unknown statute or fact), 0 does not
 a AS (

@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from detainers.law import DecisionError, decide
+from detainers.law import AgreementRegistry, DecisionError, decide
 from detainers.law.bulk import bulk_decide, cases_from_rows
 
 FIELDS = (
@@ -33,10 +33,14 @@ def connect(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
 
 
 def disagreements(
-    tables: dict[str, pa.Table], *, jurisdiction: str | None = None, versions_on: date | None = None
+    tables: dict[str, pa.Table],
+    *,
+    jurisdiction: str | None = None,
+    versions_on: date | None = None,
+    agreements: AgreementRegistry | None = None,
 ) -> tuple[int, list[str], dict[str, set[object]]]:
     con = connect(tables)
-    bulk_decide(con, jurisdiction=jurisdiction, versions_on=versions_on, into="got")
+    bulk_decide(con, jurisdiction=jurisdiction, versions_on=versions_on, into="got", agreements=agreements)
     bulk = {r["booking_id"]: r for r in con.sql("SELECT * FROM got").to_arrow_table().to_pylist()}
     ids = set(bulk)
     rows = {name: [r for r in t.to_pylist() if r["booking_id"] in ids] for name, t in tables.items()}
@@ -46,7 +50,7 @@ def disagreements(
     for case in cases:
         got = bulk[case.name]
         try:
-            d = decide(case, jurisdiction=jurisdiction, versions_on=versions_on)
+            d = decide(case, jurisdiction=jurisdiction, versions_on=versions_on, agreements=agreements)
         except DecisionError as exc:
             if got["error"] is None:
                 problems.append(f"{case.name}: per-case refused ({exc}), bulk answered")

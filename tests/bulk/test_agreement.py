@@ -17,7 +17,7 @@ from detainers.synth import SynthConfig, generate
 
 from ._compare import disagreements
 
-NO_PACK = "us/nv/clark"  # Nevada and Clark County have no pack: only the federal layer decides
+NO_PACK = "us/nv/washoe"  # Nevada and Washoe County have no pack: only the federal layer decides
 
 
 def _population(scale: int, seed: int, profile: str) -> dict[str, pa.Table]:

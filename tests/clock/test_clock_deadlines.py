@@ -26,7 +26,7 @@ def at(zone: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: i
 
 
 def test_hold_clock_kind_values() -> None:
-    assert [k.value for k in HoldClockKind] == ["elapsed", "business", "none"]
+    assert [k.value for k in HoldClockKind] == ["elapsed", "business", "none", "same_day"]
     assert HoldClockKind("business") is HoldClockKind.BUSINESS
 
 
@@ -58,6 +58,23 @@ def test_hold_deadline_in_zone_even_for_utc_start() -> None:
     deadline = hold_deadline(HoldClockKind.ELAPSED, datetime(2024, 3, 8, 19, tzinfo=UTC), zone=NY, calendar=FED)
     assert deadline is not None
     assert format_instant(deadline) == "2024-03-10T15:00:00-04:00"
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (at(NY, 2019, 3, 15, 14), "2019-03-15T23:59:00-04:00"),  # New Jersey cap: 11:59 p.m. the same local day
+        (at(NY, 2019, 11, 3, 0, 30), "2019-11-03T23:59:00-05:00"),  # autumn DST day: still the same local evening
+        (at(NY, 2019, 3, 10, 1), "2019-03-10T23:59:00-04:00"),  # spring DST day
+        (at(NY, 2019, 3, 15, 23, 59, 30), "2019-03-15T23:59:30-04:00"),  # after 11:59 p.m.: no time left, not before
+        (datetime(2019, 3, 16, 2, tzinfo=UTC), "2019-03-15T23:59:00-04:00"),  # UTC start read in the local zone
+    ],
+)
+def test_same_day_clock_ends_at_1159_pm_local(start: datetime, expected: str) -> None:
+    deadline = hold_deadline(HoldClockKind.SAME_DAY, start, zone=NY, calendar=FED)
+    assert deadline is not None
+    assert format_instant(deadline) == expected
+    assert deadline >= start
 
 
 def test_none_kind_has_no_deadline() -> None:

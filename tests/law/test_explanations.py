@@ -32,7 +32,7 @@ def test_la_2021_explains_county_policy_overrides_state_permission() -> None:
     assert not d.notify and d.transfer.value == "not_allowed"
     chain = [(c.jurisdiction, c.version) for c in d.jurisdiction_chain]
     assert chain == [
-        ("us", "ice-10074.2"),
+        ("us", "ninth-circuit-2020"),  # after the Gonzalez injunctions were vacated (975 F.3d 788)
         ("us/ca", "sb54-2018"),
         ("us/ca/los-angeles", "board-2020-09-01"),
         ("us/ca/los-angeles/lasd", "board-policy-2020"),
@@ -40,11 +40,12 @@ def test_la_2021_explains_county_policy_overrides_state_permission() -> None:
     assert d.engine_version.startswith("detainers ")
 
 
-def test_jurisdiction_without_pack_says_federal_baseline_decides() -> None:
+def test_jurisdiction_without_pack_says_the_layers_above_decide() -> None:
+    # Georgia has a state pack (us/ga) but Fulton County none: the explanation names the missing layer.
     d = decide(_case("federal baseline").case)  # type: ignore[attr-defined]
     text = "\n".join(step.text for step in d.explanation)
-    assert "no policy pack is encoded for us/ga (state): the federal baseline decide" in text
-    assert [c.pack for c in d.jurisdiction_chain] == ["us", None, None]
+    assert "no policy pack is encoded for us/ga/fulton (county): the layers above decide" in text
+    assert [c.pack for c in d.jurisdiction_chain] == ["us", "us/ga", None]
 
 
 def test_printed_instants_carry_the_facility_offset() -> None:

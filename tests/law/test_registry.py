@@ -173,35 +173,36 @@ def test_a_typo_in_a_scenario_file_fails_to_load_naming_file_case_and_id(tmp_pat
 def test_decide_shows_coverage_for_a_real_county_without_a_pack(tmp_path: Path) -> None:
     path = tmp_path / "cobb.yaml"
     path.write_text(
-        "- name: cobb\n  jurisdiction: us/ga/cobb\n"
+        "- name: cobb\n  jurisdiction: us/ga/hall\n"
         "  booking: {eligible_for_release_at: 2021-06-04T09:00}\n  detainers: [{form: I-247A}]\n"
     )
     human = CliRunner().invoke(app, ["decide", str(path)])
     assert human.exit_code == 0
     assert "coverage: incomplete" in human.output
-    assert "Only federal law is encoded for this jurisdiction; state law and county policy are not" in human.output
-    assert "us/ga/cobb (Cobb County, Georgia; not encoded)" in human.output
+    # Georgia has a state pack (us/ga); Hall County has none (Cobb has a county pack now).
+    assert "Only federal and state law are encoded for this jurisdiction; county policy is not" in human.output
+    assert "us/ga/hall (Hall County, Georgia; not encoded)" in human.output
     as_json = CliRunner().invoke(app, ["decide", str(path), "--json"])
     coverage = __import__("json").loads(as_json.output)[0]["coverage"]
-    assert coverage["complete"] is False and coverage["encoded"] == ["us"]
-    assert coverage["fell_back"] == ["us/ga", "us/ga/cobb"]
+    assert coverage["complete"] is False and coverage["encoded"] == ["us", "us/ga"]
+    assert coverage["fell_back"] == ["us/ga/hall"]
     complete = path.with_name("lasd.yaml")
-    complete.write_text(path.read_text().replace("us/ga/cobb", REAL))
+    complete.write_text(path.read_text().replace("us/ga/hall", REAL))
     assert "coverage: complete" in CliRunner().invoke(app, ["decide", str(complete)]).output
 
 
 def test_coverage_of_matches_the_decision_and_the_note_names_levels() -> None:
     packs = default_packs()
     (scenario,) = [
-        s for s in load_scenarios(SCENARIOS / "own" / "jurisdictions.yaml") if s.case.jurisdiction == "us/ca/fresno"
+        s for s in load_scenarios(SCENARIOS / "own" / "jurisdictions.yaml") if s.case.jurisdiction == "us/ca/tulare"
     ]
     decision = decide(scenario.case, packs=packs)
-    assert decision.coverage == coverage_of("us/ca/fresno", date(2021, 6, 4), packs)
+    assert decision.coverage == coverage_of("us/ca/tulare", date(2021, 6, 4), packs)
     note = coverage_note(decision.jurisdiction_chain)
     assert note is not None
     assert note.startswith("Only federal and state law are encoded for this jurisdiction; county policy is not")
-    agency = coverage_of("us/ca/orange/ocsd", date(2021, 6, 4), packs)
-    assert agency.fell_back == ("us/ca/orange", "us/ca/orange/ocsd")
+    agency = coverage_of("us/ca/tulare/tcso", date(2021, 6, 4), packs)
+    assert agency.fell_back == ("us/ca/tulare", "us/ca/tulare/tcso")
     chain = [{"level": lv, "jurisdiction": j, "pack": None, "version": None} for lv, j in
              [("county", "us/ca/orange"), ("agency", "us/ca/orange/ocsd")]]  # fmt: skip
     chain = [{"level": "federal", "jurisdiction": "us", "pack": "us", "version": "v"}, *chain]
@@ -214,7 +215,7 @@ def test_coverage_of_matches_the_decision_and_the_note_names_levels() -> None:
 def test_a_wrong_coverage_expectation_fails(tmp_path: Path) -> None:
     path = tmp_path / "cov.yaml"
     path.write_text(
-        "- name: cobb\n  jurisdiction: us/ga/cobb\n"
+        "- name: cobb\n  jurisdiction: us/ga/hall\n"
         "  booking: {eligible_for_release_at: 2021-06-04T09:00}\n  detainers: [{form: I-247A}]\n"
         "  expect: {coverage: {complete: true}}\n"
     )

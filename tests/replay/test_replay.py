@@ -37,7 +37,7 @@ def test_parse_policy() -> None:
     with pytest.raises(PolicyError, match="no US state, DC or territory 'zz'"):
         parse_policy("us/zz/nowhere", packs)
     with pytest.raises(PolicyError, match="no pack"):  # a real county, but nothing encoded for it
-        parse_policy("us/nv/clark", packs)
+        parse_policy("us/nv/washoe", packs)
     with pytest.raises(PolicyError, match="did you mean us/ca/los-angeles/lasd"):
         parse_policy("us/ca/los-angles/lasd@2021-01-01", packs)
     with pytest.raises(PolicyError, match="date"):
@@ -101,7 +101,7 @@ def test_cli_terminal_json_csv_parquet_and_sample(data: Path, tmp_path: Path) ->
 
 def test_cli_refuses_unknown_pack_and_missing_data(data: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    bad = runner.invoke(app, ["replay", "--policy", "us/nv/clark", str(data)])
+    bad = runner.invoke(app, ["replay", "--policy", "us/nv/washoe", str(data)])
     assert bad.exit_code == 2 and "no pack" in bad.output
     typo = runner.invoke(app, ["replay", "--policy", LASD, "--vs", "us/ca/los-angles/lasd", str(data)])
     assert typo.exit_code == 2 and "did you mean us/ca/los-angeles/lasd" in typo.output

@@ -58,10 +58,10 @@ def test_a_corrected_jurisdiction_is_checked_too(env: Any, booking_json: Body) -
 def test_a_real_county_without_a_pack_decides_with_its_coverage(
     env: Any, booking_json: Body, detainer_json: Body
 ) -> None:
-    decision = _decided(env, booking_json(), detainer_json)["decision"]  # us/ga/fulton: no Georgia pack
+    decision = _decided(env, booking_json(), detainer_json)["decision"]  # us/ga/fulton: a state pack, no county pack
     assert decision["coverage"]["complete"] is False
-    assert decision["coverage"]["encoded"] == ["us"]
-    assert decision["coverage"]["fell_back"] == ["us/ga", "us/ga/fulton"]
+    assert decision["coverage"]["encoded"] == ["us", "us/ga"]
+    assert decision["coverage"]["fell_back"] == ["us/ga/fulton"]
 
 
 def test_an_encoded_chain_has_complete_coverage(env: Any, booking_json: Body, detainer_json: Body) -> None:

@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from detainers.service import Office, SmtpNotifier, WebhookNotifier
 
 ELIGIBLE = datetime(2024, 3, 13, 19, 0, tzinfo=UTC)  # 15:00 EDT, Georgia
-HOLD_UNTIL = ELIGIBLE + timedelta(hours=48)  # I-247A: 48 elapsed hours (domain.md §4.2)
+HOLD_UNTIL = ELIGIBLE + timedelta(hours=48)  # I-247A: 48 elapsed hours (ICE guidance for Form I-247A)
 
 
 class Receiver:

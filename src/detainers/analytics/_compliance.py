@@ -44,7 +44,7 @@ def truth_act_annual(bookings: pl.DataFrame, charges: pl.DataFrame) -> list[dict
 def illinois_805_25_rows(
     bookings: pl.DataFrame, charges: pl.DataFrame, *, year: int | None = None
 ) -> list[dict[str, object]]:
-    """One row per detainer (hold line) received: the five fields of 5 ILCS 805/25 (domain.md §3.4).
+    """One row per detainer (hold line) received: the five fields of 5 ILCS 805/25(a)(2)(A)-(E).
 
     (A) date received — the hold line's booking time if the export carries it, else the booking date;
     (B) date/time the person posted criminal bail — release of a line closed as ``bond_posted``;

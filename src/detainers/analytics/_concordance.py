@@ -3,7 +3,7 @@
 Each booking with an immigration hold becomes a :class:`detainers.domain.Case`: the booking's charges, the moment
 the person would otherwise have gone free (the latest release of the other charge lines, with that line's release
 reason), and one detainer. Jail exports do not say which form ICE sent, so the form is the one in use on the
-booking date (domain.md §1.2) — an assumption printed with the report. Exports with dates only are read as local
+booking date — an assumption printed with the report. Exports with dates only are read as local
 midnight, so hour-level limits (48 hours) are judged to the day.
 """
 

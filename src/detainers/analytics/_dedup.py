@@ -1,4 +1,4 @@
-"""De-duplication the Deportation Data Project way (domain.md §5.5): flag, never delete.
+"""De-duplication the Deportation Data Project way (its published de-duplication rule): flag, never delete.
 
 Rows of one person (``person_id``) are sorted by prepare date, then file, sheet and row. A new episode starts when
 more than one calendar day separates a row from the previous one (prepare dates are dates, so "within 24 hours"

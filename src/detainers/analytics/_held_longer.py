@@ -1,4 +1,4 @@
-"""Held longer because of the detainer (UWCHR Pierce County method, domain.md §5.6).
+"""Held longer because of the detainer (UWCHR Pierce County method, github.com/UWCHR/ice-detainers-pierce).
 
 Per booking with an immigration hold line: the booking was *held longer because of the detainer* when the hold
 line's release is later than the latest release of every other charge line. The extra time is the gap between the

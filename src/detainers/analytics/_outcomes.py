@@ -35,7 +35,7 @@ GROUP_KEYS: dict[str, pl.Expr] = {
 
 CAVEATS: tuple[str, ...] = (
     "Lift reasons are ICE's own record; jails do not generally tell ICE when they decline, so 'declined_by_lea' "
-    "counts only declines ICE became aware of (DDOR Section IV, domain.md §1.5).",
+    "counts only declines ICE became aware of (DDOR Section IV).",
     "'open' means no lift reason was recorded when the data were extracted: still active, or never closed out.",
     "Facility names are ICE's; the same name can denote facilities in different states.",
 )

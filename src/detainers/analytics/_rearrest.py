@@ -1,6 +1,6 @@
 """Re-arrest after release: Kaplan–Meier cumulative incidence of a new booking within 1, 3 and 5 years.
 
-Definitions (domain.md §6.6, printed with the report):
+Definitions (printed with the report):
 
 - index release: a person's first release in the data (one per person, so observations are independent);
 - cohort: ``released_despite_detainer`` (an immigration hold, released to the public), ``transferred`` (released to
@@ -27,7 +27,7 @@ CAVEATS: tuple[str, ...] = (
     "A new booking in this jail only: arrests elsewhere are not seen, so these are lower bounds.",
     "Transferred people may have been removed from the country; without removal dates they stay 'at risk' "
     "and their incidence is biased down.",
-    "Cohorts differ in charges, priors and age; compare them only with adjustment (domain.md §6.6). "
+    "Cohorts differ in charges, priors and age; compare them only with adjustment. "
     "These are not recidivism rates in the BJS sense (any arrest anywhere; return to prison).",
     "BJS's 46% is the 5-year return-to-prison rate of all state prisoners released in 2012: a different "
     "population and measure; do not compare.",

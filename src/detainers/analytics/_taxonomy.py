@@ -1,4 +1,4 @@
-"""Outcome taxonomy: every ICE lift reason mapped to one of seven outcomes (domain.md §1.5, §5.4).
+"""Outcome taxonomy: every ICE lift reason mapped to one of seven outcomes (ICE's FOIA releases).
 
 The mapping is a data table (``lift_reasons.csv`` beside this module) with an evidence tag per row. A lift reason
 the table does not list is never guessed: it is counted as ``unclassified`` and named in every report.

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from detainers.cli import _audit, _demo, _docs, _ingest, _replay, _report, _scenarios, _serve, _synth
+from detainers.cli import (
+    _agreements,
+    _audit,
+    _demo,
+    _docs,
+    _ingest,
+    _map,
+    _notices,
+    _replay,
+    _report,
+    _scenarios,
+    _serve,
+    _synth,
+)
 
 __all__ = ["app", "main"]
 
@@ -16,7 +29,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (_scenarios, _docs, _demo, _serve, _audit, _ingest, _report, _synth, _replay):
+for _module in (
+    _scenarios,
+    _docs,
+    _demo,
+    _serve,
+    _audit,
+    _ingest,
+    _report,
+    _synth,
+    _replay,
+    _agreements,
+    _map,
+    _notices,
+):
     _module.register(app)
 
 

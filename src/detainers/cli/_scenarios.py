@@ -14,6 +14,8 @@ from rich.table import Table
 
 from detainers.clock import format_instant
 from detainers.law import (
+    AgreementRegistry,
+    AgreementRegistryError,
     CaseResult,
     DecisionError,
     PackError,
@@ -122,6 +124,9 @@ def decide_command(
         list[str] | None,
         typer.Option("--reading", help="ID=OPTION: the option of a declared arguable clause (see packs show)."),
     ] = None,
+    agreements: Annotated[
+        Path | None, typer.Option("--agreements", help="A 287(g) registry (agreements import) to apply by agency.")
+    ] = None,
 ) -> None:
     """Decide every case of a scenario file and explain each answer with its rules and citations.
 
@@ -134,7 +139,8 @@ def decide_command(
         scenarios = load_scenarios(file)
         packs = default_packs()
         chosen = _readings(reading, packs)
-    except (ScenarioError, PackError) as exc:
+        registry = AgreementRegistry.from_csv(agreements) if agreements is not None else None
+    except (ScenarioError, PackError, AgreementRegistryError) as exc:
         raise _fail(str(exc)) from None
     if case is not None:
         scenarios = [s for s in scenarios if s.case.name == case]
@@ -144,7 +150,7 @@ def decide_command(
     console = _console()
     for scenario in scenarios:
         try:
-            decision = decide(scenario.case, packs=packs, readings={**chosen, **scenario.readings})
+            decision = decide(scenario.case, packs=packs, readings={**chosen, **scenario.readings}, agreements=registry)
         except DecisionError as exc:
             raise _fail(str(exc)) from None
         if as_json:

@@ -20,6 +20,7 @@ from detainers.clock._deadlines import (
     hold_deadline,
     notify_late,
     notify_target,
+    same_day_deadline,
 )
 from detainers.clock._overdetention import OverDetention, OverDetentionFlag, over_detention
 from detainers.clock._zones import (
@@ -58,6 +59,7 @@ __all__ = [
     "notify_late",
     "notify_target",
     "over_detention",
+    "same_day_deadline",
     "start_of_local_day",
     "to_zone",
     "years_before",

@@ -1,7 +1,9 @@
-"""Hold and notification deadlines (domain.md §4.2, §4.3).
+"""Hold and notification deadlines (8 CFR 287.7(d); the I-247A's "48 hours beyond the time ... otherwise ... released").
 
 Two readings of "48 hours": the I-247A's elapsed 48 h, and 8 CFR 287.7(d)'s 48 h "excluding Saturdays, Sundays, and
 holidays", which we count as real time falling on local business days (midnight to midnight in the facility's zone).
+A third clock is a state's own cap: custody only until 11:59 p.m. of the local day the person became eligible for
+release (New Jersey's Immigrant Trust Directive).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ __all__ = [
     "elapsed_deadline",
     "hold_deadline",
     "notify_late",
+    "same_day_deadline",
     "notify_target",
 ]
 
@@ -29,6 +32,7 @@ class HoldClockKind(StrEnum):
     ELAPSED = "elapsed"  # 48 h of real elapsed time (I-247A, 2017-)
     BUSINESS = "business"  # excluding Saturdays, Sundays and holidays (8 CFR 287.7(d), pre-2015 I-247)
     NONE = "none"  # no hold requested (notification-only forms)
+    SAME_DAY = "same_day"  # until 11:59 p.m. of the local day of release eligibility (a state cap, e.g. New Jersey)
 
 
 def _duration(hours: float) -> timedelta:
@@ -74,6 +78,17 @@ def business_deadline(start: datetime, hours: float, zone: Zone, calendar: Holid
         day = next_day
 
 
+def same_day_deadline(start: datetime, zone: Zone) -> datetime:
+    """11:59 p.m. of ``start``'s local day in ``zone`` (one minute before the next local day begins), never before
+    ``start``. Counting back from the next day's first instant keeps DST days and skipped midnights right.
+    """
+    require_aware(start, "start")
+    tz = as_zone(zone)
+    next_day = local_date(start, tz) + timedelta(days=1)
+    end = start_of_local_day(next_day, tz).astimezone(UTC) - timedelta(minutes=1)
+    return max(end, start.astimezone(UTC)).astimezone(tz)
+
+
 def hold_deadline(
     kind: HoldClockKind,
     start: datetime,
@@ -89,6 +104,8 @@ def hold_deadline(
         return None
     if kind is HoldClockKind.ELAPSED:
         return elapsed_deadline(start, hours).astimezone(as_zone(zone))
+    if kind is HoldClockKind.SAME_DAY:
+        return same_day_deadline(start, zone)
     return business_deadline(start, hours, zone, calendar)
 
 

@@ -1,4 +1,4 @@
-"""Over-detention: custody attributable to a detainer and not authorized (domain.md §4.5)."""
+"""Over-detention: custody attributable to a detainer and not authorized (8 CFR 287.7(d))."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Detainer form versions and the parser for ICE's data labels (domain.md §1.2, §5.3)."""
+"""Detainer form versions and the parser for ICE's data labels (DHS Forms I-247 to I-247G)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class Request(StrEnum):
     TRANSFER = "transfer"
 
 
-# What each printed form asks for when its request boxes are not given (domain.md §1.2).
+# What each printed form asks for when its request boxes are not given (read on the forms, I-247 to I-247G).
 _DEFAULT_REQUESTS: dict[DetainerForm, frozenset[Request]] = {
     DetainerForm.I247_PRE2012: frozenset({Request.NOTIFY, Request.HOLD}),
     DetainerForm.I247_DEC2012: frozenset({Request.NOTIFY, Request.HOLD}),
@@ -46,7 +46,7 @@ _DEFAULT_REQUESTS: dict[DetainerForm, frozenset[Request]] = {
     DetainerForm.I247G_2025: frozenset({Request.NOTIFY}),
 }
 
-# ICE's December 2012 guidance revised the I-247 (domain.md §1.2).
+# ICE's December 2012 detainer guidance revised the I-247 (ICE memorandum of 2012-12-21).
 DEC2012_PRINTING = date(2012, 12, 21)
 MAY2025_PRINTING = date(2025, 5, 1)
 

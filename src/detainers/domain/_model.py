@@ -77,7 +77,7 @@ class StatusProof(StrEnum):
 
 
 class EligibilityReason(StrEnum):
-    """Why the person would otherwise go free (domain.md §4.1)."""
+    """Why the person would otherwise go free (the I-247A's "would otherwise have been released")."""
 
     BOND_POSTED = "bond_posted"
     OWN_RECOGNIZANCE = "own_recognizance"
@@ -96,7 +96,7 @@ class ReleasedTo(StrEnum):
 
 
 class WarrantKind(StrEnum):
-    """What accompanies the detainer; only the last two are signed by a judge (domain.md §1.4)."""
+    """What accompanies the detainer; only the last two are signed by a judge (8 CFR 236.1(b))."""
 
     NONE = "none"
     I200 = "I-200"
@@ -165,7 +165,7 @@ class Person(_Record):
 
 
 class Agreement(StrEnum):
-    """An INA 287(g) agreement of the agency holding the person (domain.md §2)."""
+    """An INA 287(g) agreement of the agency holding the person (8 U.S.C. 1357(g))."""
 
     JAIL_ENFORCEMENT = "287g_jem"
     WARRANT_SERVICE = "287g_wso"

@@ -5,6 +5,7 @@ Re-importing the same bytes is a no-op; a killed import leaves nothing visible; 
 file, row and reason (``strict`` rejects the file; otherwise good rows load and a rejects file is written).
 """
 
+from detainers.ingest._agreements import AgreementImport, AgreementImportError, read_agreement_lists
 from detainers.ingest._ice import (
     DETAINER_COLUMNS,
     SENSITIVE_COLUMNS,
@@ -29,16 +30,14 @@ from detainers.ingest._store import TABLES, ImportRecord, ImportRejected, Import
 from detainers.ingest._tabular import RawReject, RawTable, TableReadError, normalize_name, read_table
 
 __all__ = [
+    "AgreementImport",
+    "AgreementImportError",
     "BOOKING_COLUMNS",
     "BOOKING_FIELDS",
     "CHARGE_COLUMNS",
     "CHARGE_FIELDS",
     "DEFAULT_VIOLENT_PATTERNS",
     "DETAINER_COLUMNS",
-    "PROVENANCE_COLUMNS",
-    "REDACTION_PATTERN",
-    "SENSITIVE_COLUMNS",
-    "TABLES",
     "DetainerLoad",
     "ImportRecord",
     "ImportRejected",
@@ -48,10 +47,14 @@ __all__ = [
     "LayoutError",
     "Mapping",
     "MappingError",
+    "PROVENANCE_COLUMNS",
+    "REDACTION_PATTERN",
     "RawReject",
     "RawTable",
     "ReleaseReason",
+    "SENSITIVE_COLUMNS",
     "Store",
+    "TABLES",
     "TableReadError",
     "atomic_path",
     "detect_layout",
@@ -62,5 +65,6 @@ __all__ = [
     "load_mapping",
     "normalize_name",
     "null_redactions",
+    "read_agreement_lists",
     "read_table",
 ]

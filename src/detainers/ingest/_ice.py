@@ -1,4 +1,4 @@
-"""ICE detainer releases: NPR's six-column layout and the Deportation Data Project / ICE LESA layouts (domain.md §5.2).
+"""ICE detainer releases: NPR's six-column layout and the Deportation Data Project / ICE LESA layouts.
 
 Every layout is read into one canonical table (:data:`DETAINER_COLUMNS`). Columns that would identify a person by
 name, A-number or date of birth are never read. Redaction markers become nulls. Detainer-type labels are parsed
@@ -33,7 +33,7 @@ __all__ = [
 
 
 class Layout(StrEnum):
-    """Which release a detainer file comes from (domain.md §5.1–5.2)."""
+    """Which release a detainer file comes from (see docs/importing.md)."""
 
     NPR = "npr"  # NPR's six columns of the FY2008–2015 FOIA release
     DDP_LATEST = "ddp_latest"  # 2024-ICFO-39357 (§5.2 A)

@@ -35,7 +35,7 @@ class MappingError(ValueError):
 
 
 class ReleaseReason(StrEnum):
-    """Canonical release reasons: domain.md §4.1's eligibility reasons plus where the person went and non-releases."""
+    """Canonical release reasons: the eligibility reasons plus where the person went and non-releases."""
 
     BOND_POSTED = EligibilityReason.BOND_POSTED.value
     OWN_RECOGNIZANCE = EligibilityReason.OWN_RECOGNIZANCE.value

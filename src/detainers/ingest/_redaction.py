@@ -1,4 +1,4 @@
-"""FOIA redaction markers become nulls (domain.md §5.3): ``b(6), b(7)c``, ``(b)(6), (b)(7)(c) (b)(7)(e)`` ..."""
+"""FOIA redaction markers become nulls: ``b(6), b(7)c``, ``(b)(6), (b)(7)(c) (b)(7)(e)`` ..."""
 
 from __future__ import annotations
 

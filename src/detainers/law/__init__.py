@@ -1,16 +1,21 @@
 """Policy packs, offense tables and the evaluator: the law as data, applied at the legally relevant instant."""
 
+from detainers.law._agreements import AgreementRecord, AgreementRegistry, AgreementRegistryError
 from detainers.law._coverage import coverage_note, coverage_of
 from detainers.law._decision import Coverage, Decision, LayerRef, Notice, RuleRef, Step, Transfer
 from detainers.law._disclosure import SUPPRESS_BELOW, CountTable, Dimension, SuppressedCounts, suppress_counts
 from detainers.law._engine import DecisionError, decide, default_packs, engine_version
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
 from detainers.law._jurisdictions import Layer, default_zone, layers_of, parse_jurisdiction
+from detainers.law._map import LawMap, StateLaw, law_map
 from detainers.law._packs import (
+    PERSON_RECIPIENTS,
     PRIMARY_SOURCES,
     Citation,
     CourtOrder,
     Effects,
+    NoticeDeadline,
+    NoticeSpec,
     Pack,
     PackError,
     PackSet,
@@ -23,7 +28,7 @@ from detainers.law._packs import (
     load_packs,
 )
 from detainers.law._predicates import Predicate, PredicateError, parse_predicate
-from detainers.law._registry import JurisdictionError, Place, check_jurisdiction, jurisdiction_registry
+from detainers.law._registry import JurisdictionError, Place, check_jurisdiction, jurisdiction_registry, slug_of
 from detainers.law._scenarios import (
     CaseResult,
     Mismatch,
@@ -36,6 +41,9 @@ from detainers.law._scenarios import (
 from detainers.law._tri import Tri
 
 __all__ = [
+    "AgreementRecord",
+    "AgreementRegistry",
+    "AgreementRegistryError",
     "CaseResult",
     "ChargeFacts",
     "check_jurisdiction",
@@ -59,6 +67,8 @@ __all__ = [
     "Facts",
     "jurisdiction_registry",
     "JurisdictionError",
+    "law_map",
+    "LawMap",
     "Layer",
     "LayerRef",
     "layers_of",
@@ -66,6 +76,8 @@ __all__ = [
     "load_scenarios",
     "Mismatch",
     "Notice",
+    "NoticeDeadline",
+    "NoticeSpec",
     "Pack",
     "PackError",
     "PackSet",
@@ -73,6 +85,7 @@ __all__ = [
     "parse_jurisdiction",
     "parse_predicate",
     "Permission",
+    "PERSON_RECIPIENTS",
     "Place",
     "Predicate",
     "PredicateError",
@@ -83,7 +96,9 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SharedCondition",
+    "slug_of",
     "SourceKind",
+    "StateLaw",
     "Step",
     "SUPPRESS_BELOW",
     "suppress_counts",

@@ -16,7 +16,7 @@ A decision runs in named stages, each a function below (the bulk path in ``law/b
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
@@ -32,7 +32,8 @@ from detainers.clock import (
     over_detention,
     start_of_local_day,
 )
-from detainers.domain import Case, Detainer, StatusProof
+from detainers.domain import Agreement, Case, Detainer, StatusProof
+from detainers.law._agreements import AgreementRegistry
 from detainers.law._decision import Coverage, Decision, LayerRef, Notice, RuleRef, Step, Transfer
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
 from detainers.law._jurisdictions import layers_of
@@ -119,6 +120,17 @@ class _Run:
                 self.notices.append(owed)
 
 
+@dataclass(frozen=True)
+class _Law:
+    """What a decision is judged under besides the case: the packs, the readings applied, versions pinned by a
+    what-if replay, and the registry of 287(g) agreements (if the deployment has one)."""
+
+    packs: PackSet
+    readings: Mapping[str, str]
+    versions_on: date | None = None
+    agreements: AgreementRegistry | None = None
+
+
 @dataclass
 class _Layers:
     """Stage 4's result: the chain of layers, the versions applied and what each said."""
@@ -194,7 +206,7 @@ def _operative_detainer(
 
 
 def _how(found: Classification) -> str:
-    parts = [f"{m.citation}{' — ' + m.note if m.note and m.table_id != 'ca_wobblers' else ''}" for m in found.matches]
+    parts = [f"{m.citation}{' — ' + m.note if m.note else ''}" for m in found.matches]
     parts += [f"{m.citation} only if {m.when_tag.replace('_', ' ')}" for m in found.conditional if m.when_tag]
     if not found.known:
         parts.append(f"unknown statute: {found.reason}")
@@ -208,9 +220,17 @@ def _possible(found: Classification) -> frozenset[str]:
     return frozenset(tags)
 
 
-def _facts(
-    case: Case, detainer: Detainer, instant: datetime, zone: str, run: _Run, readings: Mapping[str, str]
-) -> Facts:
+def _agreements(case: Case, day: date, law: _Law, run: _Run) -> frozenset[Agreement]:
+    """The booking's own agreements plus those the published list gives its jurisdiction on ``day``."""
+    found = set(case.booking.agreements)
+    if law.agreements is not None:
+        for record in law.agreements.for_jurisdiction(case.jurisdiction, day):
+            found.add(record.model)
+            run.step("fact", f"287(g) agreement on the published list: {record.describe()}")
+    return frozenset(found)
+
+
+def _facts(case: Case, detainer: Detainer, instant: datetime, zone: str, run: _Run, law: _Law) -> Facts:
     day = local_date(instant, zone)
     jurisdiction = case.jurisdiction
     convictions = []
@@ -282,8 +302,9 @@ def _facts(
         convictions=tuple(convictions),
         charges=tuple(charges),
         person_tags=frozenset(case.person.tags),
-        agreements=case.booking.agreements,
-        readings=dict(readings),
+        agreements=_agreements(case, day, law, run),
+        readings=dict(law.readings),
+        jurisdiction=jurisdiction,
     )
 
 
@@ -425,19 +446,14 @@ def _compose(layers: Iterable[tuple[Pack, PackVersion, _Said]], run: _Run) -> di
 
 
 def _permissions(
-    case: Case,
-    packs: PackSet,
-    instant: datetime,
-    zone: str,
-    version_day: date,
-    readings: Mapping[str, str],
-) -> tuple[dict[str, Permission], _HoldClock, str]:
+    case: Case, law: _Law, instant: datetime, zone: str, version_day: date
+) -> tuple[dict[str, Permission], _Layers]:
     """Stages 2–5 run quietly at a later instant (to test whether hold authority survives an event)."""
     scratch = _Run(quiet=True)
     detainer, _others, instant = _operative_detainer(case, instant, zone, scratch)
-    facts = _facts(case, detainer, instant, zone, scratch, readings)
-    layers = _layers(case, packs, version_day, facts, scratch)
-    return _compose(layers.chosen, scratch), layers.clock, layers.calendar
+    facts = _facts(case, detainer, instant, zone, scratch, law)
+    layers = _layers(case, law.packs, version_day, facts, scratch)
+    return _compose(layers.chosen, scratch), layers
 
 
 # --- stage 6: duties after composition, on receipt, on issue -----------------------------------------------------
@@ -469,15 +485,7 @@ def _versions_on(case: Case, packs: PackSet, day: date) -> list[tuple[Pack, Pack
     return found
 
 
-def _receipt_duties(
-    case: Case,
-    packs: PackSet,
-    instant: datetime,
-    zone: str,
-    readings: Mapping[str, str],
-    versions_on: date | None,
-    run: _Run,
-) -> None:
+def _receipt_duties(case: Case, law: _Law, instant: datetime, zone: str, run: _Run) -> None:
     """Duties that arise on receiving a request (a copy to the person) are owed from that instant, whatever follows.
 
     Each request received by the decision instant is judged under the law in force on its own receipt date, with
@@ -488,11 +496,11 @@ def _receipt_duties(
         if at is not None and at > instant:
             continue
         when = at or instant
-        versions = _versions_on(case, packs, versions_on or local_date(when, zone))
+        versions = _versions_on(case, law.packs, law.versions_on or local_date(when, zone))
         rules = [(p, v, r) for p, v in versions for r in v.rules if r.arises == "receipt"]
         if not rules:
             continue
-        facts = _facts(case, detainer, when, zone, _Run(quiet=True), readings)
+        facts = _facts(case, detainer, when, zone, _Run(quiet=True), law)
         for pack, version, rule in rules:
             if rule.condition.evaluate(facts, []) is not Tri.TRUE:
                 continue
@@ -511,9 +519,7 @@ def _receipt_duties(
             )
 
 
-def _issue_rules(
-    case: Case, packs: PackSet, detainer: Detainer, facts: Facts, zone: str, versions_on: date | None, run: _Run
-) -> None:
+def _issue_rules(case: Case, law: _Law, detainer: Detainer, facts: Facts, zone: str, run: _Run) -> None:
     """Rules that bind ICE when it issues a detainer are judged under the law of the issue date, not the decision's."""
     if detainer.issued_on is not None:
         day, source = detainer.issued_on, "issued"
@@ -521,7 +527,7 @@ def _issue_rules(
         day, source = local_date(detainer.received_at, zone), "received (issue date not given)"
     else:
         day, source = facts.decision_date, "decision date (issue and receipt dates not given)"
-    for pack, version in _versions_on(case, packs, versions_on or day):
+    for pack, version in _versions_on(case, law.packs, law.versions_on or day):
         for rule in version.rules:
             if rule.arises != "issue" or rule.condition.evaluate(facts, []) is not Tri.TRUE:
                 continue
@@ -582,24 +588,27 @@ def _hold_events(
 
 def _hold_window(
     case: Case,
-    packs: PackSet,
+    law: _Law,
     detainer: Detainer,
     instant: datetime,
     eligible: datetime,
     until: datetime,
     zone: str,
-    readings: Mapping[str, str],
-    versions_on: date | None,
     run: _Run,
+    judged: list[tuple[Pack, PackVersion, _Said]],
 ) -> tuple[datetime, OverDetentionFlag | None]:
-    """Cut the hold window where an event during the hold ends the authority to hold (or shortens it)."""
+    """Cut the hold window where an event during the hold ends the authority to hold (or shortens it).
+
+    The versions judged at each event are added to ``judged`` (their readings count for the decision too)."""
     ended: OverDetentionFlag | None = None
     after = max(eligible, instant)
-    for at, flag, what in _hold_events(case, detainer, packs, after, until, zone, versions_on is not None):
+    for at, flag, what in _hold_events(case, detainer, law.packs, after, until, zone, law.versions_on is not None):
         if at >= until:
             break
-        day = versions_on or local_date(at, zone)
-        final, clock, calendar = _permissions(case, packs, at, zone, day, readings)
+        day = law.versions_on or local_date(at, zone)
+        final, layers = _permissions(case, law, at, zone, day)
+        clock, calendar = layers.clock, layers.calendar
+        judged.extend(layers.chosen)
         if final["hold"] is Permission.FORBID or clock.kind is HoldClockKind.NONE:
             until, ended = at, flag
             run.step("clock", f"at {format_instant(at, zone)} {what}: the hold is no longer allowed — hold ends then")
@@ -658,40 +667,36 @@ def decide(
     jurisdiction: str | None = None,
     versions_on: date | None = None,
     readings: Mapping[str, str] | None = None,
+    agreements: AgreementRegistry | None = None,
 ) -> Decision:
     """Decide one case under the law in force at its legally relevant instant.
 
     What-if replay may apply another ``jurisdiction``'s packs to the same facts, and pin the pack versions
     to those in force on ``versions_on`` instead of the case's own date. ``readings`` chooses options of the
     packs' declared arguable clauses (a deployment follows its counsel); the packs' defaults otherwise.
+    ``agreements`` adds the 287(g) agreements a published list gives the booking's jurisdiction.
     """
     packs = packs or default_packs()
     try:
         applied = packs.choose_readings(readings)
     except PackError as exc:
         raise DecisionError(str(exc)) from None
-    decision = _decide(case, packs, jurisdiction, versions_on, applied)
-    return _with_reading_warnings(case, packs, jurisdiction, versions_on, applied, decision)
+    law = _Law(packs, applied, versions_on, agreements)
+    decision = _decide(case, law, jurisdiction)
+    return _with_reading_warnings(case, law, jurisdiction, decision)
 
 
-def _with_reading_warnings(
-    case: Case,
-    packs: PackSet,
-    jurisdiction: str | None,
-    versions_on: date | None,
-    applied: dict[str, str],
-    decision: Decision,
-) -> Decision:
+def _with_reading_warnings(case: Case, law: _Law, jurisdiction: str | None, decision: Decision) -> Decision:
     """Name every declared reading whose alternative would change this answer."""
     if not decision.readings:
         return decision
     warnings = list(decision.warnings)
     for rid, option in decision.readings.items():
-        declared = packs.readings[rid]
+        declared = law.packs.readings[rid]
         for alternative in declared.options:
             if alternative == option:
                 continue
-            other = _decide(case, packs, jurisdiction, versions_on, {**applied, rid: alternative})
+            other = _decide(case, replace(law, readings={**law.readings, rid: alternative}), jurisdiction)
             if _answer(other) != _answer(decision):
                 warnings.append(
                     f"reading {rid} — {declared.question} This answer reads it as '{option}' "
@@ -701,9 +706,8 @@ def _with_reading_warnings(
     return decision.model_copy(update={"warnings": tuple(dict.fromkeys(warnings))})
 
 
-def _decide(
-    case: Case, packs: PackSet, jurisdiction: str | None, versions_on: date | None, readings: dict[str, str]
-) -> Decision:
+def _decide(case: Case, law: _Law, jurisdiction: str | None) -> Decision:
+    packs, versions_on, readings = law.packs, law.versions_on, law.readings
     if jurisdiction is not None and jurisdiction != case.jurisdiction:
         case = case.model_copy(update={"booking": case.booking.model_copy(update={"jurisdiction": jurisdiction})})
     run = _Run()
@@ -728,7 +732,7 @@ def _decide(
     )
 
     # 3. facts
-    facts = _facts(case, detainer, instant, zone, run, readings)
+    facts = _facts(case, detainer, instant, zone, run, law)
     if facts.lifted and detainer.lifted_at is not None:
         reason = detainer.lift_reason or "no reason given"
         run.step("fact", f"ICE lifted the detainer at {format_instant(detainer.lifted_at, zone)} ({reason})")
@@ -745,9 +749,9 @@ def _decide(
 
     # 6. duties
     _outcome_rules(layers.chosen, facts, final, run)
-    _issue_rules(case, packs, detainer, facts, zone, versions_on, run)
+    _issue_rules(case, law, detainer, facts, zone, run)
     if not after_release:
-        _receipt_duties(case, packs, instant, zone, readings, versions_on, run)
+        _receipt_duties(case, law, instant, zone, run)
     if after_release:
         assert booking.released_at is not None
         run.step(
@@ -760,6 +764,7 @@ def _decide(
         run.inform_subject = False
 
     # 7. the clock
+    judged = list(layers.chosen)  # every version the answer was judged under (more at events inside a hold)
     hold = final["hold"]
     clock = layers.clock
     hold_until: datetime | None
@@ -773,19 +778,18 @@ def _decide(
     else:
         hold_until = _deadline(clock.kind, clock.hours, eligible, zone, layers.calendar)
         hours = 48.0 if clock.hours is None else clock.hours
-        reading = (
-            "elapsed hours"
-            if clock.kind is HoldClockKind.ELAPSED
-            else f"hours excluding Saturdays, Sundays and holidays ({calendar_by_name(layers.calendar).name})"
-        )
+        if clock.kind is HoldClockKind.SAME_DAY:
+            span = "until 11:59 p.m. of the local day of release eligibility"
+        elif clock.kind is HoldClockKind.ELAPSED:
+            span = f"for {hours:g} elapsed hours"
+        else:
+            calendar = calendar_by_name(layers.calendar).name
+            span = f"for {hours:g} hours excluding Saturdays, Sundays and holidays ({calendar})"
         run.step(
             "clock",
-            f"hold allowed for {hours:g} {reading} from {format_instant(eligible, zone)}: "
-            f"until {format_instant(hold_until, zone)}",
+            f"hold allowed {span} from {format_instant(eligible, zone)}: until {format_instant(hold_until, zone)}",
         )
-        hold_until, ended = _hold_window(
-            case, packs, detainer, instant, eligible, hold_until, zone, readings, versions_on, run
-        )
+        hold_until, ended = _hold_window(case, law, detainer, instant, eligible, hold_until, zone, run, judged)
 
     notify = final["notify"] is not Permission.FORBID
     target = None
@@ -833,7 +837,7 @@ def _decide(
         run.step("fact", f"result: {dim} {final[dim].value}")
     for statute in sorted(run.unknown_statutes):
         run.undecided.append(f"statute {statute} is in no offense table of the jurisdiction")
-    used = _readings_in(packs, case, layers.chosen)
+    used = _readings_in(packs, case, judged)
 
     return Decision(
         coverage=_coverage(layers.chain),

@@ -65,3 +65,4 @@ class Facts:
     person_tags: frozenset[str] = frozenset()
     agreements: frozenset[Agreement] = frozenset()
     readings: Mapping[str, str] = field(default_factory=dict)  # declared reading id -> option applied
+    jurisdiction: str = ""  # the booking's own jurisdiction path (the holding jail), e.g. us/in/monroe

@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -28,15 +28,25 @@ from pydantic import (
 )
 
 from detainers.clock import HoldClockKind, calendar_by_name, zone_of
-from detainers.law._predicates import Predicate, PredicateError, parse_predicate, readings_used
+from detainers.law._predicates import (
+    ChargeMatch,
+    ConvictionMatch,
+    Predicate,
+    PredicateError,
+    nodes,
+    parse_predicate,
+    readings_used,
+)
 
 __all__ = [
+    "PERSON_RECIPIENTS",
     "PRIMARY_SOURCES",
     "Citation",
     "CourtOrder",
     "CustodyBasis",
     "Effects",
     "Evidence",
+    "NoticeDeadline",
     "NoticeSpec",
     "Pack",
     "PackError",
@@ -161,10 +171,45 @@ class Effects(_Strict):
         return ", ".join(parts) or "no effect"
 
 
+class NoticeDeadline(StrEnum):
+    """When a notice is owed, in the words of the law that requires it."""
+
+    ON_RECEIPT = "on_receipt"  # upon receiving the request (a copy of it to the person)
+    BEFORE_INTERVIEW = "before_interview"  # before any immigration interview takes place
+    WITH_RELEASE_NOTIFICATION = "with_release_notification"  # promptly when ICE is told of a release date
+    WHILE_HELD = "while_held"  # while the person is held under the request (the text sets no clock)
+
+
+PERSON_RECIPIENTS = frozenset({"subject", "attorney_or_designee"})  # notices the person (or their counsel) receives
+
+_LANGUAGE_TAG = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$"  # BCP 47: language, optional script and region
+
+
 class NoticeSpec(_Strict):
+    """A notice a rule requires. ``kind``, ``to`` and ``text`` say what is owed to whom; the optional keys say what
+    the law requires of it (content, languages, when) so templates can be checked against them.
+
+    ``template`` names the form under ``detainers/notices/templates`` (default: ``<pack>/<kind>``); ``citation`` is
+    where the content, languages or deadline are written, when that is not the rule's own citation.
+    """
+
     kind: str
     to: str
     text: str
+    template: str | None = Field(default=None, pattern=r"^[a-z]{2}(/[a-z0-9-]+)*/[a-z0-9_]+$")
+    form: Literal["notice", "consent"] = "notice"  # a consent form records the person's answer
+    deadline: NoticeDeadline | None = None
+    languages: tuple[Annotated[str, Field(pattern=_LANGUAGE_TAG)], ...] = ()  # every language the law names
+    content: tuple[str, ...] = ()  # what the law says the notice must contain, one requirement an item
+    citation: Citation | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> NoticeSpec:
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError("languages: a language is named twice")
+        if self.form == "consent" and self.to not in PERSON_RECIPIENTS:
+            raise ValueError(f"a consent form is given to the person, not to {self.to!r}")
+        return self
 
 
 class Rule(_Strict):
@@ -208,6 +253,20 @@ class Rule(_Strict):
                 f"a rule that arises on {self.arises} may only add notices, inform_subject or a warning "
                 "(permissions are decided at the decision instant)"
             )
+        if self.arises == "receipt" and any(
+            isinstance(n, ConvictionMatch | ChargeMatch) for n in nodes(self._condition)
+        ):
+            raise ValueError(
+                "a rule that arises on receipt may test the request and the person, not convictions or charges "
+                "(those are judged at the decision instant)"
+            )
+        for notice in self.notices:
+            if notice.deadline is NoticeDeadline.ON_RECEIPT and self.arises != "receipt":
+                raise ValueError(f"notice {notice.kind!r} is owed on receipt, but the rule arises on {self.arises}")
+            if notice.deadline is NoticeDeadline.WITH_RELEASE_NOTIFICATION and self.on_outcome != "notify":
+                raise ValueError(
+                    f"notice {notice.kind!r} goes with a release notification: the rule needs on_outcome: notify"
+                )
         if self.arises == "issue" and (self.notices or self.sets.inform_subject):
             raise ValueError("a rule that arises on issue binds ICE: it may only warn (no notices or inform_subject)")
         for dim in self.preempts_local:

@@ -51,7 +51,16 @@ def _rule(rule: Rule) -> list[str]:
     if rule.preempts_local:
         lines.append(f"  - preempts local restriction of: {', '.join(rule.preempts_local)}")
     for notice in rule.notices:
-        lines.append(f"  - notice to {notice.to} ({notice.kind}): {notice.text}")
+        what = "consent form" if notice.form == "consent" else "notice"
+        lines.append(f"  - {what} to {notice.to} ({notice.kind}): {notice.text}")
+        if notice.deadline is not None:
+            lines.append(f"    - owed: {notice.deadline.value.replace('_', ' ')}")
+        if notice.languages:
+            lines.append(f"    - languages the law names: {', '.join(notice.languages)}")
+        for item in notice.content:
+            lines.append(f"    - must contain: {item}")
+        if notice.citation is not None:
+            lines.append(f"    - requirements cited: {_cite(notice.citation)}")
     if rule.warn:
         lines.append(f"  - warns: {rule.warn}")
     lines.append(f"  - citation: {_cite(rule.citation)} — evidence **[{rule.evidence}]** ({_EVIDENCE[rule.evidence]})")

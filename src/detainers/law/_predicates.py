@@ -7,6 +7,7 @@ stays unknown instead of silently counting as a match or a non-match.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,11 +33,13 @@ __all__ = [
     "ChargeMatch",
     "ConvictionMatch",
     "FieldIn",
+    "JurisdictionIn",
     "Named",
     "Not",
     "Predicate",
     "PredicateError",
     "ReadingIs",
+    "nodes",
     "parse_predicate",
     "readings_used",
 ]
@@ -107,6 +110,8 @@ class Not(Predicate):
     def describe(self) -> str:
         return f"not {self.item.describe()}"
 
+
+_JURISDICTION_PATH = re.compile(r"[a-z]{2}(/[a-z0-9-]+)*")
 
 # Scalar facts a condition may test for membership: key -> (fact getter, value parser).
 _FIELDS: dict[str, tuple[Callable[[Facts], object], Callable[[str], object]]] = {
@@ -188,6 +193,20 @@ class AgreementIn(Predicate):
 
 
 @dataclass(frozen=True)
+class JurisdictionIn(Predicate):
+    """The booking's jurisdiction is one of these paths or lies within one (a court order naming one sheriff)."""
+
+    paths: frozenset[str]
+
+    def evaluate(self, facts: Facts, why: list[str]) -> Tri:
+        here = facts.jurisdiction
+        return Tri.of(any(here == p or here.startswith(p + "/") for p in self.paths))
+
+    def describe(self) -> str:
+        return f"the booking's jurisdiction is (within) one of {_listed(self.paths)}"
+
+
+@dataclass(frozen=True)
 class PCBasisAny(Predicate):
     bases: frozenset[PCBasis]
 
@@ -259,6 +278,30 @@ def _tags_tri(
     return result
 
 
+def _unknown_tags(
+    known: bool,
+    tags: frozenset[str],
+    possible: frozenset[str],
+    any_of: frozenset[str],
+    all_of: frozenset[str],
+    none_of: frozenset[str],
+) -> list[str]:
+    """Why a tag test came out UNKNOWN, in words: an unknown statute, or a tag its class or listing leaves open.
+
+    The second case is not "unknown to the tables": the statute is known, but its class (or a listed form) turns on
+    a subdivision or fact the record lacks.
+    """
+    if not known:
+        return ["its statute is not known to the tables"]
+    open_tags = sorted((any_of | all_of | none_of) & (possible - tags))
+    if open_tags:
+        return [
+            f"whether it is tagged {_listed(frozenset(open_tags))} is not settled by the record (a subdivision or fact "
+            "it does not give, or a statute text not yet encoded; see its classification step)"
+        ]
+    return []
+
+
 @dataclass(frozen=True)
 class ConvictionMatch(Predicate):
     """There is a prior conviction with these tags, level and recency."""
@@ -296,9 +339,19 @@ class ConvictionMatch(Predicate):
             if one is Tri.TRUE:
                 why.append(f"conviction {conviction.statute} ({conviction.level.value}, {conviction.date}) qualifies")
             elif one is Tri.UNKNOWN:
+                reasons = _unknown_tags(
+                    conviction.known,
+                    conviction.tags,
+                    conviction.possible_tags,
+                    self.tags_any,
+                    self.tags_all,
+                    self.tags_none,
+                )
+                if self.state_prison is not None and conviction.state_prison is None:
+                    reasons.append("whether it was punishable by state prison is not recorded")
                 why.append(
                     f"conviction {conviction.statute} ({conviction.level.value}, {conviction.date}) may qualify: "
-                    "its statute or sentence is not known to the tables"
+                    + ("; ".join(reasons) or "the decision or booking date is not known")
                 )
             result |= one
         return result
@@ -341,7 +394,13 @@ class ChargeMatch(Predicate):
             if one is Tri.TRUE:
                 why.append(f"current charge {charge.statute} ({charge.level.value}) qualifies")
             elif one is Tri.UNKNOWN:
-                why.append(f"current charge {charge.statute} may qualify: its statute is not known to the tables")
+                reasons = _unknown_tags(
+                    charge.known, charge.tags, charge.possible_tags, self.tags_any, self.tags_all, self.tags_none
+                )
+                why.append(
+                    f"current charge {charge.statute} may qualify: "
+                    + ("; ".join(reasons) or "a fact it needs is not recorded")
+                )
             result |= one
         return result
 
@@ -453,6 +512,12 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
             return AgreementIn(frozenset(Agreement(v) for v in _strings(body, here)))
         except ValueError as exc:
             raise PredicateError(f"{here}: {exc}") from None
+    if key == "jurisdiction_in":
+        paths = _strings(body, here)
+        bad = [p for p in paths if not _JURISDICTION_PATH.fullmatch(p)]
+        if bad:
+            raise PredicateError(f"{here}: {bad[0]!r} is not a jurisdiction path like us/in/monroe")
+        return JurisdictionIn(frozenset(paths))
     if key == "pc_basis_any":
         try:
             return PCBasisAny(frozenset(PCBasis(v) for v in _strings(body, here)))
@@ -501,6 +566,7 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
             "not",
             "condition",
             "person_tags_any",
+            "jurisdiction_in",
             "requests",
             "pc_basis_any",
             "reading",
@@ -511,16 +577,20 @@ def parse_predicate(node: object, path: str = "when", named: Mapping[str, Predic
     raise PredicateError(f"{here}: unknown condition {key!r} (known: {', '.join(allowed)})")
 
 
-def readings_used(node: Predicate) -> frozenset[ReadingIs]:
-    """Every reading test inside a condition (through shared conditions too)."""
-    found: set[ReadingIs] = set()
+def nodes(node: Predicate) -> list[Predicate]:
+    """The node and every node below it (through shared conditions too), depth first."""
+    found: list[Predicate] = []
     stack = [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, ReadingIs):
-            found.add(item)
-        elif isinstance(item, All | Any_):
-            stack.extend(item.items)
+        found.append(item)
+        if isinstance(item, All | Any_):
+            stack.extend(reversed(item.items))
         elif isinstance(item, Not | Named):
             stack.append(item.item)
-    return frozenset(found)
+    return found
+
+
+def readings_used(node: Predicate) -> frozenset[ReadingIs]:
+    """Every reading test inside a condition."""
+    return frozenset(item for item in nodes(node) if isinstance(item, ReadingIs))

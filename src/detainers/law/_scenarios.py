@@ -73,7 +73,7 @@ _CASE_KEYS = {
     "note",
     "readings",
 }
-_PERSON_KEYS = {"status_proof", "status_proof_at", "convictions", "ids", "tags"}
+_PERSON_KEYS = {"status_proof", "status_proof_at", "convictions", "ids", "tags", "name"}
 _CONVICTION_KEYS = {"statute", "level", "date", "punishable_by_state_prison", "sentence_end", "tags", "jurisdiction"}
 _CHARGE_KEYS = {"statute", "level", "magistrate_probable_cause_at", "tags"}
 _BOOKING_KEYS = {
@@ -133,6 +133,8 @@ class Scenario:
     expect: Mapping[str, Any]
     offsets_used: tuple[str, ...] = ()  # "booking.booked_at read as -07:00 (America/Los_Angeles)"
     readings: Mapping[str, str] = field(default_factory=dict)  # options of declared arguable clauses, by id
+    # The person's name for printed notices only: kept out of the case, so no decision or event carries it.
+    person_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -363,6 +365,9 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
         isinstance(k, str) and isinstance(v, str) for k, v in readings.items()
     ):
         raise r.fail("readings", "expected a mapping of reading id to option, e.g. {ca.7282.5-a6: broad}")
+    name = person_raw.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise r.fail("person.name", "expected a non-empty string (a synthetic name: never a real person's)")
     return Scenario(
         file=file,
         index=index,
@@ -370,6 +375,7 @@ def _read_case(raw: Any, file: str, index: int) -> Scenario:
         expect=parsed_expect,
         offsets_used=tuple(r.offsets),
         readings=dict(readings),
+        person_name=name.strip() if isinstance(name, str) else None,
     )
 
 

@@ -200,7 +200,7 @@ class BookingOpened(Payload):
 
 
 class EligibilityRecorded(Payload):
-    """The moment the person would otherwise have gone free (domain.md §4.1)."""
+    """The moment the person would otherwise have gone free (the I-247A's "would otherwise have been released")."""
 
     eligible_at: AwareDatetime
     reason: EligibilityReason

@@ -66,7 +66,7 @@ class SubjectIn(PersonalData):
 
 
 class DetainerIn(_In):
-    """A detainer as received: the I-247A fields (domain.md §1.3). Personal fields go in ``subject``."""
+    """A detainer as received: the I-247A fields (DHS Form I-247A, 02/17). Personal fields go in ``subject``."""
 
     form: DetainerForm = Field(description="Form version, e.g. 'I-247A', or an ICE data label.")
     office: str | None = Field(

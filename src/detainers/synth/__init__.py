@@ -1,4 +1,4 @@
-"""Synthetic jail populations for replay and benchmarks: seeded, calibrated to domain.md §6, obviously fake.
+"""Synthetic jail populations for replay and benchmarks: seeded, calibrated (docs/synth.md), obviously fake.
 
 ``generate`` yields the bulk tables (:mod:`detainers.law.bulk`) chunk by chunk; ``write_population`` streams them
 to Parquet with provenance metadata and a README saying the data are synthetic.

@@ -1,4 +1,4 @@
-"""Calibration numbers for the synthetic population, each with its source (domain.md §6; see docs/synth.md).
+"""Calibration numbers for the synthetic population, each with its source (see docs/synth.md).
 
 Shares are rounded; where the brief gives no number the value is an engineering guess marked [I].
 """

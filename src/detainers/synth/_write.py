@@ -56,7 +56,7 @@ def provenance(config: SynthConfig, packs: PackSet) -> dict[str, str]:
             sort_keys=True,
         ),
         "detainers.packs": packs.digest,
-        "detainers.calibration": "domain.md §6 via detainers.synth._calibration; see docs/synth.md",
+        "detainers.calibration": "detainers.synth._calibration; sources in docs/synth.md",
     }
 
 

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from detainers.service import Services, Settings, build_services
 from detainers.service import create_app as create_api
+from detainers.web._law_map import law_map_router
 from detainers.web._pages import WebSettings, router
 from detainers.web._session import PageForbidden, PageNotFound, SignInRequired, optional_viewer
 from detainers.web._templates import render
@@ -24,6 +25,7 @@ def mount_web(app: FastAPI, web: WebSettings | None = None) -> FastAPI:
     """Add the pages to ``app`` (the service's API app, which keeps its own routes and error bodies)."""
     app.state.web = web or WebSettings()
     app.include_router(router)
+    app.include_router(law_map_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(SignInRequired)

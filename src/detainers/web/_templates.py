@@ -45,7 +45,8 @@ def nav_for(viewer: Viewer | None) -> list[NavItem]:
             items.append(NavItem("/reports", "Reports", "reports"))
         if viewer.can(Permission.AUDIT_VERIFY) or viewer.can(Permission.AUDIT_READ):
             items.append(NavItem("/audit", "Audit", "audit"))
-    items += [NavItem("/policies", "Policies", "policies"), NavItem("/public", "Public figures", "public")]
+    items += [NavItem("/policies", "Policies", "policies"), NavItem("/law-map", "Law map", "law-map")]
+    items.append(NavItem("/public", "Public figures", "public"))
     return items
 
 

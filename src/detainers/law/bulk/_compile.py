@@ -26,6 +26,7 @@ from detainers.law._predicates import (
     ConvictionMatch,
     FieldIn,
     FlagIs,
+    JurisdictionIn,
     Named,
     Not,
     PCBasisAny,
@@ -237,6 +238,14 @@ def _(node: PersonTagsAny, ctx: CompileContext) -> str:
 def _(node: AgreementIn, ctx: CompileContext) -> str:
     ctx.lists.add("agreements")
     return f"COALESCE(list_has_any(agreements, {_list(node.agreements)}), FALSE)"
+
+
+@_compile.register
+def _(node: JurisdictionIn, ctx: CompileContext) -> str:
+    parts = [
+        f"jurisdiction = {literal(p)} OR starts_with(jurisdiction, {literal(p + '/')})" for p in sorted(node.paths)
+    ]
+    return f"COALESCE({' OR '.join(parts)}, FALSE)"
 
 
 @_compile.register

@@ -20,8 +20,9 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pyarrow as pa
 
-from detainers.clock import HoldClockKind, business_deadline, calendar_by_name
+from detainers.clock import HoldClockKind, business_deadline, calendar_by_name, hold_deadline, same_day_deadline
 from detainers.domain import DetainerForm, Request, default_requests
+from detainers.law._agreements import AgreementRegistry
 from detainers.law._engine import default_packs
 from detainers.law._jurisdictions import layers_of, parse_jurisdiction
 from detainers.law._packs import Effects, Pack, PackSet, PackVersion, Permission, Rule
@@ -232,7 +233,9 @@ def _default_requests_sql(request: Request) -> str:
     return f"d.form IN ({', '.join(literal(f) for f in forms)})"
 
 
-def _facts_sql(source: BulkSource, jur_map: str, versions_on: date | None, lists: set[str]) -> str:
+def _facts_sql(
+    source: BulkSource, jur_map: str, versions_on: date | None, lists: set[str], registry: str | None = None
+) -> str:
     def listed(column: str, table: str) -> str:
         # Columns no reachable condition reads are not even read from storage.
         return f"COALESCE({table}.{column}, [])" if column in lists else "CAST([] AS VARCHAR[])"
@@ -287,7 +290,9 @@ many AS (
     ORDER BY (d.lifted_at IS NULL OR d.lifted_at > i.instant) DESC NULLS LAST, d.received_at DESC NULLS LAST,
              d.seq DESC) = 1
 ),
-d AS (SELECT * FROM one UNION ALL SELECT * FROM many)
+d AS (SELECT * FROM one UNION ALL SELECT * FROM many),
+-- 287(g) agreements the published list gives the case's jurisdiction on the decision date (as in _engine)
+ag AS ({_registry_sql(registry, "i", "CAST(timezone(i.timezone, i.instant) AS DATE)", "agreements" in lists)})
 SELECT
       i.booking_id, i.facility_id, i.jurisdiction, i.timezone, i.instant, i.eligible_at, i.eligibility_reason,
       i.released_at, i.bail_refused_at, i.cls_state, {", ".join(f"i.layer_{k}" for k in range(_LEVELS))},
@@ -306,14 +311,24 @@ SELECT
       CASE WHEN COALESCE(i.status_proof, 'none') <> 'none' AND i.status_proof_at IS NOT NULL
                 AND i.status_proof_at > i.instant THEN 'none'
            ELSE COALESCE(i.status_proof, 'none') END AS status_proof,
-      i.person_tags, i.agreements,
+      i.person_tags, list_distinct(list_concat(i.agreements, COALESCE(ag.listed, []))) AS agreements,
       CASE WHEN i.jurisdiction_error IS NOT NULL THEN i.jurisdiction_error
            WHEN i.instant IS NULL THEN 'no decision instant: give as_of, eligible_at or a detainer received_at'
            WHEN NOT i.has_by AND i.as_of IS NOT NULL THEN 'no detainer had been received by as_of'
            WHEN d.form NOT IN ({forms}) THEN 'unknown detainer form ' || d.form
       END AS error
-FROM i JOIN d USING (booking_id)
+FROM i JOIN d USING (booking_id) LEFT JOIN ag USING (booking_id)
 """
+
+
+def _registry_sql(registry: str | None, cases: str, day: str, wanted: bool) -> str:
+    """Per case, the agreement models listed for its jurisdiction and in force on ``day`` (empty if none)."""
+    if registry is None or not wanted:
+        return "SELECT CAST(NULL AS VARCHAR) AS booking_id, CAST([] AS VARCHAR[]) AS listed WHERE FALSE"
+    return f"""SELECT {cases}.booking_id, list(DISTINCT a.model) AS listed
+  FROM {cases} JOIN {registry} a ON a.jurisdiction = {cases}.jurisdiction
+   AND a.signed <= {day} AND (a.ended IS NULL OR {day} <= a.ended)
+  GROUP BY {cases}.booking_id"""
 
 
 def _jurisdiction_map(paths: list[str], override: str | None) -> pa.Table:
@@ -464,7 +479,7 @@ SELECT a.*,
        ELSE z.deadline END AS hold_until,
   (a.warrant IN {_JUDICIAL} AND a.transfer_p <> 0) AS judicial_custody
 FROM a
-LEFT JOIN {business} z ON a.kind = 'business' AND z.eligible_at = a.eligible_at AND z.timezone = a.timezone
+LEFT JOIN {business} z ON z.kind = a.kind AND z.eligible_at = a.eligible_at AND z.timezone = a.timezone
      AND z.hours = a.hours AND z.calendar = a.calendar
 """
 
@@ -541,20 +556,24 @@ def plan(
     return compiled
 
 
-def _business_table(rows: list[tuple[datetime, str, float, str]]) -> pa.Table:
+def _business_table(rows: list[tuple[str, datetime, str, float, str]]) -> pa.Table:
     deadlines = []
     calendars: dict[str, object] = {}
-    for start, zone, hours, calendar in rows:
-        cal = calendars.setdefault(calendar, calendar_by_name(calendar))
-        deadline = business_deadline(start, hours, zone, cal)  # type: ignore[arg-type]
+    for kind, start, zone, hours, calendar in rows:
+        if kind == HoldClockKind.SAME_DAY.value:
+            deadline = same_day_deadline(start, zone)
+        else:
+            cal = calendars.setdefault(calendar, calendar_by_name(calendar))
+            deadline = business_deadline(start, hours, zone, cal)  # type: ignore[arg-type]
         deadlines.append(deadline.astimezone(UTC))
     ts = pa.timestamp("us", tz="UTC")
     return pa.table(
         {
-            "eligible_at": pa.array([r[0] for r in rows], ts),
-            "timezone": pa.array([r[1] for r in rows], pa.string()),
-            "hours": pa.array([r[2] for r in rows], pa.float64()),
-            "calendar": pa.array([r[3] for r in rows], pa.string()),
+            "kind": pa.array([r[0] for r in rows], pa.string()),
+            "eligible_at": pa.array([r[1] for r in rows], ts),
+            "timezone": pa.array([r[2] for r in rows], pa.string()),
+            "hours": pa.array([r[3] for r in rows], pa.float64()),
+            "calendar": pa.array([r[4] for r in rows], pa.string()),
             "deadline": pa.array(deadlines, ts),
         }
     )
@@ -575,13 +594,14 @@ class _Pass:
     versions_on: date | None
     compiled: BulkPlan
     reached: frozenset[str]
+    registry: str | None = None  # table of 287(g) agreements by jurisdiction, if a registry was given
 
     def stage(self, source: BulkSource, prefix: str) -> str:
         facts, cls, stage, rows = (f"{prefix}_{n}" for n in ("facts", "cls", "stage", "rows"))
         con, packs = self.con, self.compiled.packs
         readings = self.compiled.ctx.readings
         on_paths = plan(packs, paths=self.reached, readings=readings)
-        sql = _facts_sql(source, self.jur, self.versions_on, on_paths.ctx.lists)
+        sql = _facts_sql(source, self.jur, self.versions_on, on_paths.ctx.lists, self.registry)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {facts} AS {sql}")
         ((lo, hi, first_day, last_day),) = con.execute(
             f"SELECT min(version_day), max(version_day), min(decision_date), max(decision_date) FROM {facts}"
@@ -641,36 +661,84 @@ def _receipt_only(packs: PackSet) -> PackSet:
     return PackSet(kept, packs.digest, packs.sources, packs.conditions)
 
 
+def _receipt_facts_sql(
+    source: BulkSource, hold: str, jur: str, versions_on: date | None, lists: set[str], registry: str | None
+) -> str:
+    """One facts row per request received by the decision instant, as of its own receipt (receipt rules test only
+    the request and the person, so no conviction or charge rows are needed)."""
+
+    def listed(column: str, table: str) -> str:
+        return f"COALESCE({table}.{column}, [])" if column in lists else "CAST([] AS VARCHAR[])"
+
+    pinned = f"DATE '{versions_on.isoformat()}'" if versions_on else "NULL"
+    requests = ",\n      ".join(
+        f"CASE WHEN d.requests IS NULL THEN {_default_requests_sql(r)} "
+        f"ELSE list_contains(d.requests, {literal(r.value)}) END AS req_{r.value}"
+        for r in Request
+    )
+    return f"""
+WITH e0 AS (
+  SELECT h.booking_id AS case_id, h.timezone AS zone, d.*, COALESCE(d.received_at, h.instant) AS "at"
+  FROM {hold} h JOIN {source.detainers} d USING (booking_id)
+  WHERE h.error IS NULL AND NOT h.after_release AND (d.received_at IS NULL OR d.received_at <= h.instant)
+),
+e AS (SELECT *, CAST(timezone(zone, e0.at) AS DATE) AS day FROM e0),
+ek AS (SELECT e.case_id || '{_KEY_SEP}' || CAST(e.seq AS VARCHAR) AS booking_id, e.day, m.jurisdiction
+       FROM e JOIN {source.bookings} b ON b.booking_id = e.case_id JOIN {jur} m ON m.source = b.jurisdiction),
+ag AS ({_registry_sql(registry, "ek", "ek.day", "agreements" in lists)})
+SELECT d.case_id || '{_KEY_SEP}' || CAST(d.seq AS VARCHAR) AS booking_id, d.case_id,
+      b.facility_id, m.jurisdiction, b.timezone, d.at AS instant, b.eligible_at, b.eligibility_reason,
+      b.released_at, b.bail_refused_at, m.cls_state, {", ".join(f"m.layer_{k}" for k in range(_LEVELS))},
+      d.day AS decision_date,
+      CAST(NULL AS DATE) AS booking_date,  -- receipt rules test no conviction windows
+      COALESCE({pinned}, d.day) AS version_day,
+      d.seq AS det_seq, d.received_at AS det_received_at, d.lifted_at AS det_lifted_at, FALSE AS after_release,
+      d.form,
+      {requests},
+      d.warrant,
+      {listed("pc_basis", "d")} AS pc_basis,
+      COALESCE(d.box2, FALSE) AS box2,
+      CASE WHEN d.served_at IS NULL THEN NULL ELSE d.served_at <= d.at END AS served,
+      (d.lifted_at IS NOT NULL AND d.lifted_at <= d.at) AS lifted,
+      CASE WHEN COALESCE(b.status_proof, 'none') <> 'none' AND b.status_proof_at IS NOT NULL
+                AND b.status_proof_at > d.at THEN 'none'
+           ELSE COALESCE(b.status_proof, 'none') END AS status_proof,
+      {listed("person_tags", "b")} AS person_tags,
+      list_distinct(list_concat({listed("agreements", "b")}, COALESCE(ag.listed, []))) AS agreements,
+      CAST(NULL AS VARCHAR) AS error
+FROM e d JOIN {source.bookings} b ON b.booking_id = d.case_id JOIN {jur} m ON m.source = b.jurisdiction
+LEFT JOIN ag ON ag.booking_id = d.case_id || '{_KEY_SEP}' || CAST(d.seq AS VARCHAR)
+"""
+
+
+_KEY_SEP = "\x1f#r"  # joins a case id and a request's seq into one row key in the receipt pass
+
+
 def _receipt_pass(run: _Pass, source: BulkSource, hold: str, prefix: str) -> str | None:
     """Duties owed on receipt of each request, judged at its receipt under the law of that date (as in _engine)."""
-    owing = sorted(
-        p.pack
+    if not any(
+        r.sets.inform_subject
         for p in run.compiled.packs
-        if p.pack in run.reached and any(r.sets.inform_subject for v in p.versions for r in _rules(v, "receipt"))
-    )
-    if not owing:
+        if p.pack in run.reached
+        for v in p.versions
+        for r in _rules(v, "receipt")
+    ):
         return None
-    events, receipt = f"{prefix}_rev", f"{prefix}_receipt"
-    # Only cases under a layer that owes something on receipt, and only the receipt rules, are evaluated again.
-    under = " OR ".join(f"h.layer_{k} IN ({', '.join(literal(p) for p in owing)})" for k in range(_LEVELS))
-    run.con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {events} AS
-        SELECT h.booking_id, d.seq, h.booking_id || '#r' || CAST(d.seq AS VARCHAR) AS ev_id,
-               COALESCE(d.received_at, h.instant) AS at
-        FROM {hold} h JOIN {source.detainers} d USING (booking_id)
-        WHERE h.error IS NULL AND NOT h.after_release AND (d.received_at IS NULL OR d.received_at <= h.instant)
-          AND ({under})"""
+    facts, stage, receipt = f"{prefix}_rfacts", f"{prefix}_rstage", f"{prefix}_receipt"
+    lean = plan(_receipt_only(run.compiled.packs), paths=run.reached, readings=run.compiled.ctx.readings)
+    con = run.con
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {facts} AS "
+        + _receipt_facts_sql(source, hold, run.jur, run.versions_on, lean.ctx.lists, run.registry)
     )
-    packs = _receipt_only(run.compiled.packs)
-    lean = _Pass(run.con, run.jur, run.versions_on, plan(packs, readings=run.compiled.ctx.readings), run.reached)
-    stage = lean.at_instants(source, events, f"{prefix}_r", one_detainer=True)
-    run.con.execute(
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {_stage_sql(lean, facts, '', '')}")
+    con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {receipt} AS
-        SELECT e.booking_id, bool_or(COALESCE(s.rinform, FALSE) AND s.error IS NULL) AS rinform
-        FROM {events} e JOIN {stage} s ON s.booking_id = e.ev_id GROUP BY e.booking_id"""
+        SELECT f.case_id AS booking_id, bool_or(COALESCE(s.rinform, FALSE) AND s.error IS NULL) AS rinform
+        FROM {facts} f JOIN {stage} s USING (booking_id) GROUP BY f.case_id"""
     )
-    for name in (events, stage):
-        run.con.execute(f"DROP TABLE IF EXISTS {name}")
+    for name in (facts, stage):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     return receipt
 
 
@@ -762,10 +830,24 @@ def _cut_pass(run: _Pass, source: BulkSource, hold: str, prefix: str) -> str | N
     return cuts
 
 
+def _registry_table(agreements: AgreementRegistry) -> pa.Table:
+    mapped = [r for r in agreements if r.jurisdiction is not None]
+    return pa.table(
+        {
+            "jurisdiction": pa.array([r.jurisdiction for r in mapped], pa.string()),
+            "model": pa.array([r.model.value for r in mapped], pa.string()),
+            "signed": pa.array([r.signed for r in mapped], pa.date32()),
+            "ended": pa.array([r.ended for r in mapped], pa.date32()),
+        }
+    )
+
+
 def _deadline(kind: str, hours: float, eligible: datetime, zone: str, calendar: str) -> datetime:
     if kind == HoldClockKind.ELAPSED.value:
         return eligible + timedelta(microseconds=round(hours * 3_600_000_000))
-    return business_deadline(eligible, hours, zone, calendar_by_name(calendar)).astimezone(UTC)
+    deadline = hold_deadline(HoldClockKind(kind), eligible, hours=hours, zone=zone, calendar=calendar_by_name(calendar))
+    assert deadline is not None
+    return deadline.astimezone(UTC)
 
 
 def bulk_decide(
@@ -778,6 +860,7 @@ def bulk_decide(
     into: str = "bulk_decisions",
     compiled: BulkPlan | None = None,
     readings: dict[str, str] | None = None,
+    agreements: AgreementRegistry | None = None,
 ) -> str:
     """Decide every case in ``source`` into the temporary table ``into`` (columns :data:`RESULT_COLUMNS`).
 
@@ -797,19 +880,24 @@ def bulk_decide(
     jur_map = _jurisdiction_map(paths, jurisdiction)
     _register(con, jur, jur_map)
     reached = frozenset(p for k in range(_LEVELS) for p in jur_map.column(f"layer_{k}").to_pylist() if p)
-    run = _Pass(con, jur, versions_on, compiled, reached)
+    registry = f"{prefix}_287g" if agreements is not None else None
+    if registry is not None and agreements is not None:
+        _register(con, registry, _registry_table(agreements))
+    run = _Pass(con, jur, versions_on, compiled, reached, registry)
     stage = run.stage(source, prefix)
+    # Clocks that need the calendar or the local day (business hours, a state's same-day cap) are computed by the
+    # clock's own function over the distinct starts; elapsed hours stay in SQL.
     starts = con.execute(
-        f"""SELECT DISTINCT eligible_at, timezone, hours, calendar FROM {stage}
-            WHERE error IS NULL AND eligible_at IS NOT NULL AND hold_p <> 0 AND kind = ?""",
-        [HoldClockKind.BUSINESS.value],
+        f"""SELECT DISTINCT kind, eligible_at, timezone, hours, calendar FROM {stage}
+            WHERE error IS NULL AND eligible_at IS NOT NULL AND hold_p <> 0 AND kind IN (?, ?)""",
+        [HoldClockKind.BUSINESS.value, HoldClockKind.SAME_DAY.value],
     ).fetchall()
     _register(con, business, _business_table(starts))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {hold} AS {_hold_sql(stage, business)}")
     receipt = _receipt_pass(run, source, hold, prefix)
     cuts = _cut_pass(run, source, hold, prefix)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {_final_sql(hold, receipt, cuts)}")
-    for name in (stage, business, jur, hold, receipt, cuts):
+    for name in (stage, business, jur, hold, receipt, cuts, registry):
         if name is not None:
             con.execute(f"DROP TABLE IF EXISTS {name}")
     return into

@@ -92,3 +92,33 @@ def wobbler_candidates(rows: Iterable[DojRow]) -> dict[StatuteRef, tuple[DojRow,
         if any(_overlap(f, m) for f in felonies for m in misdemeanors):
             out[ref] = tuple(group)
     return out
+
+
+@cache
+def _candidates_by_section() -> dict[
+    tuple[str | None, str | None, str], tuple[tuple[StatuteRef, tuple[DojRow, ...]], ...]
+]:
+    out: dict[tuple[str | None, str | None, str], list[tuple[StatuteRef, tuple[DojRow, ...]]]] = {}
+    for ref, rows in wobbler_candidates(doj_rows()).items():
+        out.setdefault(ref.key, []).append((ref, rows))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def doj_wobbler_hint(ref: StatuteRef) -> str | None:
+    """Why the DOJ table makes a wobbler *possible* for `ref` (felony and misdemeanor rows at or around it), or None.
+
+    A hint, never a class: the table's rows are charge forms, and a felony row under a section number can belong to an
+    aggravated form or another subdivision (PC 242 carries "BATT W/SERIOUS BODILY INJ" felony rows that are 243(d)).
+    """
+    related = [
+        (cand, rows)
+        for cand, rows in _candidates_by_section().get(ref.key, ())
+        if cand.is_within(ref) or ref.is_within(cand)
+    ]
+    if not related:
+        return None
+    shown = "; ".join(
+        f"{cand.section}{cand.subdivision_text}: " + ", ".join(sorted({f"{r.charge_type} {r.literal}" for r in rows}))
+        for cand, rows in related[:3]
+    )
+    return f"the CA DOJ charge table has felony and misdemeanor rows ({shown})"

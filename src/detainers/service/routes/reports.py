@@ -19,8 +19,8 @@ router = APIRouter(tags=["reports"])
 REPORTS = {
     "illinois-ag": "5 ILCS 805/25 annual report to the Illinois Attorney General (five fields per detainer)",
     "truth-act": "California TRUTH Act forum figures (Gov. Code 7283.1(d))",
-    "over-detention": "Custody past the lawful hold limit, per booking (domain.md §4.5)",
-    "declined": "Detainers the jail declined, apart from ICE lifts and early releases (domain.md §4.6)",
+    "over-detention": "Custody past the lawful hold limit, per booking (8 CFR 287.7(d) and the form's limit)",
+    "declined": "Detainers the jail declined, apart from ICE lifts and early releases",
 }
 
 
