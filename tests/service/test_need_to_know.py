@@ -20,7 +20,7 @@ from .conftest import Env, booking_body, detainer_body, make_env
 
 ELIGIBLE = "2024-03-13T19:47:00Z"  # every release time ends in :47 (nothing else in the records does)
 TIMING = re.compile(r"\d\d:47(:00)?")
-OTHER_RECEIVED = "2024-03-08T09:13:00-08:00"  # the other office's detainer: received at :13
+OTHER_RECEIVED = "2024-03-08T10:13:00-08:00"  # the other office's detainer: received at :13, after ours (operative)
 CONVICTION = "PC 187"
 STAFF = ("clerk", "supervisor", "auditor")
 FIELDS = ("timing", "custody", "explanation", "fact_steps", "criminal_history", "other_office")
@@ -135,7 +135,10 @@ def build(env: Env) -> list[Case]:
         Case(
             "notify_allowed_with_other_office",
             shared,
-            {"custody": [*custody, '"us/ga/fulton"'], "other_office": [other, "T17:13:00", "09:13:00", "I-205"]},
+            {
+                "custody": [*custody, '"us/ga/fulton"'],
+                "other_office": [other, "T18:13:00", "10:13:00", "13:13:00", "I-205"],
+            },
         )
     )
     unlinked = _ok(

@@ -53,7 +53,7 @@ def _case(web: WebEnv, name: str, jurisdiction: str, zone: str, *, peer: bool = 
             DetainerIn(
                 form="I-247A",
                 office="ERO-HOU",
-                received_at=T0 - timedelta(hours=21, minutes=13),
+                received_at=T0 - timedelta(hours=19, minutes=30),  # after ours: the operative detainer
                 warrant="I-205",
                 pc_basis=["final_order"],
                 ice_event_no=f"EVT-{name}-HOU",
