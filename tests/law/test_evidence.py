@@ -149,6 +149,10 @@ def test_offense_tables_cite_no_project_document_and_verified_ones_say_where() -
             assert table.citation.url or table.citation.source, f"{where}: [V] entries need where the text was read"
         if table.evidence == "R":
             assert table.notes, f"{where}: an [R] table must say in notes why it is unconfirmed"
+        # nor may its notes lean on one
+        prose = " ".join([table.notes or "", *(e.note or "" for e in table.entries)])
+        leaned = PROJECT_DOCUMENT.search(prose)
+        assert leaned is None, f"{where}: the notes rest on a project document ({leaned.group(0)!r})"
 
 
 def test_the_checks_catch_what_they_claim() -> None:
