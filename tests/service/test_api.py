@@ -145,7 +145,9 @@ class ApiSuite:
                 "clerk",
                 "POST",
                 "/v1/detainers",
-                json=detainer_json(office=office, subject=None, received_at=f"2024-03-0{i + 1}T10:00:00Z"),
+                json=detainer_json(
+                    office=office, subject=None, received_at=f"2024-03-0{i + 1}T10:00:00Z", ice_event_no=f"EVT-{i}"
+                ),
             )
         page = env.call("clerk", "GET", "/v1/detainers", params={"limit": 2}).json()
         assert page["total"] == 5 and len(page["items"]) == 2 and page["next_offset"] == 2
@@ -203,18 +205,43 @@ def test_personal_data_reads_are_logged_and_erasure_keeps_the_chain(env: Any, de
     assert "Zyxwvut" not in ledger and "A012345678" not in ledger and "1990-01-02" not in ledger
 
 
-def test_public_counts_suppress_small_cells(env: Any, detainer_json: Body) -> None:
-    for _i in range(12):
-        env.call("clerk", "POST", "/v1/detainers", json=detainer_json(office="ERO-LOS", subject=None))
-    for _i in range(3):
-        env.call("clerk", "POST", "/v1/detainers", json=detainer_json(office="ERO-LOS", subject=None, form="I-247G"))
-    counts = env.call("public", "GET", "/v1/public/counts", params={"by": ["form"]}).json()
-    cells = {c["group"]["form"]: c for c in counts["cells"]}
-    assert cells["I-247A"]["count"] == 12 and not cells["I-247A"]["suppressed"]
-    assert cells["I-247G"]["count"] is None and cells["I-247G"]["suppressed"]
-    assert counts["total"] == 15
+def test_public_counts_cannot_be_unsuppressed_by_subtraction(env: Any, detainer_json: Body) -> None:
+    """The old API hid I-247G (3) but published I-247A (12) and the total (15): 15 - 12 = 3. Every combination a
+    caller can request now shares one suppression, zeros are listed, and by=status with by=status&form adds up."""
+    for i in range(12):
+        env.call("clerk", "POST", "/v1/detainers", json=detainer_json(subject=None, ice_event_no=f"EVT-A{i}"))
+    for i in range(3):
+        body = detainer_json(subject=None, form="I-247G", ice_event_no=f"EVT-G{i}")
+        env.call("clerk", "POST", "/v1/detainers", json=body)
+
+    def table(*by: str) -> dict[tuple[str, ...], Any]:
+        answer = env.call("public", "GET", "/v1/public/counts", params={"by": list(by)})
+        assert answer.status_code == 200, answer.text
+        data = answer.json()
+        cells = {tuple(c["group"][b] for b in by): c["count"] for c in data["cells"]}
+        assert all((c["count"] is None) == c["suppressed"] for c in data["cells"])
+        return {**cells, ("total",): data["total"]}
+
+    by_form = table("form")
+    assert by_form[("I-247G",)] is None
+    assert len(by_form) == 1 + 8, "every form is listed, the empty ones hidden rather than left out"
+    hidden = [k for k, n in by_form.items() if n is None]
+    if by_form[("total",)] is not None:
+        published = sum(n for k, n in by_form.items() if n is not None and k != ("total",))
+        assert len(hidden) >= 2, f"{by_form[('total',)]} - {published} would be the one hidden cell"
+    for by in (("status",), ("status", "form"), ("jurisdiction",), ("state", "status", "form")):
+        cells = table(*by)
+        assert all(n is None or n >= 11 for n in cells.values())
+    by_status, by_status_form = table("status"), table("status", "form")
+    for (status,), n in by_status.items():
+        if n is None or status == "total":
+            continue
+        row = [v for k, v in by_status_form.items() if k[0] == status]
+        assert sum(v is None for v in row) != 1, f"status {status}: its total minus its forms gives the hidden one"
     assert env.call("public", "GET", "/v1/detainers").status_code == 403
     assert env.call("public", "GET", "/v1/public/counts", params={"by": ["name"]}).status_code == 422
+    both = env.call("public", "GET", "/v1/public/counts", params={"by": ["state", "jurisdiction"]})
+    assert both.status_code == 422 and "not both" in both.json()["error"]
 
 
 def test_unauthenticated_and_bad_tokens(env: Any) -> None:

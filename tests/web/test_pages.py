@@ -12,7 +12,6 @@ from sqlalchemy import text
 
 from detainers.ledger import Authority
 from detainers.web._format import countdown, humanize
-from detainers.web._reports import suppress
 from detainers.web._session import COOKIE, safe_next
 
 from .conftest import T0, WebEnv
@@ -388,11 +387,14 @@ def test_dashboard_sorts_by_urgency_and_marks_overdue(web: WebEnv) -> None:
 def test_reports_csv_has_every_table_with_its_denominator(web: WebEnv) -> None:
     client = web.client("supervisor")
     page = client.get("/reports").text
-    assert page.count('<svg class="chart"') == 4 and page.count("Denominator: all 2 detainers") == 4
+    assert page.count('<svg class="chart"') == 5 and page.count("Denominator: all 2 detainers") == 4
+    assert (
+        "Facts recorded against the decision in force" in page and "Denominator: all 1 bookings with a decision" in page
+    )
     lines = client.get("/reports.csv").text.splitlines()
     assert lines[0] == "table,value,count,denominator,share"
     assert "outcome,In custody,1,2,50.0%" in lines and 'outcome,"Received, not linked",1,2,50.0%' in lines
-    assert {line.split(",")[0] for line in lines[1:]} == {"outcome", "facility", "month", "form"}
+    assert {line.split(",")[0] for line in lines[1:]} == {"outcome", "facility", "month", "form"}, "nothing flagged yet"
 
 
 def test_audit_page_verifies_the_chain_and_names_a_tampered_event(web: WebEnv) -> None:
@@ -413,13 +415,25 @@ def test_public_page_suppresses_small_cells_and_shows_no_personal_data(web: WebE
         assert secret not in page
 
 
-def test_suppression_hides_small_cells_and_their_complement() -> None:
-    cells, total = suppress([("a", 40), ("b", 5), ("c", 20)])
-    assert total == 65 and [c.count for c in cells] == [40, None, None]
-    cells, total = suppress([("a", 40), ("b", 5), ("c", 3), ("d", 20)])
-    assert [c.count for c in cells] == [40, None, None, 20]
-    cells, total = suppress([("a", 4), ("b", 5)])
-    assert total is None and all(c.suppressed for c in cells)
+def test_the_public_page_and_the_api_show_the_same_tables(web: WebEnv) -> None:
+    """One suppression for both: each table on the page is the API's table for the same grouping."""
+    from detainers.web._reports import PUBLIC_TABLES
+
+    page = web.client().get("/public").text
+    api = web.client()
+    for key, title, _column in PUBLIC_TABLES:
+        response = api.get(
+            "/v1/public/counts", params={"by": [key]}, headers={"Authorization": f"Bearer {web.tokens['public']}"}
+        )
+        assert response.status_code == 200
+        section = page[page.index(title) :].split("</section>")[0]
+        cell_re = r'<td class="num">(?:<span class="suppressed"[^>]*>suppressed</span>|([\d,]+))</td>'
+        shown = re.findall(cell_re, section)
+        assert len(shown) == len(response.json()["cells"]) + 1  # every cell, then the total
+        for number, cell in zip(shown, response.json()["cells"], strict=False):
+            assert (number == "") == cell["suppressed"]
+            if number:
+                assert int(number.replace(",", "")) == cell["count"]
 
 
 def test_countdown_words() -> None:

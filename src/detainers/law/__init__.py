@@ -3,6 +3,7 @@
 from detainers.law._agreements import AgreementRecord, AgreementRegistry, AgreementRegistryError
 from detainers.law._coverage import coverage_note, coverage_of
 from detainers.law._decision import Coverage, Decision, LayerRef, Notice, RuleRef, Step, Transfer
+from detainers.law._disclosure import SUPPRESS_BELOW, CountTable, Dimension, SuppressedCounts, suppress_counts
 from detainers.law._engine import DecisionError, decide, default_packs, engine_version
 from detainers.law._facts import ChargeFacts, ConvictionFacts, Facts
 from detainers.law._jurisdictions import Layer, default_zone, layers_of, parse_jurisdiction
@@ -49,6 +50,7 @@ __all__ = [
     "check_scenario",
     "Citation",
     "ConvictionFacts",
+    "CountTable",
     "CourtOrder",
     "Coverage",
     "coverage_note",
@@ -59,6 +61,7 @@ __all__ = [
     "DecisionError",
     "default_packs",
     "default_zone",
+    "Dimension",
     "Effects",
     "engine_version",
     "Facts",
@@ -97,6 +100,9 @@ __all__ = [
     "SourceKind",
     "StateLaw",
     "Step",
+    "SUPPRESS_BELOW",
+    "suppress_counts",
+    "SuppressedCounts",
     "Transfer",
     "Tri",
 ]

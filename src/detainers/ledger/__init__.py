@@ -15,6 +15,7 @@ from detainers.ledger._database import (
 )
 from detainers.ledger._events import (
     PAYLOADS,
+    AgainstDecision,
     AttachmentAdded,
     Authority,
     BookingOpened,
@@ -29,6 +30,7 @@ from detainers.ledger._events import (
     EligibilityRecorded,
     EventType,
     LinkedToBooking,
+    NotificationCancelled,
     NotificationFailed,
     NotificationQueued,
     NotificationSent,
@@ -69,6 +71,7 @@ __all__ = [
     "GENESIS",
     "PAYLOADS",
     "PERSON_PREFIX",
+    "AgainstDecision",
     "AttachmentAdded",
     "Authority",
     "BookingOpened",
@@ -88,6 +91,7 @@ __all__ = [
     "Encoded",
     "EventType",
     "LinkedToBooking",
+    "NotificationCancelled",
     "NotificationFailed",
     "NotificationQueued",
     "NotificationSent",

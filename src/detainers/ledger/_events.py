@@ -27,6 +27,7 @@ from detainers.domain import (
 )
 
 __all__ = [
+    "AgainstDecision",
     "AttachmentAdded",
     "Authority",
     "BookingOpened",
@@ -41,6 +42,7 @@ __all__ = [
     "EligibilityRecorded",
     "EventType",
     "LinkedToBooking",
+    "NotificationCancelled",
     "NotificationFailed",
     "NotificationQueued",
     "NotificationSent",
@@ -102,6 +104,7 @@ class EventType(StrEnum):
     NOTIFICATION_QUEUED = "notification_queued"
     NOTIFICATION_SENT = "notification_sent"
     NOTIFICATION_FAILED = "notification_failed"
+    NOTIFICATION_CANCELLED = "notification_cancelled"
     DEADLINE_WARNING = "deadline_warning"
     OVER_LIMIT_MARKED = "over_limit_marked"
     CORRECTED = "corrected"
@@ -209,15 +212,27 @@ class StatusProofRecorded(Payload):
     shown_at: AwareDatetime
 
 
+class AgainstDecision(Payload):
+    """A fact recorded although the decision in force said the jail may not do it (a transfer the law forbids, a
+    notice to ICE the law forbids). The person recording it confirmed so, naming the rules; reports count these."""
+
+    dimension: str = Field(pattern=r"^(transfer|notify|hold)$")
+    decision: str = Field(max_length=200)  # what the decision said, in words
+    rules: tuple[str, ...] = ()  # the rules that decided it ("override" when a supervisor's override did)
+    decision_seq: int | None = None  # the decision_made event it contradicts
+
+
 class PersonReleased(Payload):
     released_at: AwareDatetime
     released_to: ReleasedTo
+    against_decision: AgainstDecision | None = None
 
 
 class Transferred(Payload):
     transferred_at: AwareDatetime
     to_agency: str = Field(min_length=1, max_length=120)
     basis: str | None = Field(default=None, max_length=200)
+    against_decision: AgainstDecision | None = None
 
 
 class DecisionMade(Payload):
@@ -244,6 +259,10 @@ class NotificationQueued(Payload):
     channel: str
     idempotency_key: str
     due_at: AwareDatetime
+    # The release timing the notice tells ICE; a later change queues an update under a new key.
+    release_at: AwareDatetime | None = None
+    hold_until: AwareDatetime | None = None
+    supersedes: str | None = None  # the key of the notice this one updates
 
 
 class NotificationSent(Payload):
@@ -256,6 +275,7 @@ class NotificationSent(Payload):
     manual: bool = False
     recipient: str | None = Field(default=None, max_length=200)
     note: str | None = Field(default=None, max_length=500)
+    against_decision: AgainstDecision | None = None
 
 
 class NotificationFailed(Payload):
@@ -264,6 +284,16 @@ class NotificationFailed(Payload):
     idempotency_key: str
     attempts: int
     error: str = Field(max_length=500)
+
+
+class NotificationCancelled(Payload):
+    """A queued notice the outbox did not send, because what it says is no longer allowed or needed."""
+
+    detainer_id: str
+    channel: str
+    idempotency_key: str
+    reason: str = Field(pattern=r"^(lifted|released|transferred|not_allowed|superseded|not_requested|unlinked)$")
+    detail: str = Field(max_length=500)
 
 
 class DeadlineWarning(Payload):
@@ -317,6 +347,7 @@ PAYLOADS: dict[EventType, type[Payload]] = {
     EventType.NOTIFICATION_QUEUED: NotificationQueued,
     EventType.NOTIFICATION_SENT: NotificationSent,
     EventType.NOTIFICATION_FAILED: NotificationFailed,
+    EventType.NOTIFICATION_CANCELLED: NotificationCancelled,
     EventType.DEADLINE_WARNING: DeadlineWarning,
     EventType.OVER_LIMIT_MARKED: OverLimitMarked,
     EventType.CORRECTED: Corrected,

@@ -25,10 +25,12 @@ from detainers.ledger._events import (
     EligibilityRecorded,
     EventType,
     LinkedToBooking,
+    NotificationCancelled,
     NotificationFailed,
     NotificationQueued,
     NotificationSent,
     OverLimitMarked,
+    Payload,
     PersonReleased,
     PolicyOverridden,
     StatusProofRecorded,
@@ -143,6 +145,8 @@ class BookingState(_State):
     warned_hold_until: str | None = None
     over_limit_at: str | None = None
     corrections: list[dict[str, Any]] = []
+    # Facts recorded although the decision in force did not allow them (each with the rules it named).
+    against_decision: list[dict[str, Any]] = []
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -220,14 +224,22 @@ def evolve_detainer(state: DetainerState, event: StoredEvent) -> DetainerState:
     elif kind is EventType.NOTIFICATION_QUEUED:
         NotificationQueued.model_validate(payload)
         data["notices"] = [*state.notices, {"status": "queued", "seq": event.seq, **payload}]
-    elif kind in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED):
-        (NotificationSent if kind is EventType.NOTIFICATION_SENT else NotificationFailed).model_validate(payload)
-        status = "sent" if kind is EventType.NOTIFICATION_SENT else "failed"
+    elif kind in (EventType.NOTIFICATION_SENT, EventType.NOTIFICATION_FAILED, EventType.NOTIFICATION_CANCELLED):
+        models: dict[EventType, type[Payload]] = {
+            EventType.NOTIFICATION_SENT: NotificationSent,
+            EventType.NOTIFICATION_FAILED: NotificationFailed,
+            EventType.NOTIFICATION_CANCELLED: NotificationCancelled,
+        }
+        model = models[kind]
+        model.model_validate(payload)
+        status = {"notification_sent": "sent", "notification_failed": "failed"}.get(kind.value, "cancelled")
         notices = [dict(n) for n in state.notices]
         idem = payload.get("idempotency_key")
         for notice in notices:
             if idem is not None and notice.get("idempotency_key") == idem:
                 notice.update(status=status, attempts=payload.get("attempts"), at=event.recorded_at)
+                if kind is EventType.NOTIFICATION_CANCELLED:
+                    notice.update(reason=payload["reason"], detail=payload["detail"])
                 break
         else:
             notices.append({"status": status, "seq": event.seq, **payload})
@@ -257,11 +269,15 @@ def evolve_booking(state: BookingState, event: StoredEvent) -> BookingState:
         PersonReleased.model_validate(payload)
         data["released_at"] = payload["released_at"]
         data["released_to"] = payload["released_to"]
+        if payload.get("against_decision"):
+            data["against_decision"] = [*state.against_decision, {**payload["against_decision"], "seq": event.seq}]
     elif kind is EventType.TRANSFERRED:
         Transferred.model_validate(payload)
         data["transferred_at"] = payload["transferred_at"]
         data["to_agency"] = payload["to_agency"]
         data["released_to"] = "ice" if payload["to_agency"].lower().startswith("ice") else "other_agency"
+        if payload.get("against_decision"):
+            data["against_decision"] = [*state.against_decision, {**payload["against_decision"], "seq": event.seq}]
     elif kind is EventType.DECISION_MADE:
         DecisionMade.model_validate(payload)
         data["decision"] = {

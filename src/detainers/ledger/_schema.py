@@ -22,7 +22,9 @@ __all__ = [
     "detainer_view",
     "events",
     "head",
+    "idempotency",
     "metadata",
+    "natural_keys",
     "offices",
     "outbox",
     "personal_data",
@@ -155,4 +157,31 @@ attachments = Table(
     Column("detainer_id", String(40), nullable=False, index=True),
     Column("sha256", String(64), nullable=False),
     Column("content", LargeBinary, nullable=False),
+)
+
+# A record's natural key (a detainer: office + ICE event number; a booking: jurisdiction + booking number), unique,
+# written in the transaction that creates the record or corrects a field of its key.
+natural_keys = Table(
+    "natural_keys",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("natural_key", String(200), primary_key=True),
+    Column("record_id", String(40), nullable=False, index=True),
+)
+
+# Creates sent with an Idempotency-Key: the request's fingerprint, the record made (written with it, in the same
+# transaction) and the response given (stored just after), so a retry gets the same answer and creates nothing.
+idempotency = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(80), primary_key=True),  # who sent it (the token's actor), so keys never collide
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("record_kind", String(16), nullable=False),
+    Column("record_id", String(40), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("response", Text, nullable=True),
+    Column("created_at", String(32), nullable=False),
 )

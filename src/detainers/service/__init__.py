@@ -7,6 +7,7 @@ from detainers.service._errors import DeskError, Forbidden, InvalidCommand, NotF
 from detainers.service._logging import JsonFormatter, configure_logging
 from detainers.service._notifiers import DeliveryError, Notice, Notifier, SmtpNotifier, WebhookNotifier
 from detainers.service._outbox import Outbox, OutboxItem
+from detainers.service._public import public_counts
 from detainers.service._roles import ROLE_PERMISSIONS, Permission, Role, allowed
 from detainers.service._worker import Worker, WorkerReport
 
@@ -43,4 +44,5 @@ __all__ = [
     "create_app",
     "default_decider",
     "effective_decision",
+    "public_counts",
 ]

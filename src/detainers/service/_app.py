@@ -94,6 +94,7 @@ def build_services(
         if settings.smtp_host:
             notifiers["email"] = SmtpNotifier(settings.smtp_host, settings.smtp_port, sender=settings.smtp_sender)
     outbox = Outbox(desk, notifiers)
+    closers.insert(0, outbox.close)
     return Services(
         desk=desk,
         tokens=TokenStore(engine),
@@ -207,7 +208,7 @@ def create_app(services: Services) -> FastAPI:
 
     @app.exception_handler(DeskError)
     async def desk_error(_request: Request, exc: DeskError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.field)
+        return _error(exc.status, exc.message, exc.field, **exc.extra)
 
     @app.exception_handler(ConcurrencyError)
     async def conflict(_request: Request, exc: ConcurrencyError) -> JSONResponse:

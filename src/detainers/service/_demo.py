@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from detainers.clock import Clock, SystemClock
-from detainers.ledger import Authority, ChargeIn, ConvictionIn, database_url, make_engine, upgrade
+from detainers.ledger import Authority, ChargeIn, ConvictionIn, database_url, make_engine, parse_utc, upgrade
+from detainers.service._against import release_breach, transfer_breach
 from detainers.service._auth import TokenStore
 from detainers.service._desk import Actor, Desk, Office
+from detainers.service._effective import effective_decision
 from detainers.service._roles import Role
 from detainers.service._schemas import (
     BookingIn,
@@ -231,14 +233,21 @@ def _one_booking(
         return  # case pending; no release date yet
     eligible = max(eligible, booked + timedelta(hours=1))
     reason = rng.choice(("bond_posted", "time_served", "own_recognizance", "dismissed"))
-    desk.record_eligibility(booking.id, EligibilityIn(eligible_at=eligible, reason=reason), actor)
+    decided = desk.record_eligibility(booking.id, EligibilityIn(eligible_at=eligible, reason=reason), actor)
     if eligible < now and rng.random() < 0.75:  # most leave on time; the rest are the desk's alarms
-        if rng.random() < 0.5:
+        # ICE picks the person up where the law lets the jail hand them over; elsewhere they walk out
+        picked_up = rng.random() < 0.5  # drawn first either way, so the demo's other draws stay as they were
+        if picked_up and transfer_breach(decided) is None:
             desk.transfer(
                 booking.id, TransferIn(transferred_at=eligible + timedelta(hours=2), to_agency="ICE ERO"), actor
             )
         else:
-            desk.release(booking.id, ReleaseIn(released_at=eligible + timedelta(hours=1)), actor)
+            released = eligible + timedelta(hours=1)
+            if release_breach(decided, released, "public") is not None:  # a hold the law requires runs out first
+                hold_until = effective_decision(decided).get("hold_until")
+                released = max(released, parse_utc(str(hold_until))) if hold_until else released
+            if released <= now:
+                desk.release(booking.id, ReleaseIn(released_at=released), actor)
 
 
 def simulate_arrivals(db: str, stop: threading.Event, *, every_seconds: float = 30.0, seed: int = 7) -> None:
@@ -249,7 +258,7 @@ def simulate_arrivals(db: str, stop: threading.Event, *, every_seconds: float = 
         desk = Desk(engine)
         rng = random.Random(seed)
         actor = Actor("import:demo-arrivals", "clerk", channel=Authority.IMPORT)
-        n = 100_000
+        n = 100_000 + desk.list_bookings(limit=1)[1]  # booking numbers are unique: go on after the ones there
         while not stop.wait(every_seconds):
             n += 1
             jail = DEMO_JAILS[n % len(DEMO_JAILS)]

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, Table, func, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 
 from detainers.clock import Clock, SystemClock
 from detainers.domain import (
@@ -83,7 +83,10 @@ from detainers.ledger._projections import (
     seen_states,
 )
 from detainers.ledger._schema import attachments, booking_view, detainer_view, offices
+from detainers.service._against import check_confirmed, notify_breach, release_breach, to_immigration, transfer_breach
+from detainers.service._effective import effective_decision
 from detainers.service._errors import DeskError, InvalidCommand, NotFound, PolicyUnavailable
+from detainers.service._keys import Writes, booking_key, claim, detainer_key, move
 from detainers.service._schemas import (
     AttachmentIn,
     BookingIn,
@@ -106,8 +109,8 @@ __all__ = ["Actor", "Decider", "Desk", "Office", "default_decider", "effective_d
 
 Decider = Callable[[Case], Decision]
 _T = TypeVar("_T")
-Writes = list[SideRow]  # rows beside the ledger (personal data, attachments), written under the lock
 Build = Callable[[Connection, Writes], tuple[list[PendingEvent], set[str]]]
+ExtraRows = Callable[[str], Sequence[SideRow]] | None  # rows to write with a new record, given its id
 
 # Optimistic preparations of one command before it runs wholly under the chain lock.
 _OPTIMISTIC_TRIES = 4
@@ -201,20 +204,6 @@ class Office:
     name: str
     webhook_url: str | None = None
     email: str | None = None
-
-
-def effective_decision(booking: BookingState) -> dict[str, Any]:
-    """The engine's answer with any supervisor override applied (what the worker acts on)."""
-    decision = dict(booking.decision or {})
-    override = booking.override or {}
-    if override.get("notify") is not None:
-        decision["notify"] = override["notify"]
-    if override.get("clear_hold"):
-        decision["hold_until"] = None
-    elif override.get("hold_until"):
-        decision["hold_until"] = override["hold_until"]
-    decision["overridden"] = bool(override)
-    return decision
 
 
 def _comparable(decision: dict[str, Any]) -> dict[str, Any]:
@@ -331,7 +320,14 @@ class Desk:
                     raise
                 # ... but a refusal is only given on the records as stored (another process may have moved them).
                 plan = self._prepare(build, actor, trigger, cached=False)
-            outcome = self._submit(_Request(plan, read))
+            try:
+                outcome = self._submit(_Request(plan, read))
+            except ConcurrencyError as error:
+                if error.stream_id or attempt == _OPTIMISTIC_TRIES - 1:
+                    raise
+                # A unique row (a natural or idempotency key) written meanwhile: prepare again from storage, where
+                # the command now finds it (and refuses with the record that holds it).
+                continue
             if outcome is not _MOVED:
                 return outcome  # type: ignore[no-any-return]
         return self._commit_locked(build, actor, trigger, read)
@@ -345,8 +341,9 @@ class Desk:
     ) -> _T:
         """The whole command under the chain lock (the fallback when records keep moving under a prepared one)."""
         with self._locked() as conn:
-            writes: Writes = []
+            writes = Writes()
             pending, bookings = build(conn, writes)
+            _delete_rows(conn, writes)
             write_rows(conn, writes)
             self.recorder.append_in(conn, pending)
             for booking_id in sorted(bookings):
@@ -414,6 +411,7 @@ class Desk:
             self.latest.forget(moved)
             return _MOVED
         seed(conn, plan.reads)
+        _delete_rows(conn, plan.writes)  # rare (a correction moving a natural key): at once
         # Deferred: the batch's side rows, events, head and view rows are written together when it ends.
         self.recorder.add_rows(conn, plan.writes)
         self.recorder.append_in(conn, plan.facts, defer=True, encoded=plan.facts_encoded)
@@ -424,7 +422,7 @@ class Desk:
     def _prepare(self, build: Build, actor: Actor, trigger: str, *, cached: bool = False) -> _Plan:
         cache = self.latest if cached else None
         with self.engine.connect() as conn, conn.begin(), reading_through(conn, cache):
-            writes: Writes = []
+            writes = Writes()
             pending, bookings = build(conn, writes)
             reads = first_reads(conn)
             versions = {_stream_of(key): _version(state) for key, state in reads.items()}
@@ -568,7 +566,8 @@ class Desk:
 
     # ---------------------------------------------------------------- detainer commands
 
-    def receive_detainer(self, intake: DetainerIn, actor: Actor) -> DetainerState:
+    def receive_detainer(self, intake: DetainerIn, actor: Actor, *, extra_rows: ExtraRows = None) -> DetainerState:
+        """Record a detainer; ``extra_rows(id)`` are written with it (the idempotency key of the request)."""
         office = actor.office if actor.role == "ice_liaison" else intake.office
         if not office:
             raise InvalidCommand("the issuing ICE office is required", field="office")
@@ -580,10 +579,17 @@ class Desk:
 
         def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             declare_new(conn, "detainer", detainer_id)
+            key = detainer_key(office, intake.ice_event_no, intake.cancels_detainer_id)
+            claim(conn, writes, "detainer", key, detainer_id)
+            if extra_rows is not None:
+                writes.extend(extra_rows(detainer_id))
             if intake.booking_id is not None:
                 self._load_booking(conn, intake.booking_id)
             if intake.cancels_detainer_id is not None:
-                self._load_detainer(conn, intake.cancels_detainer_id)
+                cancelled = Projector.load_detainer(conn, intake.cancels_detainer_id)
+                # A liaison may name only its own office's detainers: another office's answers as an unknown id.
+                if cancelled is None or (actor.role == "ice_liaison" and cancelled.office != office):
+                    raise NotFound(f"no detainer {intake.cancels_detainer_id}", field="cancels_detainer_id")
             subject_key = None
             events: list[PendingEvent] = []
             if intake.subject is not None:
@@ -675,7 +681,9 @@ class Desk:
 
         return self._detainer_command(detainer_id, body.expected_version, make, actor, "detainer_lifted")
 
-    def add_attachment(self, detainer_id: str, body: AttachmentIn, actor: Actor) -> DetainerState:
+    def add_attachment(
+        self, detainer_id: str, body: AttachmentIn, actor: Actor, *, extra_rows: ExtraRows = None
+    ) -> DetainerState:
         try:
             content = base64.b64decode(body.content_base64, validate=True)
         except (binascii.Error, ValueError) as error:
@@ -699,6 +707,8 @@ class Desk:
             writes.append(
                 (attachments, {"id": attachment_id, "detainer_id": detainer_id, "sha256": digest, "content": content})
             )
+            if extra_rows is not None:
+                writes.extend(extra_rows(detainer_id))
             return [self._event(DETAINER_PREFIX + detainer_id, state.version, payload, actor)], set()
 
         return self._commit(build, actor, "attachment_added", lambda c: self._load_detainer(c, detainer_id))
@@ -729,11 +739,16 @@ class Desk:
                         {k: getattr(after, k) for k in DetainerReceived.model_fields if k in after.model_fields}
                     )
                     booking = after.booking_id
+                    was = detainer_key(state.office, state.ice_event_no, state.cancels_detainer_id)
+                    now_key = detainer_key(after.office, after.ice_event_no, after.cancels_detainer_id)
+                    move(conn, writes, "detainer", was, now_key, ident)
                 else:
                     after_b = evolve_booking(state, probe)
                     BookingOpened.model_validate(
                         {k: getattr(after_b, k) for k in BookingOpened.model_fields if k in after_b.model_fields}
                     )
+                    was = booking_key(state.jurisdiction, state.booking_number)
+                    move(conn, writes, "booking", was, booking_key(after_b.jurisdiction, after_b.booking_number), ident)
                     if after_b.eligible_at:
                         EligibilityRecorded.model_validate(
                             {"eligible_at": after_b.eligible_at, "reason": after_b.eligibility_reason or "other"}
@@ -751,12 +766,16 @@ class Desk:
 
     # ---------------------------------------------------------------- booking commands
 
-    def open_booking(self, intake: BookingIn, actor: Actor) -> BookingState:
+    def open_booking(self, intake: BookingIn, actor: Actor, *, extra_rows: ExtraRows = None) -> BookingState:
+        """Open a booking; ``extra_rows(id)`` are written with it (the idempotency key of the request)."""
         booking_id = uuid.uuid4().hex
         now = self.now()
 
         def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             declare_new(conn, "booking", booking_id)
+            claim(conn, writes, "booking", booking_key(intake.jurisdiction, intake.booking_number), booking_id)
+            if extra_rows is not None:
+                writes.extend(extra_rows(booking_id))
             subject_key = intake.subject_key
             events: list[PendingEvent] = []
             if intake.subject is not None:
@@ -837,7 +856,9 @@ class Desk:
                 raise InvalidCommand(f"the person is already {state.status}", field="released_at")
             if state.booked_at and body.released_at < parse_utc(state.booked_at):
                 raise InvalidCommand("released_at is before the booking", field="released_at")
-            return PersonReleased(released_at=body.released_at, released_to=body.released_to)
+            breach = release_breach(state, body.released_at, body.released_to.value)
+            flag = check_confirmed(breach, body.against_decision_confirmed, "against_decision_confirmed")
+            return PersonReleased(released_at=body.released_at, released_to=body.released_to, against_decision=flag)
 
         return self._booking_command(booking_id, body.expected_version, make, actor, "person_released")
 
@@ -845,7 +866,11 @@ class Desk:
         def make(state: BookingState) -> Payload:
             if state.status != "in_custody":
                 raise InvalidCommand(f"the person is already {state.status}", field="transferred_at")
-            return Transferred(transferred_at=body.transferred_at, to_agency=body.to_agency, basis=body.basis)
+            breach = transfer_breach(state) if to_immigration(body.to_agency) else None
+            flag = check_confirmed(breach, body.against_decision_confirmed, "against_decision_confirmed")
+            return Transferred(
+                transferred_at=body.transferred_at, to_agency=body.to_agency, basis=body.basis, against_decision=flag
+            )
 
         return self._booking_command(booking_id, body.expected_version, make, actor, "transferred")
 
@@ -871,6 +896,9 @@ class Desk:
             if body.detainer_id not in booking.detainer_ids:
                 raise InvalidCommand("that detainer is not linked to this booking", field="detainer_id")
             detainer = self._load_detainer(conn, body.detainer_id)
+            flag = check_confirmed(
+                notify_breach(booking), body.against_decision_confirmed, "against_decision_confirmed"
+            )
             payload = NotificationSent(
                 detainer_id=body.detainer_id,
                 office=detainer.office,
@@ -879,9 +907,11 @@ class Desk:
                 manual=True,
                 recipient=body.recipient,
                 note=body.note,
+                against_decision=flag,
             )
             rules = (booking.decision or {}).get("rules", ())
-            event = self._event(DETAINER_PREFIX + body.detainer_id, detainer.version, payload, actor, rules=rules)
+            expected = self._expected(body.expected_version, detainer.version)
+            event = self._event(DETAINER_PREFIX + body.detainer_id, expected, payload, actor, rules=rules)
             return [event], set()
 
         return self._commit(build, actor, "notification_sent", lambda c: self._load_detainer(c, body.detainer_id))
@@ -972,19 +1002,6 @@ class Desk:
             found = [Projector.load_detainer(conn, d) for d in booking.detainer_ids]
         return [d for d in found if d is not None]
 
-    def counts(self, by: Sequence[str]) -> list[tuple[dict[str, str], int]]:
-        columns = {
-            "jurisdiction": detainer_view.c.jurisdiction,
-            "status": detainer_view.c.status,
-            "form": detainer_view.c.form,
-        }
-        chosen = [columns[b] for b in by]
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(*chosen, func.count()).group_by(*chosen).order_by(*chosen)).all()
-        return [
-            ({b: str(r[i]) if r[i] is not None else "unlinked" for i, b in enumerate(by)}, int(r[-1])) for r in rows
-        ]
-
     def attachment(self, detainer_id: str, attachment_id: str) -> tuple[bytes, str]:
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -1001,6 +1018,11 @@ class Desk:
         if detainer.requests is not None:
             return "notify" in detainer.requests
         return any(r.value == "notify" for r in default_requests(DetainerForm(detainer.form)))
+
+
+def _delete_rows(conn: Connection, writes: Writes) -> None:
+    for table, where in writes.deletes:
+        conn.execute(delete(table).where(*(table.c[k] == v for k, v in where.items())))
 
 
 def _probe(event: PendingEvent, version: int) -> StoredEvent:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["DeskError", "Forbidden", "InvalidCommand", "NotFound", "PolicyUnavailable"]
 
 
@@ -12,6 +14,7 @@ class DeskError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.extra: dict[str, Any] = {}  # more keys for the error body (e.g. the rules a write goes against)
 
 
 class NotFound(DeskError):

@@ -1,7 +1,8 @@
 """Ways a notice leaves the building: an HTTP webhook to the agency's endpoint, and email over SMTP.
 
-Each notice carries an idempotency key (``Idempotency-Key`` header on the webhook; ``Message-ID`` and an
-``Idempotency-Key`` header on the email) so a receiver can drop the duplicates that retries may produce.
+Each notice carries its idempotency key, the same raw text in both: the ``Idempotency-Key`` header of the webhook's
+POST, and an ``Idempotency-Key`` header of the email (never RFC 2047-encoded or folded, however long) beside a
+``Message-ID`` made from it. A receiver drops the duplicates that retries may produce by that key (docs/api.md).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import smtplib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.policy import SMTP
 from typing import Any, Protocol
 
 import httpx
@@ -64,7 +66,8 @@ class SmtpNotifier:
         self.timeout = timeout
 
     def deliver(self, notice: Notice) -> None:
-        message = EmailMessage()
+        # Lines up to SMTP's own limit (998): the default policy folds at 78 and RFC 2047-encodes a long key.
+        message = EmailMessage(policy=SMTP.clone(max_line_length=998))
         message["From"] = self.sender
         message["To"] = notice.target
         message["Subject"] = str(notice.body.get("subject", "Release notification"))

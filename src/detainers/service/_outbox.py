@@ -1,16 +1,27 @@
-"""The outbox: notices written in the same transaction as their ``notification_queued`` event, then delivered
-with retries (exponential back-off) and the same idempotency key every time. A delivered notice becomes a
+"""The outbox: notices written in the same transaction as their ``notification_queued`` event, then delivered with
+retries (exponential back-off) and the same idempotency key every time. A delivered notice becomes a
 ``notification_sent`` event; one that keeps failing becomes ``notification_failed`` after ``max_attempts``.
 
-Two workers never send the same row at once: each claims a row by moving its ``next_attempt_at`` forward with a
-conditional UPDATE before sending.
+A notice follows the law at the moment it is sent, not when it was queued: just before each attempt the outbox
+reads the detainer, the person's custody and the decision in force again, and cancels the notice (a
+``notification_cancelled`` event naming why) when ICE lifted the detainer, the person left custody, the decision
+(or a supervisor's override) no longer allows notice, the detainer no longer asks for it, or the release time it
+tells has changed (the worker then queues an updated notice under its own key).
+
+Deliveries run concurrently, each with its own deadline, so one endpoint that hangs delays no other notice. A
+worker takes a lease on a row just before it sends it (a conditional UPDATE moving ``next_attempt_at`` past the
+call's deadline), so two workers never send the same row at once. Delivery is at least once: a crash after the
+receiver accepted a notice and before the outbox recorded it sends it again, with the same key (docs/api.md).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as CallTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,19 +31,25 @@ from sqlalchemy import Connection, func, insert, select, update
 from detainers.ledger import (
     DETAINER_PREFIX,
     Authority,
+    BookingState,
+    DetainerState,
+    NotificationCancelled,
     NotificationFailed,
     NotificationSent,
     PendingEvent,
     format_utc,
     parse_utc,
     write_connection,
+    writer_lock,
 )
 from detainers.ledger._schema import outbox
 from detainers.service._desk import Desk
+from detainers.service._effective import effective_decision
+from detainers.service._errors import NotFound
 from detainers.service._logging import log_event
 from detainers.service._notifiers import DeliveryError, Notice, Notifier
 
-__all__ = ["Outbox", "OutboxItem"]
+__all__ = ["Outbox", "OutboxItem", "timing_of"]
 
 _log = logging.getLogger("detainers.outbox")
 
@@ -48,6 +65,20 @@ class OutboxItem:
     body: dict[str, Any]
 
 
+def _instant(text: Any) -> datetime | None:
+    return parse_utc(str(text).replace("Z", "+00:00")) if text else None
+
+
+def timing_of(booking: BookingState, decision: Mapping[str, Any]) -> dict[str, str | None]:
+    """The release timing a notice tells ICE: when the person would go free, and the hold deadline."""
+    return {"release_eligible_at": booking.eligible_at, "hold_until": decision.get("hold_until")}
+
+
+def same_timing(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two notices tell the same times (compared as instants, whatever their written offsets)."""
+    return all(_instant(a.get(k)) == _instant(b.get(k)) for k in ("release_eligible_at", "hold_until"))
+
+
 class Outbox:
     def __init__(
         self,
@@ -56,13 +87,26 @@ class Outbox:
         *,
         max_attempts: int = 8,
         first_retry: timedelta = timedelta(seconds=30),
-        lease: timedelta = timedelta(minutes=2),
+        call_deadline: timedelta = timedelta(seconds=20),
+        lease: timedelta | None = None,
+        workers: int = 8,
     ) -> None:
         self.desk = desk
         self.notifiers = dict(notifiers)
         self.max_attempts = max_attempts
         self.first_retry = first_retry
-        self.lease = lease
+        self.call_deadline = call_deadline
+        # A row's lease outlasts its call's deadline, so no other worker takes it while it may still be in flight.
+        self.lease = lease if lease is not None else call_deadline * 3
+        if self.lease <= call_deadline:
+            raise ValueError("the lease on a row must outlast the call's deadline")
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None  # deliveries, one row each
+        self._calls: ThreadPoolExecutor | None = None  # the notifier calls themselves (so a deadline can cut one)
+        self._guard = threading.Lock()
+        self._inflight: set[int] = set()
+
+    # ---------------------------------------------------------------- queueing
 
     def enqueue_in(self, conn: Connection, item: OutboxItem, *, due: datetime) -> bool:
         """Add a notice unless its idempotency key is already there (then nothing happens)."""
@@ -93,55 +137,185 @@ class Outbox:
             ).scalar()
         return parse_utc(found) if found else None
 
-    def rows(self, *, office: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    def rows(
+        self, *, office: str | None = None, status: str | None = None, booking_id: str | None = None
+    ) -> list[dict[str, Any]]:
         query = select(outbox).order_by(outbox.c.id)
         if office is not None:
             query = query.where(outbox.c.office == office)
         if status is not None:
             query = query.where(outbox.c.status == status)
+        if booking_id is not None:
+            query = query.where(outbox.c.booking_id == booking_id)
         with self.desk.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def deliver_due(self, *, limit: int = 100) -> int:
-        """Send every pending notice whose time has come; returns how many got through."""
+    # ---------------------------------------------------------------- delivering
+
+    def _executors(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        with self._guard:
+            if self._pool is None or self._calls is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="outbox")
+                self._calls = ThreadPoolExecutor(self.workers * 2, thread_name_prefix="outbox-call")
+            return self._pool, self._calls
+
+    def close(self) -> None:
+        with self._guard:
+            pool, calls, self._pool, self._calls = self._pool, self._calls, None, None
+        for executor in (pool, calls):
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
+
+    def deliver_due(self, *, limit: int = 100, wait: bool = True) -> int:
+        """Start delivering every pending notice whose time has come, each in its own task with its own deadline.
+
+        With ``wait`` (a worker pass in tests and ``detainers worker --once``), return how many got through once all
+        have finished or hit their deadline; without it, return at once (the worker's loop goes on with deadlines
+        while notices travel)."""
         now = self.desk.now()
         stamp = format_utc(now)
         with self.desk.engine.connect() as conn:
             due = conn.execute(
-                select(outbox)
+                select(outbox.c.id)
                 .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= stamp)
                 .order_by(outbox.c.next_attempt_at, outbox.c.id)
                 .limit(limit)
             ).all()
-        sent = 0
-        for row in due:
-            if not self._claim(row.id, row.next_attempt_at, now):
-                continue
+        pool, _calls = self._executors()
+        futures: list[Future[bool]] = []
+        with self._guard:
+            for row in due:
+                if row.id in self._inflight:
+                    continue
+                self._inflight.add(row.id)
+                futures.append(pool.submit(self._deliver_one, row.id))
+        if not wait:
+            return 0
+        return sum(1 for f in futures if f.result())
+
+    def _deliver_one(self, row_id: int) -> bool:
+        """Claim one row, check it is still lawful and needed, send it within the deadline; True if it got there."""
+        try:
+            row = self._claim(row_id)
+            if row is None:
+                return False
+            stop = self._why_not(row)
+            if stop is not None:
+                self._cancel(row, *stop)
+                return False
             notifier = self.notifiers.get(row.channel)
             attempts = row.attempts + 1
             try:
                 if notifier is None:
                     raise DeliveryError(f"no notifier for channel {row.channel!r}")
-                notifier.deliver(Notice(row.idempotency_key, row.channel, row.target, json.loads(row.body)))
+                self._call(notifier, Notice(row.idempotency_key, row.channel, row.target, json.loads(row.body)))
             except DeliveryError as error:
                 self._failed(row, attempts, str(error))
-                continue
+                return False
             self._sent(row, attempts)
-            sent += 1
-        return sent
+            return True
+        except Exception:  # noqa: BLE001 - one notice's trouble must not stop the others; it is logged
+            _log.exception("outbox delivery failed", extra={"row": row_id})
+            return False
+        finally:
+            with self._guard:
+                self._inflight.discard(row_id)
 
-    def _claim(self, row_id: int, seen: str, now: datetime) -> bool:
-        with write_connection(self.desk.engine) as conn, conn.begin():
+    def _call(self, notifier: Notifier, notice: Notice) -> None:
+        """The notifier's call, cut off at the deadline (the call's own socket timeouts end it soon after)."""
+        _pool, calls = self._executors()
+        future = calls.submit(notifier.deliver, notice)
+        try:
+            future.result(timeout=self.call_deadline.total_seconds())
+        except CallTimeout as error:
+            raise DeliveryError(f"no answer within {self.call_deadline.total_seconds():g} s") from error
+
+    def _claim(self, row_id: int) -> Any:
+        """Take the lease on one due row (None if another worker has it, or it is no longer due)."""
+        now = self.desk.now()
+        stamp = format_utc(now)
+        with writer_lock(self.desk.engine), write_connection(self.desk.engine) as conn, conn.begin():
+            row = conn.execute(select(outbox).where(outbox.c.id == row_id)).first()
+            if row is None or row.status != "pending" or row.next_attempt_at > stamp:
+                return None
             done = conn.execute(
                 update(outbox)
-                .where(outbox.c.id == row_id, outbox.c.status == "pending", outbox.c.next_attempt_at == seen)
+                .where(
+                    outbox.c.id == row_id, outbox.c.status == "pending", outbox.c.next_attempt_at == row.next_attempt_at
+                )
                 .values(next_attempt_at=format_utc(now + self.lease))
             ).rowcount
-        return bool(done)
+        return row if done else None
+
+    def _why_not(self, row: Any) -> tuple[str, str] | None:
+        """Why the notice must not (or need not) go now, as (reason, detail); None if it still should."""
+        try:
+            detainer: DetainerState = self.desk.detainer(row.detainer_id)
+            booking: BookingState = self.desk.booking(row.booking_id)
+        except NotFound:
+            return "unlinked", "the detainer or the booking is no longer on the desk"
+        if detainer.lifted_at is not None:
+            return "lifted", f"ICE lifted the detainer at {detainer.lifted_at} ({detainer.lift_reason})"
+        if detainer.booking_id != row.booking_id:
+            return "unlinked", "the detainer is no longer linked to this booking"
+        if detainer.office != row.office:
+            return "superseded", f"the detainer's office is now {detainer.office}: the notice goes there instead"
+        if not self.desk.requests_notify(detainer):
+            return "not_requested", "the detainer (as corrected) does not ask for notice of release"
+        if booking.status == "released":
+            return "released", f"the person was released at {booking.released_at}: no release notice is needed"
+        if booking.status == "transferred":
+            return "transferred", f"custody passed to {booking.to_agency} at {booking.transferred_at}"
+        if booking.decision is None:
+            return "not_allowed", "no decision in force allows notice to ICE"
+        decision = effective_decision(booking)
+        if not decision.get("notify"):
+            override = booking.override or {}
+            if override.get("notify") is False:
+                return "not_allowed", f"a supervisor's override forbids notice to ICE: {override.get('reason')}"
+            rules = ", ".join(str(r.get("id")) for r in decision.get("rules", ())) or "no rule allows it"
+            return "not_allowed", f"the decision in force does not allow notice to ICE (rules: {rules})"
+        body = json.loads(row.body)
+        now = timing_of(booking, decision)
+        if not same_timing(body, now):
+            return (
+                "superseded",
+                f"the release timing changed (release {now['release_eligible_at']}, hold until {now['hold_until']}):"
+                " an updated notice goes under its own key",
+            )
+        return None
+
+    def _cancel(self, row: Any, reason: str, detail: str) -> None:
+        now = self.desk.now()
+        with self.desk.recorder.writing() as conn:
+            conn.execute(
+                update(outbox).where(outbox.c.id == row.id).values(status="cancelled", last_error=detail[:500])
+            )
+            self.desk.recorder.append_in(
+                conn,
+                [
+                    PendingEvent(
+                        stream_id=DETAINER_PREFIX + row.detainer_id,
+                        expected_version=None,
+                        payload=NotificationCancelled(
+                            detainer_id=row.detainer_id,
+                            channel=row.channel,
+                            idempotency_key=row.idempotency_key,
+                            reason=reason,
+                            detail=detail[:500],
+                        ),
+                        actor="worker:outbox",
+                        authority=Authority.WORKER,
+                        recorded_at=now,
+                    )
+                ],
+            )
+        self.desk.latest.forget([("detainer", row.detainer_id)])  # written beside the desk's commands
+        log_event(_log, "notice cancelled", key=row.idempotency_key, channel=row.channel, reason=reason)
 
     def _sent(self, row: Any, attempts: int) -> None:
         now = self.desk.now()
-        with write_connection(self.desk.engine) as conn, conn.begin():
+        with self.desk.recorder.writing() as conn:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id == row.id)
@@ -177,7 +351,7 @@ class Outbox:
         now = self.desk.now()
         give_up = attempts >= self.max_attempts
         retry_at = now + self.first_retry * (2 ** (attempts - 1))
-        with write_connection(self.desk.engine) as conn, conn.begin():
+        with self.desk.recorder.writing() as conn:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.id == row.id)

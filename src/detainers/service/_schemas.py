@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from detainers.domain import (
     AwareDatetime,
@@ -193,20 +193,35 @@ class StatusProofIn(_Versioned):
 class ReleaseIn(_Versioned):
     released_at: AwareDatetime
     released_to: ReleasedTo = ReleasedTo.PUBLIC
+    against_decision_confirmed: list[str] | None = Field(
+        default=None,
+        description="Only where the decision in force does not allow this: the rules it goes against (as the 409 "
+        "names them), confirming that it happened anyway; the event is then flagged against the decision.",
+    )
 
 
 class TransferIn(_Versioned):
     transferred_at: AwareDatetime
     to_agency: str = Field(min_length=1, max_length=120)
     basis: str | None = Field(default=None, max_length=200)
+    against_decision_confirmed: list[str] | None = Field(
+        default=None,
+        description="Only where the decision in force does not allow this: the rules it goes against (as the 409 "
+        "names them), confirming that it happened anyway; the event is then flagged against the decision.",
+    )
 
 
-class ManualNotificationIn(_In):
+class ManualNotificationIn(_Versioned):
     detainer_id: str
     channel: str = Field(description="phone, fax, email, webhook, in_person, mail", max_length=40)
     sent_at: AwareDatetime
     recipient: str | None = Field(default=None, max_length=200)
     note: str | None = Field(default=None, max_length=500)
+    against_decision_confirmed: list[str] | None = Field(
+        default=None,
+        description="Only where the decision in force does not allow this: the rules it goes against (as the 409 "
+        "names them), confirming that it happened anyway; the event is then flagged against the decision.",
+    )
 
 
 class OverrideIn(_Versioned):
@@ -221,16 +236,37 @@ class ErasureIn(_In):
     reason: str = Field(min_length=3, max_length=1000)
 
 
-DetainerOut = DetainerState
 BookingOut = BookingState
+
+_SIGHT = (
+    "What the caller may see of it: full (staff); shared (an ICE liaison, where the decision allows notice to "
+    "ICE); request_only (an ICE liaison, where it does not or nothing is decided yet). See docs/security.md."
+)
+
+
+class DetainerOut(DetainerState):
+    """A detainer as the caller may see it: fields withheld from the caller are empty and named in ``withheld``."""
+
+    version: int | None = Field(default=0, description="None when withheld (request_only).")  # type: ignore[assignment]
+    sight: str = Field(default="full", description=_SIGHT)
+    withheld: list[str] = Field(default_factory=list, description="Fields withheld from this caller (shown empty).")
+    shown_status: str | None = Field(default=None, exclude=True)  # the status as the caller may see it
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        """received, active, lifted, released or transferred (for a request_only caller: received or lifted)."""
+        return self.shown_status or super().status
 
 
 class DecisionOut(BaseModel):
-    booking_id: str
+    booking_id: str | None
     decision: dict[str, Any] | None
     decision_seq: int | None
     override: dict[str, Any] | None
     effective: dict[str, Any]
+    sight: str = Field(default="full", description=_SIGHT)
+    withheld: list[str] = Field(default_factory=list, description="Parts withheld from this caller.")
 
 
 class Page(BaseModel, Generic[T]):
@@ -244,7 +280,7 @@ class Page(BaseModel, Generic[T]):
 class EventOut(BaseModel):
     seq: int
     stream_id: str
-    version: int
+    version: int | None = Field(description="None when withheld from the caller (see docs/security.md).")
     type: str
     recorded_at: str
     actor: str

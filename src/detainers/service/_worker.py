@@ -5,6 +5,7 @@ ledger event. Runs in-process with ``detainers serve`` or alone as ``detainers w
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from detainers.ledger import (
 )
 from detainers.service._desk import Desk, effective_decision
 from detainers.service._logging import log_event
-from detainers.service._outbox import Outbox, OutboxItem
+from detainers.service._outbox import Outbox, OutboxItem, same_timing, timing_of
 
 __all__ = ["Worker", "WorkerReport", "instant"]
 
@@ -61,7 +62,9 @@ class Worker:
 
     # ---------------------------------------------------------------- one pass
 
-    def run_once(self) -> WorkerReport:
+    def run_once(self, *, wait: bool = True) -> WorkerReport:
+        """One pass: queue the notices now owed, warn and mark deadlines, then start the deliveries due (and with
+        ``wait``, wait for them; the loop does not, so a slow endpoint never holds up the next deadline)."""
         report = WorkerReport()
         now = self.desk.now()
         for booking in self.desk.active_bookings():
@@ -73,7 +76,7 @@ class Worker:
                 self._deadline(booking, decision, now, report)
             except ConcurrencyError:
                 report.conflicts += 1  # somebody wrote meanwhile; the next pass sees the new state
-        report.sent = self.outbox.deliver_due()
+        report.sent = self.outbox.deliver_due(wait=wait)
         if report.queued or report.warned or report.over_limit or report.sent:
             log_event(
                 _log,
@@ -90,8 +93,15 @@ class Worker:
             return None
         return instant(decision.get("notify_target")) or instant(booking.eligible_at)
 
-    def _pending_notices(self, booking: BookingState) -> list[tuple[DetainerState, str, str]]:
-        """(detainer, channel, target) still to queue for the booking's detainers that ask for notice."""
+    def _pending_notices(self, booking: BookingState, decision: dict[str, Any], now: datetime) -> list[_Owed]:
+        """Notices to queue now for the booking's detainers that ask for notice: a first one when its time has
+        come, and an update (under its own key) wherever the last one queued tells ICE a release time that has
+        since changed — at once if ICE already has the old time, else when notice is due."""
+        due = self._notify_due(booking, decision)
+        if due is None:
+            return []
+        timing = timing_of(booking, decision)
+        queued = self.outbox.rows(booking_id=booking.id)
         todo = []
         for detainer in self.desk.detainers_of(booking):
             if detainer.lifted_at is not None or not self.desk.requests_notify(detainer):
@@ -99,34 +109,46 @@ class Worker:
             office = self.desk.office(detainer.office)
             if office is None:
                 continue
-            queued = {n.get("idempotency_key") for n in detainer.notices}
             for channel, target in (("webhook", office.webhook_url), ("email", office.email)):
-                if target and _key(booking.id, detainer.id, channel) not in queued:
-                    todo.append((detainer, channel, target))
+                if not target:
+                    continue
+                earlier = [r for r in queued if r["detainer_id"] == detainer.id and r["channel"] == channel]
+                live = [r for r in earlier if r["status"] != "cancelled"]
+                last = live[-1] if live else None
+                if last is not None and same_timing(json.loads(last["body"]), timing):
+                    continue  # ICE has (or is getting) these times
+                told = [r for r in earlier if r["status"] == "sent"]
+                when = now if told and not same_timing(json.loads(told[-1]["body"]), timing) else due
+                if now < when:
+                    continue
+                revision = len(earlier) + 1
+                key = _key(booking.id, detainer.id, channel, revision)
+                supersedes = told[-1]["idempotency_key"] if told else None
+                todo.append(_Owed(detainer, channel, target, key, revision, supersedes, when))
         return todo
 
     def _notify(self, booking: BookingState, decision: dict[str, Any], now: datetime, report: WorkerReport) -> None:
-        due = self._notify_due(booking, decision)
-        if due is None or now < due:
-            return
         rules = tuple(decision.get("rules", ()))
-        for detainer, channel, target in self._pending_notices(booking):
-            key = _key(booking.id, detainer.id, channel)
+        timing = timing_of(booking, decision)
+        for owed in self._pending_notices(booking, decision, now):
+            detainer, key = owed.detainer, owed.key
             body = {
-                "kind": "release_notification",
-                "subject": f"Release notification: booking {booking.booking_number}",
+                "kind": "release_notification_update" if owed.supersedes else "release_notification",
+                "subject": ("Updated release notification" if owed.supersedes else "Release notification")
+                + f": booking {booking.booking_number}",
                 "idempotency_key": key,
+                "supersedes": owed.supersedes,
+                "revision": owed.revision,
                 "detainer_id": detainer.id,
                 "ice_subject_id": detainer.ice_subject_id,
                 "ice_event_no": detainer.ice_event_no,
                 "booking_number": booking.booking_number,
                 "facility": booking.facility,
                 "jurisdiction": booking.jurisdiction,
-                "release_eligible_at": booking.eligible_at,
-                "hold_until": decision.get("hold_until"),
+                **timing,
                 "rules": [dict(r) for r in rules],
             }
-            item = OutboxItem(key, booking.id, detainer.id, detainer.office, channel, target, body)
+            item = OutboxItem(key, booking.id, detainer.id, detainer.office, owed.channel, owed.target, body)
             try:
                 with write_connection(self.desk.engine) as conn, conn.begin():
                     if not self.outbox.enqueue_in(conn, item, due=now):
@@ -140,9 +162,12 @@ class Worker:
                                 payload=NotificationQueued(
                                     detainer_id=detainer.id,
                                     office=detainer.office,
-                                    channel=channel,
+                                    channel=owed.channel,
                                     idempotency_key=key,
-                                    due_at=due,
+                                    due_at=owed.due,
+                                    release_at=instant(timing["release_eligible_at"]),
+                                    hold_until=instant(timing["hold_until"]),
+                                    supersedes=owed.supersedes,
                                 ),
                                 actor=ACTOR,
                                 authority=Authority.WORKER,
@@ -196,8 +221,9 @@ class Worker:
                 continue
             decision = effective_decision(booking)
             due = self._notify_due(booking, decision)
-            if due is not None and self._pending_notices(booking):
-                candidates.append(due)
+            if due is not None:
+                owed = self._pending_notices(booking, decision, max(due, self.desk.now()))
+                candidates += [o.due for o in owed]
             hold_until = instant(decision.get("hold_until"))
             if hold_until is not None and booking.over_limit_at is None:
                 candidates.append(hold_until)
@@ -212,7 +238,7 @@ class Worker:
         """Pass, then sleep until the next due instant (at most ``max_sleep``: new work arrives via the API)."""
         while not stop.is_set():
             try:
-                self.run_once()
+                self.run_once(wait=False)
                 wake = self.next_wake()
             except Exception:  # noqa: BLE001 - a worker must keep going; the error is logged
                 _log.exception("worker pass failed")
@@ -223,5 +249,20 @@ class Worker:
             stop.wait(delay)
 
 
-def _key(booking_id: str, detainer_id: str, channel: str) -> str:
-    return f"release:{booking_id}:{detainer_id}:{channel}"
+@dataclass(frozen=True)
+class _Owed:
+    """A notice to queue: to whom, by which channel, under which key, and which earlier notice it updates."""
+
+    detainer: DetainerState
+    channel: str
+    target: str
+    key: str
+    revision: int
+    supersedes: str | None
+    due: datetime
+
+
+def _key(booking_id: str, detainer_id: str, channel: str, revision: int = 1) -> str:
+    """The first notice's key; later notices for the same detainer and channel (an update) add their number."""
+    base = f"release:{booking_id}:{detainer_id}:{channel}"
+    return base if revision == 1 else f"{base}:{revision}"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from detainers.domain import ReleasedTo
 from detainers.ledger import CORRECTABLE, BookingState, DetainerState, StoredEvent
 from detainers.service import Actor, Desk, Permission
+from detainers.service._against import Breach, notify_breach, release_breach, to_immigration, transfer_breach
 from detainers.service._schemas import (
     CorrectionIn,
     LiftIn,
@@ -29,7 +30,19 @@ from detainers.service._schemas import (
 from detainers.web._format import label, local_input, local_time
 from detainers.web._intake import parse_local
 
-__all__ = ["ACTIONS", "Action", "Field", "Prepared", "available", "execute", "prepare"]
+__all__ = [
+    "ACTIONS",
+    "CONFIRM_FIELD",
+    "VERSION_FIELDS",
+    "Action",
+    "Field",
+    "Prepared",
+    "available",
+    "breach_of",
+    "execute",
+    "prepare",
+    "stale",
+]
 
 _DATETIME_FIELDS = {
     "received_at",
@@ -75,6 +88,34 @@ class Prepared:
     body: BaseModel | None = None
     summary: list[tuple[str, str]] = field(default_factory=list)
     target: str = ""  # for corrections: detainer | booking
+    # The record versions the page showed (carried by the form); "" where the viewer may not see them.
+    versions: dict[str, str] = field(default_factory=dict)
+    breach: Breach | None = None  # what the decision in force says against this act, if anything
+    confirmed: bool = False  # the person ticked the confirmation naming the rules it goes against
+
+
+VERSION_FIELDS = ("detainer_version", "booking_version")
+CONFIRM_FIELD = "against_decision_confirmed"
+
+
+def breach_of(action: Action, booking: BookingState | None, values: Mapping[str, str], now: datetime) -> Breach | None:
+    """What the decision in force says against ``action`` with these values (or its defaults), if anything."""
+    if booking is None:
+        return None
+    if action.name == "transfer":
+        return transfer_breach(booking) if to_immigration(values.get("to_agency") or "ICE") else None
+    if action.name == "notify":
+        return notify_breach(booking)
+    if action.name == "release":
+        return release_breach(booking, now, values.get("released_to") or "public")
+    return None
+
+
+def _version(text: str | None) -> int | None:
+    try:
+        return int(text) if text not in (None, "") else None
+    except ValueError:
+        return None
 
 
 _CORRECTION_CHOICES = tuple(
@@ -241,7 +282,8 @@ def prepare(
     now: datetime,
 ) -> Prepared:
     values = {f.name: str(form.get(f.name) or "").strip() for f in action.fields}
-    out = Prepared(action, values)
+    out = Prepared(action, values, versions={k: str(form.get(k) or "") for k in VERSION_FIELDS})
+    out.confirmed = bool(form.get(CONFIRM_FIELD))
     errors = out.errors
     for f in action.fields:
         if f.required and not values[f.name]:
@@ -260,7 +302,11 @@ def prepare(
                     errors[f.name] = "This cannot be in the future."
     if errors:
         return out
-    detainer_version, booking_version = detainer.version, booking.version if booking else 0
+    # The versions the page showed: a write on a record changed since then is refused (409), never merged.
+    detainer_version = _version(out.versions.get("detainer_version"))
+    booking_version = _version(out.versions.get("booking_version"))
+    out.breach = breach_of(action, booking, values, when.get("released_at", now))
+    confirmed = list(out.breach.rules) if out.breach is not None and out.confirmed else None
     try:
         if action.name == "notify":
             out.body = ManualNotificationIn(
@@ -269,12 +315,15 @@ def prepare(
                 sent_at=when["sent_at"],
                 recipient=values["recipient"] or None,
                 note=values["note"] or None,
+                expected_version=detainer_version,
+                against_decision_confirmed=confirmed,
             )
         elif action.name == "release":
             out.body = ReleaseIn(
                 released_at=when["released_at"],
                 released_to=ReleasedTo(values["released_to"]),
                 expected_version=booking_version,
+                against_decision_confirmed=confirmed,
             )
         elif action.name == "transfer":
             out.body = TransferIn(
@@ -282,6 +331,7 @@ def prepare(
                 to_agency=values["to_agency"],
                 basis=values["basis"] or None,
                 expected_version=booking_version,
+                against_decision_confirmed=confirmed,
             )
         elif action.name == "lift":
             out.body = LiftIn(lifted_at=when["lifted_at"], reason=values["reason"], expected_version=detainer_version)
@@ -332,6 +382,15 @@ def prepare(
             shown = local_time(when[f.name], zone) if f.name in when else label(values[f.name]) or "—"
             out.summary.append((f.label, shown))
     return out
+
+
+def stale(prepared: Prepared, detainer: DetainerState, booking: BookingState | None) -> bool:
+    """Whether a record changed after the page the form came from was shown."""
+    shown_detainer = _version(prepared.versions.get("detainer_version"))
+    shown_booking = _version(prepared.versions.get("booking_version"))
+    return (shown_detainer is not None and shown_detainer != detainer.version) or (
+        shown_booking is not None and booking is not None and shown_booking != booking.version
+    )
 
 
 def _plain(value: Any) -> str:

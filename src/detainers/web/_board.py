@@ -9,6 +9,7 @@ from typing import Any
 
 from detainers.ledger import BookingState, DetainerState
 from detainers.service import Desk, effective_decision
+from detainers.service import _need_to_know as ntk
 from detainers.web._decision import holds_past_release
 from detainers.web._format import as_instant
 
@@ -101,7 +102,9 @@ def next_deadline(
     over_limit = as_instant(booking.over_limit_at)
     holds = holds_past_release(decision, booking.eligible_at)
     if over_limit is not None:
-        found.append(Deadline("Past the lawful hold limit", over_limit, True))
+        # Marked when custody ran past its lawful end: the hold limit where a hold is allowed, else release.
+        what = "Past the lawful hold limit" if holds else "Release was due (no hold allowed)"
+        found.append(Deadline(what, over_limit, True))
     elif hold_until is not None and holds:
         past = hold_until <= now
         found.append(Deadline("Past the lawful hold limit" if past else "Hold ends", hold_until, past))
@@ -126,23 +129,38 @@ def build_board(
     desk: Desk,
     *,
     now: datetime,
-    office: str | None = None,
+    audience: ntk.Audience,
     status: str = "open",
     facility: str | None = None,
     state: str | None = None,
     limit: int = 5000,
 ) -> Board:
-    """Every open detainer the viewer may see (``office`` for an ICE liaison), filtered and sorted by urgency."""
-    detainers: list[DetainerState] = []
-    for wanted in ("active", "received"):
-        found, _ = desk.list_detainers(office=office, status=wanted, limit=limit)
-        detainers.extend(found)
+    """Every open detainer the viewer may see, as the viewer may see it (``_need_to_know``), filtered and sorted by
+    urgency. An ICE liaison's rows whose release information is not shared have no booking, decision or deadline:
+    they sort, filter and count as detainers not yet linked, whatever the person's custody."""
     bookings = {b.id: b for b in desk.active_bookings()}
     rows: list[BoardRow] = []
-    for detainer in detainers:
-        booking = bookings.get(detainer.booking_id or "")
-        decision = effective_decision(booking) if booking is not None and booking.decision else None
-        rows.append(BoardRow(detainer, booking, decision, next_deadline(detainer, booking, decision, now)))
+    if audience.liaison:
+        found, _ = desk.list_detainers(office=audience.office, limit=1_000_000)
+        for record in ntk.records_for(desk, found):
+            shown, sight, _withheld = ntk.detainer_for(audience, record)
+            if shown.status not in ("active", "received"):
+                continue
+            if sight is ntk.Sight.REQUEST_ONLY or record.booking is None:
+                rows.append(BoardRow(shown, None, None, None))
+                continue
+            effective = ntk.decision_for(audience, record)["effective"]
+            deadline = next_deadline(shown, record.booking, effective, now)
+            rows.append(BoardRow(shown, record.booking, effective, deadline))
+    else:
+        detainers: list[DetainerState] = []
+        for wanted in ("active", "received"):
+            found, _ = desk.list_detainers(status=wanted, limit=limit)
+            detainers.extend(found)
+        for detainer in detainers:
+            booking = bookings.get(detainer.booking_id or "")
+            decision = effective_decision(booking) if booking is not None and booking.decision else None
+            rows.append(BoardRow(detainer, booking, decision, next_deadline(detainer, booking, decision, now)))
     facilities = sorted({r.facility for r in rows if r.booking is not None})
     states = sorted({r.state for r in rows if r.state})
     total, overdue = len(rows), sum(r.overdue for r in rows)

@@ -148,6 +148,7 @@ def parse_intake(
     values: dict[str, Any] = {
         k: _text(form, k)
         for k in (
+            "idempotency_key",  # made when the form was shown; kept while it is corrected and sent again
             "form",
             "issued_on",
             "received_at",

@@ -4,9 +4,11 @@ public figures. Each page asks the same role table as the API; an ICE liaison se
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import os
+import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +20,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from detainers.ledger import Authority, BookingState, ConcurrencyError, DetainerState, PersonalDataErasedError
+from detainers.ledger import (
+    Authority,
+    BookingState,
+    ConcurrencyError,
+    DetainerState,
+    PersonalDataErasedError,
+    StoredEvent,
+)
 from detainers.service import Desk, DeskError, NotFound, Permission, Role, effective_decision
+from detainers.service import _need_to_know as ntk
+from detainers.service._against import AgainstDecisionRefused
+from detainers.service._idempotency import Claim, IdempotencyStore, check_key, fingerprint, run_once
+from detainers.service._keys import Duplicate
 from detainers.service._schemas import AttachmentIn
 from detainers.service.routes.deps import actor_of
 from detainers.web import _actions
@@ -29,7 +42,7 @@ from detainers.web._decision import decision_view
 from detainers.web._format import EVIDENCE, local_input, rule_href
 from detainers.web._intake import ACCEPTED_MEDIA, ZONES, Upload, form_choices, parse_intake
 from detainers.web._policies import policy_browser
-from detainers.web._reports import SUPPRESS_BELOW, csv_text, desk_tables, public_tables
+from detainers.web._reports import SUPPRESS_BELOW, against_decision, csv_text, desk_tables, public_tables
 from detainers.web._session import (
     PageForbidden,
     PageNotFound,
@@ -51,6 +64,11 @@ router = APIRouter(include_in_schema=False)
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]
 MaybeViewer = Annotated[Viewer | None, Depends(optional_viewer)]
+
+CONFLICT = (
+    "Someone else changed this record after you opened it. Nothing was written (nothing of theirs was overwritten "
+    "either): the page below shows the record as it is now — check it and enter your change again."
+)
 
 WRITTEN = {
     "detainer_received": "The detainer is recorded and the policy engine has been asked.",
@@ -158,7 +176,7 @@ def _board_context(request: Request, who: Viewer, status: str, facility: str, st
     board = build_board(
         desk,
         now=now,
-        office=who.office if who.role is Role.ICE_LIAISON else None,
+        audience=_audience(who),
         status=status if status in STATUS_FILTERS else "open",
         facility=facility or None,
         state=state or None,
@@ -247,6 +265,7 @@ def intake_page(request: Request, who: ViewerDep) -> Response:
     desk = _desk(request)
     context = _intake_context(request, who, desk)
     values = {
+        "idempotency_key": secrets.token_urlsafe(16),
         "form": "I-247A",
         "zone": context["default_zone"],
         "received_at": local_input(desk.now(), context["default_zone"]),
@@ -294,8 +313,32 @@ async def intake_submit(request: Request, who: ViewerDep) -> Response:
                 **context,
             )
         actor = actor_of(who.principal, Authority.FORM)
+        body = intake.body
+        # The form carries a key made when it was shown: sending it twice (a double click, a retry after a
+        # timeout) records one detainer and shows it again.
+        key = str(form.get("idempotency_key") or "")
+        claim = None
+        if key:
+            digest = hashlib.sha256(upload.content).hexdigest() if upload is not None else None
+            claim = Claim(
+                who.principal.actor,
+                check_key(key),
+                fingerprint("POST", "/intake", {"detainer": body.model_dump(mode="json"), "attachment": digest}),
+                "POST",
+                "/intake",
+                "detainer",
+                desk.now(),
+            )
         try:
-            state = desk.receive_detainer(intake.body, actor)
+            state, replayed = run_once(
+                IdempotencyStore(desk.engine),
+                claim,
+                lambda rows: desk.receive_detainer(body, actor, extra_rows=rows),
+                lambda found: found.record_id,
+                (Duplicate, ConcurrencyError),
+            )
+            if replayed:
+                return RedirectResponse(f"/detainers/{state}?written=detainer_received", status_code=303)
             if upload is not None:
                 desk.add_attachment(
                     state.id,
@@ -309,12 +352,13 @@ async def intake_submit(request: Request, who: ViewerDep) -> Response:
                 )
         except DeskError as error:
             errors = {error.field or "form": error.message}
+            values = {**intake.values, "idempotency_key": secrets.token_urlsafe(16)}  # a new try is a new request
             return render(
                 request,
                 "intake.html",
                 viewer=who,
                 page="intake",
-                values=intake.values,
+                values=values,
                 errors=errors,
                 status=error.status,
                 **context,
@@ -327,14 +371,17 @@ async def intake_submit(request: Request, who: ViewerDep) -> Response:
 # ------------------------------------------------------------------ detainer page
 
 
+def _audience(who: Viewer) -> ntk.Audience:
+    return ntk.Audience(who.role, who.office)
+
+
 def _visible(desk: Desk, who: Viewer, detainer_id: str) -> tuple[DetainerState, BookingState | None]:
     who.require(Permission.DETAINER_READ, "see detainers")
     try:
-        detainer = desk.detainer(detainer_id)
+        # another office's detainer: not even its existence is shown (the same page as an unknown id)
+        detainer = ntk.visible(desk, _audience(who), detainer_id)
     except NotFound as error:
         raise PageNotFound("There is no such detainer.") from error
-    if who.role is Role.ICE_LIAISON and detainer.office != who.office:
-        raise PageNotFound("There is no such detainer.")  # another office's: not even its existence is shown
     booking = desk.booking(detainer.booking_id) if detainer.booking_id else None
     return detainer, booking
 
@@ -353,14 +400,30 @@ def _detainer_page(
 ) -> Response:
     desk = _desk(request)
     detainer, booking = _visible(desk, who, detainer_id)
-    zone = booking.timezone if booking else _default_zone(request, desk)
+    audience = _audience(who)
+    record = ntk.load(desk, detainer)
+    shown, sight, _withheld = ntk.detainer_for(audience, record)
+    # Times in the facility's zone, unless the facility is itself withheld from this viewer.
+    zone = booking.timezone if booking and sight is not ntk.Sight.REQUEST_ONLY else _default_zone(request, desk)
     decision = None
     if booking is not None and booking.decision and who.can(Permission.DECISION_READ):
-        decision = decision_view(effective_decision(booking), booking.override, zone, booking.eligible_at)
+        if sight is ntk.Sight.FULL:
+            decision = decision_view(effective_decision(booking), booking.override, zone, booking.eligible_at)
+        elif sight is ntk.Sight.SHARED:
+            effective = ntk.decision_for(audience, record)["effective"]
+            decision = decision_view(effective, None, zone, booking.eligible_at)
     events = _actions.stream_events(desk, detainer, booking, bookings=who.sees_bookings)
+    if sight is not ntk.Sight.FULL:
+        events = [StoredEvent.model_construct(**e) for e in ntk.events_for(audience, record, events)]
     can = {p.value: who.can(p) for p in Permission}
     now = desk.now()
     actions = []
+    # The versions this page shows travel with every form on it (a change made meanwhile is then refused, not
+    # overwritten); none where they are withheld from the viewer.
+    versions = {
+        "detainer_version": "" if sight is ntk.Sight.REQUEST_ONLY else str(detainer.version),
+        "booking_version": str(booking.version) if booking is not None and sight is ntk.Sight.FULL else "",
+    }
     for action in _actions.ACTIONS.values():
         if not _actions.available(action, detainer, booking, can):
             continue
@@ -368,7 +431,16 @@ def _detainer_page(
             values, errors = prepared.values, prepared.errors
         else:
             values, errors = _actions.defaults(action, now, zone), {}
-        actions.append({"action": action, "current": values, "problems": errors, "open": open_action == action.name})
+        actions.append(
+            {
+                "action": action,
+                "current": values,
+                "problems": errors,
+                "open": open_action == action.name,
+                "breach": _actions.breach_of(action, booking, values, now),
+                "versions": versions,
+            }
+        )
     written = request.query_params.get("written")
     return render(
         request,
@@ -376,9 +448,10 @@ def _detainer_page(
         viewer=who,
         page="desk",
         status=status,
-        detainer=detainer,
+        detainer=shown,
+        sight=sight.value,
         booking=booking if who.sees_bookings else None,
-        custody=booking.status if booking else None,
+        custody=booking.status if booking and sight is not ntk.Sight.REQUEST_ONLY else None,
         zone=zone,
         decision=decision,
         timeline=timeline(events, zone),
@@ -445,13 +518,20 @@ async def detainer_action(request: Request, who: ViewerDep, detainer_id: str, na
             return _detainer_page(
                 request, who, detainer_id, status=409, error=f"“{action.title}” no longer applies to this record."
             )
-        zone = booking.timezone if booking else _default_zone(request, desk)
+        audience = _audience(who)
+        sight = ntk.sight(audience, ntk.load(desk, detainer))
+        zone = booking.timezone if booking and sight is not ntk.Sight.REQUEST_ONLY else _default_zone(request, desk)
         prepared = _actions.prepare(
             action, form, desk=desk, detainer=detainer, booking=booking, zone=zone, now=desk.now()
         )
         if prepared.errors or prepared.body is None:
             return _detainer_page(request, who, detainer_id, status=422, open_action=name, prepared=prepared)
-        if form.get("confirm") != "write":
+        if _actions.stale(prepared, detainer, booking):
+            return _detainer_page(request, who, detainer_id, status=409, error=CONFLICT)
+
+        body_json = json.dumps(prepared.body.model_dump(mode="json"), indent=2, sort_keys=True)
+
+        def review(status: int = 200, problem: str | None = None) -> Response:
             stream = "booking" if action.stream == "booking" or prepared.target == "booking" else "detainer"
             version = (booking.version if booking else 0) if stream == "booking" else detainer.version
             return render(
@@ -459,27 +539,31 @@ async def detainer_action(request: Request, who: ViewerDep, detainer_id: str, na
                 "confirm.html",
                 viewer=who,
                 page="desk",
+                status=status,
                 action=action,
                 prepared=prepared,
                 detainer=detainer,
                 booking=booking if who.sees_bookings else None,
                 stream=stream,
-                version=version,
+                version=version if sight is ntk.Sight.FULL else None,
                 actor=who.principal.actor,
-                body_json=json.dumps(prepared.body.model_dump(mode="json"), indent=2, sort_keys=True),
+                problem=problem,
+                confirm_field=_actions.CONFIRM_FIELD,
+                body_json=body_json,
             )
+
+        if form.get("confirm") != "write":
+            return review()
+        if prepared.breach is not None and not prepared.confirmed:
+            return review(422, "Nothing was written: tick the box to confirm, or cancel.")
         try:
             actor = actor_of(who.principal, Authority.FORM)
             _actions.execute(prepared, desk=desk, actor=actor, detainer=detainer, booking=booking)
         except ConcurrencyError:
-            return _detainer_page(
-                request,
-                who,
-                detainer_id,
-                status=409,
-                error="Someone else changed this record after you opened it. Nothing was written: check the "
-                "timeline below and try again.",
-            )
+            return _detainer_page(request, who, detainer_id, status=409, error=CONFLICT)
+        except AgainstDecisionRefused as refused:  # the decision changed between the review and the write
+            prepared.breach, prepared.confirmed = refused.breach, False
+            return review(409, "The decision changed since the review: nothing was written. Read it and confirm.")
         except DeskError as error:
             prepared.errors[error.field if error.field in prepared.values else action.fields[0].name] = error.message
             return _detainer_page(
@@ -559,7 +643,10 @@ def audit(request: Request, who: ViewerDep) -> Response:
     desk = _desk(request)
     report = desk.recorder.verify() if who.can(Permission.AUDIT_VERIFY) else None
     log = desk.personal.access_log(limit=200) if who.can(Permission.AUDIT_READ) else None
-    return render(request, "audit.html", viewer=who, page="audit", report=report, log=log, now=desk.now())
+    flagged = against_decision(desk)
+    return render(
+        request, "audit.html", viewer=who, page="audit", report=report, log=log, flagged=flagged, now=desk.now()
+    )
 
 
 @router.get("/audit/ledger.jsonl")

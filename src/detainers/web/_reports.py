@@ -1,7 +1,7 @@
 """Counts for the reports page and the public page. Every table names its denominator.
 
-The public page suppresses every count under 11 and, when only one cell of a table would be hidden, the next
-smallest too, so no hidden cell can be worked out by subtracting the others from the total.
+The public page's tables come from ``detainers.service.public_counts`` (one suppression pattern across every table
+the API and this page can show, see ``detainers.law.suppress_counts``).
 """
 
 from __future__ import annotations
@@ -12,13 +12,23 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from detainers.service import Desk
-from detainers.web._board import state_of
+from detainers.law import SUPPRESS_BELOW
+from detainers.service import Desk, public_counts
+from detainers.service._public import UNLINKED
 from detainers.web._format import label
 
-__all__ = ["SUPPRESS_BELOW", "PublicCell", "PublicTable", "Table", "csv_text", "desk_tables", "public_tables"]
-
-SUPPRESS_BELOW = 11
+__all__ = [
+    "PUBLIC_TABLES",
+    "Against",
+    "against_decision",
+    "SUPPRESS_BELOW",
+    "PublicCell",
+    "PublicTable",
+    "Table",
+    "csv_text",
+    "desk_tables",
+    "public_tables",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,7 @@ class Table:
     rows: list[tuple[str, int]]
     denominator: int
     denominator_text: str
+    unit: str = "Detainers"  # what the counts count
 
     def share(self, count: int) -> str:
         return f"{100 * count / self.denominator:.1f}%" if self.denominator else "—"
@@ -55,6 +66,13 @@ def desk_tables(desk: Desk) -> list[Table]:
     facilities = _counted(facility_of.get(d.booking_id or "", "(not linked to a booking)") for d in detainers)
     months = sorted(Counter(d.received_at[:7] for d in detainers if d.received_at).items())
     forms = _counted(d.form for d in detainers)
+    flagged = Counter(
+        {"transfer": "Transfer to ICE not allowed", "notify": "Notice to ICE not allowed", "hold": "Hold required"}.get(
+            a.dimension, a.dimension
+        )
+        for a in against_decision(desk)
+    )
+    decided = sum(1 for b in bookings if b.decision is not None)
     return [
         Table(
             "outcome",
@@ -74,7 +92,67 @@ def desk_tables(desk: Desk) -> list[Table]:
             denominator,
         ),
         Table("form", "Detainers by form", "Form", forms, total, denominator),
+        Table(
+            "against",
+            "Facts recorded against the decision in force",
+            "What the decision said",
+            sorted(flagged.items(), key=lambda kv: (-kv[1], kv[0])),
+            decided,
+            f"all {decided:,} bookings with a decision (each flagged entry was confirmed by the person recording it)",
+            unit="Entries",
+        ),
     ]
+
+
+@dataclass(frozen=True)
+class Against:
+    """One fact recorded against the decision in force (the flag the event carries)."""
+
+    seq: int
+    what: str  # the event
+    dimension: str
+    decision: str
+    rules: tuple[str, ...]
+    booking_number: str
+    detainer_id: str | None
+
+
+def against_decision(desk: Desk) -> list[Against]:
+    """Every fact recorded against the decision in force, newest first (transfers, releases, notices by hand)."""
+    bookings, _ = desk.list_bookings(limit=1_000_000)
+    detainers, _ = desk.list_detainers(limit=1_000_000)
+    number = {b.id: b.booking_number for b in bookings}
+    out = []
+    for b in bookings:
+        for flag in b.against_decision:
+            what = "transfer or release" if flag.get("dimension") != "hold" else "release"
+            out.append(
+                Against(
+                    int(flag.get("seq", 0)),
+                    what,
+                    str(flag.get("dimension")),
+                    str(flag.get("decision")),
+                    tuple(flag.get("rules", ())),
+                    b.booking_number,
+                    b.detainer_ids[0] if b.detainer_ids else None,
+                )
+            )
+    for d in detainers:
+        for notice in d.notices:
+            mark = notice.get("against_decision")
+            if mark:
+                out.append(
+                    Against(
+                        int(notice.get("seq", 0)),
+                        "notice to ICE",
+                        str(mark.get("dimension")),
+                        str(mark.get("decision")),
+                        tuple(mark.get("rules", ())),
+                        number.get(d.booking_id or "", "—"),
+                        d.id,
+                    )
+                )
+    return sorted(out, key=lambda a: -a.seq)
 
 
 def csv_text(tables: Iterable[Table]) -> str:
@@ -106,30 +184,28 @@ class PublicTable:
     total: int | None
 
 
-def suppress(rows: list[tuple[str, int]]) -> tuple[list[PublicCell], int | None]:
-    total = sum(n for _, n in rows)
-    if total < SUPPRESS_BELOW:
-        return [PublicCell(v, None) for v, _ in rows], None
-    hidden = {v for v, n in rows if n < SUPPRESS_BELOW}
-    if len(hidden) == 1:
-        shown = sorted(((n, v) for v, n in rows if v not in hidden))
-        if shown:
-            hidden.add(shown[0][1])  # complementary suppression: one hidden cell could be subtracted out
-    return [PublicCell(v, None if v in hidden else n) for v, n in rows], total
+# The public page's tables: the API's ``/v1/public/counts?by=…`` for the same groupings gives the same numbers.
+PUBLIC_TABLES = (
+    ("status", "Detainers by current status", "Status"),
+    ("form", "Detainers by form", "Form"),
+    ("state", "Detainers by state of the jail", "State"),
+)
+
+
+def _shown(key: str, value: str) -> str:
+    if key == "status":
+        return label(value)
+    if key == "state" and value == UNLINKED:
+        return "Not yet linked to a booking"
+    return value
 
 
 def public_tables(desk: Desk) -> list[PublicTable]:
+    """The public page's tables, from the one suppression every public table shares (``public_counts``)."""
+    counts = public_counts(desk)
     out = []
-    statuses = [(label(c["status"]), n) for c, n in desk.counts(["status"])]
-    forms = [(c["form"], n) for c, n in desk.counts(["form"])]
-    by_state: Counter[str] = Counter()
-    for c, n in desk.counts(["jurisdiction"]):
-        by_state[state_of(c["jurisdiction"]) or "Not yet linked to a booking"] += n
-    for key, title, column, rows in (
-        ("status", "Detainers by current status", "Status", statuses),
-        ("form", "Detainers by form", "Form", forms),
-        ("state", "Detainers by state of the jail", "State", sorted(by_state.items())),
-    ):
-        cells, total = suppress(rows)
-        out.append(PublicTable(key, title, column, cells, total))
+    for key, title, column in PUBLIC_TABLES:
+        table = counts.table([key])
+        cells = [PublicCell(_shown(key, group[key]), n) for group, n in table.cells]
+        out.append(PublicTable(key, title, column, cells, table.total))
     return out

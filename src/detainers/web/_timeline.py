@@ -9,7 +9,7 @@ from typing import Any
 from detainers.ledger import StoredEvent
 from detainers.web._format import label, local_time, rule_href
 
-__all__ = ["Entry", "describe", "timeline"]
+__all__ = ["Entry", "against", "describe", "timeline"]
 
 _TITLES = {
     "detainer_received": "Detainer received",
@@ -28,7 +28,8 @@ _TITLES = {
     "notification_sent": "Release notice sent",
     "notification_failed": "Release notice failed",
     "deadline_warning": "Hold deadline warning",
-    "over_limit_marked": "Past the lawful hold limit",
+    "over_limit_marked": "Custody past its lawful end",
+    "notification_cancelled": "Release notice cancelled",
     "corrected": "Correction",
 }
 
@@ -102,40 +103,53 @@ def describe(kind: str, p: dict[str, Any], zone: str) -> str:
         if p.get("clear_hold"):
             parts.append("no hold")
         return f"{'; '.join(parts)} — reason: {p.get('reason')}"
+    if kind == "notification_cancelled":
+        return f"{p.get('channel')}: {p.get('detail')}"
     if kind in ("notification_queued", "notification_sent", "notification_failed"):
         how = str(p.get("channel", ""))
         if p.get("manual"):
             how += " (recorded by hand)"
         if kind == "notification_queued":
-            return f"to {p.get('office')} by {how}, due {t('due_at')}"
+            told = f"; tells release at {t('release_at')}" if p.get("release_at") else ""
+            return f"to {p.get('office')} by {how}, due {t('due_at')}{told}"
         if kind == "notification_failed":
             return f"{how}, attempt {p.get('attempts')}: {p.get('error')}"
         return f"to {p.get('office') or p.get('recipient') or 'ICE'} by {how} at {t('sent_at')}"
     if kind == "deadline_warning":
         return f"hold ends {t('hold_until')} ({p.get('lead_minutes')} minutes' warning)"
     if kind == "over_limit_marked":
-        return f"at {t('at')} (hold limit {t('hold_until')})"
+        return f"at {t('at')} (custody had to end at {t('hold_until')})"
     if kind == "corrected":
         return f"{p.get('field')}: {_show(p.get('old'))} → {_show(p.get('new'))} — reason: {p.get('reason')}"
     return ""
+
+
+def against(p: dict[str, Any]) -> str:
+    """The flag of a fact recorded against the decision, in words ("" when there is none)."""
+    flag = p.get("against_decision")
+    if not flag:
+        return ""
+    return f"RECORDED AGAINST THE DECISION (it said {flag.get('decision')}; {', '.join(flag.get('rules', ()))})"
 
 
 def timeline(events: Iterable[StoredEvent], zone: str) -> list[Entry]:
     """Newest first."""
     out = []
     for event in sorted(events, key=lambda e: e.seq, reverse=True):
+        flagged = against(event.payload)
         tone = (
             "alert"
-            if event.type in ("over_limit_marked", "notification_failed", "deadline_warning")
+            if event.type in ("over_limit_marked", "notification_failed", "deadline_warning") or flagged
             else ("decision" if event.type in ("decision_made", "policy_overridden") else "normal")
         )
+        detail = describe(event.type, event.payload, zone)
         out.append(
             Entry(
                 seq=event.seq,
                 when=local_time(event.recorded_at, zone),
                 kind=event.type,
                 title=_TITLES.get(event.type, label(event.type)),
-                detail=describe(event.type, event.payload, zone),
+                detail=f"{detail} — {flagged}" if flagged else detail,
                 actor=event.actor,
                 authority=event.authority,
                 hash=event.hash,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from detainers.ledger import BookingState
 from detainers.service._auth import Principal
@@ -25,7 +25,16 @@ from detainers.service._schemas import (
     StatusProofIn,
     TransferIn,
 )
-from detainers.service.routes.deps import DeskDep, Paging, actor_of, as_json, requires
+from detainers.service.routes.deps import (
+    DeskDep,
+    IdempotencyKey,
+    Paging,
+    actor_of,
+    as_json,
+    create_once,
+    detainer_json,
+    requires,
+)
 
 __all__ = ["decision_out", "router"]
 
@@ -44,9 +53,25 @@ def decision_out(booking: BookingState) -> DecisionOut:
 
 @router.post("", status_code=201, response_model=BookingOut, summary="Open a booking")
 def open_booking(
-    body: BookingIn, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.BOOKING_WRITE))]
+    body: BookingIn,
+    request: Request,
+    desk: DeskDep,
+    who: Annotated[Principal, Depends(requires(Permission.BOOKING_WRITE))],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    return as_json(desk.open_booking(body, actor_of(who)), 201)
+    """One booking per jurisdiction and booking number: a second is refused (409) naming the first
+    (``existing_id``)."""
+    return create_once(
+        desk,
+        who,
+        idempotency_key,
+        request,
+        body,
+        "booking",
+        lambda rows: desk.open_booking(body, actor_of(who), extra_rows=rows),
+        lambda state: as_json(state, 201),
+        desk.booking,
+    )
 
 
 @router.get("", response_model=Page[BookingOut], summary="Search and list bookings")
@@ -150,7 +175,7 @@ def notification(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.NOTIFICATION_RECORD))],
 ) -> Response:
-    return as_json(desk.record_notification(booking_id, body, actor_of(who)))
+    return detainer_json(desk, who, desk.record_notification(booking_id, body, actor_of(who)))
 
 
 @router.post("/{booking_id}/override", response_model=DecisionOut, summary="Override the policy (with reason)")

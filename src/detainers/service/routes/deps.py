@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request, Response
+from fastapi import Depends, Header, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from detainers.ledger import Authority, DetainerState
+from detainers.ledger import Authority, ConcurrencyError, DetainerState
+from detainers.service import _need_to_know as ntk
 from detainers.service._auth import Principal, TokenStore
-from detainers.service._desk import Actor, Desk
-from detainers.service._errors import NotFound
+from detainers.service._desk import Actor, Desk, ExtraRows
+from detainers.service._idempotency import HEADER, Claim, IdempotencyStore, Stored, check_key, fingerprint, run_once
+from detainers.service._keys import Duplicate
 from detainers.service._roles import Permission, Role, allowed
+from detainers.service._schemas import DetainerOut
 
 __all__ = [
     "DeskDep",
-    "as_json",
+    "IdempotencyKey",
     "Paging",
     "actor_of",
+    "as_json",
+    "audience_of",
+    "create_once",
+    "detainer_json",
+    "detainer_out",
     "requires",
     "visible_detainer",
 ]
@@ -78,12 +86,85 @@ def actor_of(principal: Principal, channel: Authority = Authority.API) -> Actor:
     return Actor(principal.actor, principal.role.value, principal.office, channel)
 
 
+def audience_of(principal: Principal) -> ntk.Audience:
+    return ntk.Audience(principal.role, principal.office)
+
+
 def visible_detainer(desk: Desk, principal: Principal, detainer_id: str) -> DetainerState:
-    """The detainer, or 404 when it does not exist or belongs to another office (for an ICE liaison)."""
-    state = desk.detainer(detainer_id)
-    if principal.role is Role.ICE_LIAISON and state.office != principal.office:
-        raise NotFound(f"no detainer {detainer_id}", field="detainer_id")
-    return state
+    """The detainer, or the very 404 an unknown id gets when it belongs to another office (for an ICE liaison)."""
+    return ntk.visible(desk, audience_of(principal), detainer_id)
+
+
+def detainer_out(audience: ntk.Audience, record: ntk.Record) -> DetainerOut:
+    """The detainer as ``audience`` may see it (see ``_need_to_know``)."""
+    shown, sight, withheld = ntk.detainer_for(audience, record)
+    fields = dict(shown.__dict__)
+    for name in withheld:
+        fields[name] = [] if isinstance(fields.get(name), list) else None
+    return DetainerOut.model_construct(**fields, shown_status=shown.status, sight=sight.value, withheld=list(withheld))
+
+
+def detainer_json(desk: Desk, principal: Principal, state: DetainerState, status: int = 200) -> Response:
+    """A detainer answer: the whole record for staff, what the decision lets an ICE liaison see otherwise."""
+    audience = audience_of(principal)
+    record = ntk.load(desk, state) if audience.liaison else ntk.Record(state, None)
+    return as_json(detainer_out(audience, record), status)
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description="Makes the create safe to retry: the same key with the same request returns the first answer "
+        "(header Idempotent-Replayed: true) and writes nothing; with a different request it is refused (422).",
+    ),
+]
+
+
+def create_once(
+    desk: Desk,
+    principal: Principal,
+    key: str | None,
+    request: Request,
+    body: BaseModel,
+    kind: str,
+    run: Callable[[ExtraRows], Any],
+    answer: Callable[[Any], Response],
+    reload: Callable[[str], Any],
+) -> Response:
+    """A create (``run`` given the rows that store the key with the record) done once per ``Idempotency-Key``.
+
+    A replay returns the stored answer; an ICE liaison's is rendered afresh from the record (through the same
+    need-to-know redaction), since a stored answer may show what the decision no longer lets it see.
+    """
+    claim = None
+    if key is not None:
+        claim = Claim(
+            principal.actor,
+            check_key(key),
+            fingerprint(request.method, request.url.path, body),
+            request.method,
+            request.url.path,
+            kind,
+            desk.now(),
+        )
+    store = IdempotencyStore(desk.engine)
+
+    def replay(found: Stored) -> Response:
+        if found.response is not None and principal.role is not Role.ICE_LIAISON:
+            response = Response(found.response, status_code=found.status or 201, media_type="application/json")
+        else:
+            response = answer(reload(found.record_id))
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+
+    result, replayed = run_once(store, claim, run, replay, (Duplicate, ConcurrencyError))
+    if replayed:
+        return result  # type: ignore[no-any-return]
+    response = answer(result)
+    if claim is not None:
+        store.remember(claim.scope, claim.key, response.status_code, bytes(response.body))
+    return response
 
 
 class Paging:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from detainers.ledger import DetainerState
+from detainers.service import _need_to_know as ntk
 from detainers.service._auth import Principal
+from detainers.service._desk import Desk
 from detainers.service._roles import Permission, Role
 from detainers.service._schemas import (
     AttachmentIn,
@@ -21,8 +24,18 @@ from detainers.service._schemas import (
     Page,
     ServedIn,
 )
-from detainers.service.routes.bookings import decision_out
-from detainers.service.routes.deps import DeskDep, Paging, actor_of, as_json, requires, visible_detainer
+from detainers.service.routes.deps import (
+    DeskDep,
+    IdempotencyKey,
+    Paging,
+    actor_of,
+    audience_of,
+    create_once,
+    detainer_json,
+    detainer_out,
+    requires,
+    visible_detainer,
+)
 
 __all__ = ["router"]
 
@@ -31,12 +44,27 @@ router = APIRouter(prefix="/v1/detainers", tags=["detainers"])
 
 @router.post("", status_code=201, response_model=DetainerOut, summary="Receive a detainer")
 def receive(
-    body: DetainerIn, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DETAINER_SUBMIT))]
+    body: DetainerIn,
+    request: Request,
+    desk: DeskDep,
+    who: Annotated[Principal, Depends(requires(Permission.DETAINER_SUBMIT))],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Record a detainer as received. An ICE liaison submits for its own office and may not link bookings."""
+    """Record a detainer as received. An ICE liaison submits for its own office and may not link bookings.
+    One detainer per office and ICE event number: a second is refused (409) naming the first (``existing_id``)."""
     if who.role is Role.ICE_LIAISON and body.booking_id is not None:
         body = body.model_copy(update={"booking_id": None})
-    return as_json(desk.receive_detainer(body, actor_of(who)), 201)
+    return create_once(
+        desk,
+        who,
+        idempotency_key,
+        request,
+        body,
+        "detainer",
+        lambda rows: desk.receive_detainer(body, actor_of(who), extra_rows=rows),
+        lambda state: detainer_json(desk, who, state, 201),
+        desk.detainer,
+    )
 
 
 @router.get("", response_model=Page[DetainerOut], summary="Search and list detainers")
@@ -53,7 +81,17 @@ def search(
     received_to: datetime | None = None,
 ) -> Page[DetainerOut]:
     if who.role is Role.ICE_LIAISON:
-        office = who.office
+        return _liaison_search(
+            desk,
+            who,
+            paging,
+            status=status,
+            jurisdiction=jurisdiction,
+            form=form,
+            booking_id=booking_id,
+            received_from=received_from,
+            received_to=received_to,
+        )
     items, total = desk.list_detainers(
         office=office,
         status=status,
@@ -65,8 +103,45 @@ def search(
         limit=paging.limit,
         offset=paging.offset,
     )
+    audience = audience_of(who)
     return Page[DetainerOut](
-        items=items,
+        items=[detainer_out(audience, ntk.Record(d, None)) for d in items],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+        next_offset=paging.next_offset(total),
+    )
+
+
+def _liaison_search(
+    desk: Desk,
+    who: Principal,
+    paging: Paging,
+    *,
+    status: str | None,
+    jurisdiction: str | None,
+    form: str | None,
+    booking_id: str | None,
+    received_from: datetime | None,
+    received_to: datetime | None,
+) -> Page[DetainerOut]:
+    """A liaison's search filters what it may see, not the stored record: a detainer whose release information is
+    not shared reads ``received`` and has no jurisdiction or booking, so a filter on those cannot reveal custody."""
+    audience = audience_of(who)
+    found, _ = desk.list_detainers(
+        office=who.office, form=form, received_from=received_from, received_to=received_to, limit=1_000_000
+    )
+    shown = [detainer_out(audience, record) for record in ntk.records_for(desk, found)]
+    chosen = [
+        d
+        for d in shown
+        if (status is None or d.status == status)
+        and (jurisdiction is None or (d.jurisdiction or "").startswith(jurisdiction) and d.jurisdiction)
+        and (booking_id is None or d.booking_id == booking_id)
+    ]
+    total = len(chosen)
+    return Page[DetainerOut](
+        items=chosen[paging.offset : paging.offset + paging.limit],
         total=total,
         limit=paging.limit,
         offset=paging.offset,
@@ -78,39 +153,36 @@ def search(
 def read(
     detainer_id: str, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DETAINER_READ))]
 ) -> Response:
-    return as_json(visible_detainer(desk, who, detainer_id))
+    return detainer_json(desk, who, visible_detainer(desk, who, detainer_id))
 
 
 @router.get("/{detainer_id}/events", response_model=list[EventOut], summary="The detainer's ledger entries")
 def history(
     detainer_id: str, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DETAINER_READ))]
 ) -> list[EventOut]:
-    visible_detainer(desk, who, detainer_id)
-    return [EventOut.model_validate(e.model_dump()) for e in desk.recorder.stream("detainer-" + detainer_id)]
+    state = visible_detainer(desk, who, detainer_id)
+    events = desk.recorder.stream("detainer-" + detainer_id)
+    shown = ntk.events_for(audience_of(who), ntk.load(desk, state), events)
+    return [EventOut.model_validate(e) for e in shown]
 
 
 @router.get("/{detainer_id}/decision", response_model=DecisionOut, summary="The policy decision for its booking")
 def decision(
     detainer_id: str, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DECISION_READ))]
 ) -> DecisionOut:
+    """The decision for the detainer's booking. An ICE liaison sees what the decision lets the jail tell ICE:
+    nothing but ``notify: false`` where notice is not allowed (or nothing is decided yet), and no other office's
+    detainers, criminal history or facts behind the decision anywhere (docs/security.md)."""
     state = visible_detainer(desk, who, detainer_id)
-    if state.booking_id is None:
-        from detainers.service._errors import NotFound
-
-        raise NotFound("the detainer is not linked to a booking yet, so there is no decision", field="booking_id")
-    out = decision_out(desk.booking(state.booking_id))
-    if who.role is Role.ICE_LIAISON and out.decision is not None:
-        # other offices' detainers on the same booking are none of this liaison's business
-        own = [d for d in out.decision.get("detainer_ids", []) if d == detainer_id]
-        out.decision = {**out.decision, "detainer_ids": own}
-    return out
+    return DecisionOut.model_validate(ntk.decision_for(audience_of(who), ntk.load(desk, state)))
 
 
 @router.get("/{detainer_id}/notices", response_model=list[dict[str, Any]], summary="Notices owed on this detainer")
 def notices(
     detainer_id: str, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DETAINER_READ))]
 ) -> list[dict[str, Any]]:
-    return visible_detainer(desk, who, detainer_id).notices
+    state = visible_detainer(desk, who, detainer_id)
+    return ntk.notices_for(audience_of(who), ntk.load(desk, state))
 
 
 @router.post("/{detainer_id}/service", response_model=DetainerOut, summary="Record service on the subject")
@@ -120,7 +192,7 @@ def served(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.DETAINER_RECORD))],
 ) -> Response:
-    return as_json(desk.serve(detainer_id, body, actor_of(who)))
+    return detainer_json(desk, who, desk.serve(detainer_id, body, actor_of(who)))
 
 
 @router.post("/{detainer_id}/link", response_model=DetainerOut, summary="Link to a booking")
@@ -130,7 +202,7 @@ def link(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.DETAINER_RECORD))],
 ) -> Response:
-    return as_json(desk.link(detainer_id, body, actor_of(who)))
+    return detainer_json(desk, who, desk.link(detainer_id, body, actor_of(who)))
 
 
 @router.post("/{detainer_id}/lift", response_model=DetainerOut, summary="Record that ICE lifted the detainer")
@@ -140,8 +212,11 @@ def lift(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.DETAINER_LIFT))],
 ) -> Response:
-    visible_detainer(desk, who, detainer_id)
-    return as_json(desk.lift(detainer_id, body, actor_of(who)))
+    state = visible_detainer(desk, who, detainer_id)
+    if who.role is Role.ICE_LIAISON and ntk.sight(audience_of(who), ntk.load(desk, state)) is ntk.Sight.REQUEST_ONLY:
+        # The version is withheld from this caller (a 409 would tell it); "already lifted" still guards the write.
+        body = body.model_copy(update={"expected_version": None})
+    return detainer_json(desk, who, desk.lift(detainer_id, body, actor_of(who)))
 
 
 @router.post(
@@ -150,11 +225,23 @@ def lift(
 def attach(
     detainer_id: str,
     body: AttachmentIn,
+    request: Request,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.ATTACHMENT_ADD))],
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     visible_detainer(desk, who, detainer_id)
-    return as_json(desk.add_attachment(detainer_id, body, actor_of(who)), 201)
+    return create_once(
+        desk,
+        who,
+        idempotency_key,
+        request,
+        body,
+        "detainer",
+        lambda rows: desk.add_attachment(detainer_id, body, actor_of(who), extra_rows=rows),
+        lambda state: detainer_json(desk, who, state, 201),
+        desk.detainer,
+    )
 
 
 @router.get("/{detainer_id}/attachments/{attachment_id}", summary="Download an attachment")
@@ -178,4 +265,4 @@ def correct(
     who: Annotated[Principal, Depends(requires(Permission.CORRECT))],
 ) -> Response:
     result = desk.correct("detainer", detainer_id, body, actor_of(who))
-    return as_json(result)
+    return detainer_json(desk, who, cast(DetainerState, result))

@@ -1,4 +1,4 @@
-"""Open to every role: aggregate counts (cells under 11 suppressed), who am I, health, the office list."""
+"""Open to every role: aggregate counts (small cells and their complements suppressed), who am I, health, offices."""
 
 from __future__ import annotations
 
@@ -9,39 +9,38 @@ from fastapi import APIRouter, Depends, Query
 from detainers.service._auth import Principal
 from detainers.service._desk import Desk
 from detainers.service._errors import InvalidCommand
+from detainers.service._public import GROUPINGS, public_counts
 from detainers.service._roles import Permission
 from detainers.service._schemas import CountCell, CountsOut, WhoAmI
 from detainers.service.routes.deps import DeskDep, requires
 
-__all__ = ["SUPPRESS_BELOW", "counts_table", "router"]
+__all__ = ["counts_table", "router"]
 
 router = APIRouter(tags=["public"])
 
-SUPPRESS_BELOW = 11
-_GROUPS = ("jurisdiction", "status", "form")
-
 
 def counts_table(desk: Desk, by: list[str]) -> CountsOut:
-    cells = [
-        CountCell(group=group, count=None if n < SUPPRESS_BELOW else n, suppressed=n < SUPPRESS_BELOW)
-        for group, n in desk.counts(by)
-    ]
-    total = sum(n for _, n in desk.counts(by))
-    return CountsOut(
-        by=by, cells=cells, total=total if total >= SUPPRESS_BELOW else None, suppression_threshold=SUPPRESS_BELOW
-    )
+    """The table grouped by ``by``, hidden as in every other table a reader can ask for (and the public page)."""
+    table = public_counts(desk).table(by)
+    cells = [CountCell(group=group, count=n, suppressed=n is None) for group, n in table.cells]
+    return CountsOut(by=by, cells=cells, total=table.total, suppression_threshold=table.threshold)
 
 
 @router.get("/v1/public/counts", response_model=CountsOut, summary="Detainer counts (small cells suppressed)")
 def counts(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.COUNTS_READ))],
-    by: Annotated[list[str], Query(description="Group by jurisdiction, status and/or form.")] = ["jurisdiction"],  # noqa: B006
+    by: Annotated[
+        list[str], Query(description="Group by jurisdiction or state, status and/or form (every combination listed).")
+    ] = ["jurisdiction"],  # noqa: B006
 ) -> CountsOut:
-    unknown = [b for b in by if b not in _GROUPS]
-    if unknown or not by:
-        raise InvalidCommand(f"group by one or more of {', '.join(_GROUPS)}", field="by")
-    return counts_table(desk, list(dict.fromkeys(by)))
+    chosen = list(dict.fromkeys(by))
+    unknown = [b for b in chosen if b not in GROUPINGS]
+    if unknown or not chosen:
+        raise InvalidCommand(f"group by one or more of {', '.join(GROUPINGS)}", field="by")
+    if {"jurisdiction", "state"} <= set(chosen):
+        raise InvalidCommand("group by jurisdiction or by state, not both (a jurisdiction names its state)", field="by")
+    return counts_table(desk, chosen)
 
 
 @router.get("/v1/me", response_model=WhoAmI, summary="The token's role and office")
