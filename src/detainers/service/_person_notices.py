@@ -25,7 +25,6 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from detainers.clock import zone_of
 from detainers.law import Decision, PackSet, default_packs
 from detainers.ledger import BookingState, DetainerState, PersonalDataErasedError, PersonNoticeServed, TranslationFile
 from detainers.notices import (
@@ -338,7 +337,7 @@ def serve_person_notice(
         language=rendered.language,
         pdf_sha256=rendered.sha256,
         translations=tuple(TranslationFile.model_validate(t.model_dump()) for t in rendered.translations),
-        served_at=served_at.astimezone(zone_of(booking.timezone)),
+        served_at=served_at,
         delivered=body.delivered.value,
         answer=body.answer.value if body.answer else None,
     )
