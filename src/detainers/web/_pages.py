@@ -744,8 +744,17 @@ def audit(request: Request, who: ViewerDep) -> Response:
     report = desk.recorder.verify() if who.can(Permission.AUDIT_VERIFY) else None
     log = desk.personal.access_log(limit=200) if who.can(Permission.AUDIT_READ) else None
     flagged = against_decision(desk)
+    served = person_notices_panel.served_entries(desk)
     return render(
-        request, "audit.html", viewer=who, page="audit", report=report, log=log, flagged=flagged, now=desk.now()
+        request,
+        "audit.html",
+        viewer=who,
+        page="audit",
+        report=report,
+        log=log,
+        flagged=flagged,
+        served=served,
+        now=desk.now(),
     )
 
 

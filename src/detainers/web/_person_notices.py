@@ -9,12 +9,12 @@ from typing import Any
 
 from detainers.ledger import BookingState, DetainerState
 from detainers.notices import LANGUAGE_NAMES, ConsentAnswer, Delivery
-from detainers.service import Permission
+from detainers.service import Desk, Permission
 from detainers.service._person_notices import PersonNotice, ServedRecord, notice_catalog, person_notices
 from detainers.web._format import countdown, label, local_input, local_time
 from detainers.web._session import Viewer
 
-__all__ = ["ANSWERS", "DELIVERIES", "NoticeRow", "context", "panel"]
+__all__ = ["ANSWERS", "DELIVERIES", "NoticeRow", "ServedEntry", "context", "panel", "served_entries"]
 
 DELIVERIES = [(d.value, label(d.value)) for d in Delivery]
 ANSWERS = [
@@ -44,6 +44,14 @@ class NoticeRow:
     @property
     def key(self) -> str:
         return self.notice.key
+
+
+def notice_title(template: str, kind: str) -> str:
+    """The form's English title (the kind in words when there is no template)."""
+    catalog = notice_catalog()
+    if catalog.has(template) and "en" in catalog.languages(template):
+        return catalog.translation(template, "en").form.title
+    return label(kind).capitalize()
 
 
 def _language_name(tag: str) -> str:
@@ -88,9 +96,7 @@ def panel(
     catalog = notice_catalog()
     rows = []
     for notice in person_notices(detainer, booking, now, catalog=catalog):
-        title = notice.kind
-        if notice.has_template:
-            title = catalog.translation(notice.owed.template, "en").form.title
+        title = notice_title(notice.owed.template, notice.kind)
         languages = [(tag, _language_name(tag)) for tag in notice.languages]
         rows.append(
             NoticeRow(
@@ -116,3 +122,51 @@ def context(who: Viewer, now: datetime, zone: str) -> dict[str, Any]:
         "answers": ANSWERS,
         "served_default": local_input(now, zone),
     }
+
+
+@dataclass(frozen=True)
+class ServedEntry:
+    """One ``person_notice_served`` ledger entry, for the audit page."""
+
+    seq: int
+    recorded_at: str
+    by: str
+    detainer_id: str
+    kind: str
+    title: str
+    recipient: str
+    served_at: str
+    language: str
+    delivered: str
+    answer: str
+    pdf_sha256: str
+    translations: str  # source and hash of each file
+
+
+def served_entries(desk: Desk, limit: int = 200) -> list[ServedEntry]:
+    """The notices served to people, newest first (from the detainer records the ledger projects)."""
+    detainers, _ = desk.list_detainers(limit=1_000_000)
+    out = []
+    for d in detainers:
+        for item in d.person_notices:
+            out.append(
+                ServedEntry(
+                    seq=int(item["seq"]),
+                    recorded_at=str(item["recorded_at"]),
+                    by=str(item["by"]),
+                    detainer_id=d.id,
+                    kind=str(item["kind"]),
+                    title=notice_title(str(item.get("template", "")), str(item["kind"])),
+                    recipient=str(item["recipient"]),
+                    served_at=str(item["served_at"]),
+                    language=_language_name(str(item["language"])),
+                    delivered=label(item["delivered"]),
+                    answer=dict(ANSWERS).get(str(item.get("answer")), ""),
+                    pdf_sha256=str(item["pdf_sha256"]),
+                    translations="; ".join(
+                        f"{t.get('path')} ({t.get('source')}, {t.get('status')}) {str(t.get('sha256'))[:12]}…"
+                        for t in item.get("translations", ())
+                    ),
+                )
+            )
+    return sorted(out, key=lambda e: -e.seq)[:limit]
