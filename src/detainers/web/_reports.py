@@ -76,7 +76,9 @@ def desk_tables(desk: Desk) -> list[Table]:
         for a in against_decision(desk)
     )
     decided = sum(1 for b in bookings if b.decision is not None)
-    truth = _truth_act_tables(detainers, {b.id: b.timezone for b in bookings})
+    # California's TRUTH Act tables, where the desk holds California bookings (a law of no other state)
+    california = any(b.jurisdiction.startswith("us/ca") for b in bookings)
+    truth = _truth_act_tables(detainers, {b.id: b.timezone for b in bookings}) if california else []
     return [
         Table(
             "outcome",
