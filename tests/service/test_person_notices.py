@@ -270,3 +270,40 @@ def test_notices_are_not_owed_outside_the_laws_that_require_them(
     assert env.call("clerk", "GET", f"/v1/detainers/{detainer['id']}/person-notices").json() == []
     pdf = env.call("clerk", "GET", f"/v1/detainers/{detainer['id']}/person-notices/truth_act_copy.pdf")
     assert pdf.status_code == 404 and pdf.json()["field"] == "kind"
+
+
+def test_served_on_postgresql_and_the_chain_verifies(
+    pg_env: Any, booking_json: Callable[..., Any], detainer_json: Callable[..., Any]
+) -> None:
+    detainer_id = _case(pg_env, ORANGE, "OC-PG", booking_json, detainer_json)
+    base = f"/v1/detainers/{detainer_id}/person-notices"
+    pdf = pg_env.call("clerk", "GET", f"{base}/truth_act_interview_consent.pdf", params={"language": "zh-Hant"})
+    digest = hashlib.sha256(pdf.content).hexdigest()
+    served = pg_env.call(
+        "supervisor",
+        "POST",
+        f"{base}/truth_act_interview_consent/served",
+        json={"language": "zh-Hant", "delivered": "attorney_visit", "answer": "consented", "pdf_sha256": digest},
+    )
+    assert served.status_code == 201, served.text
+    listed = _by_key(pg_env.call("auditor", "GET", base).json())
+    assert listed["truth_act_interview_consent:subject"]["served"][0]["pdf_sha256"] == digest
+    report = pg_env.call("auditor", "GET", "/v1/audit/verify").json()
+    assert report["ok"] is True
+
+
+def test_the_projection_rebuilds_to_the_same_record(orange: tuple[Any, str]) -> None:
+    env, detainer_id = orange
+    env.call(
+        "clerk",
+        "POST",
+        f"/v1/detainers/{detainer_id}/person-notices/truth_act_copy/served",
+        json={"language": "tl", "delivered": "in_person"},
+    )
+    Worker(env.services.desk, env.services.outbox).run_once()
+    desk = env.services.desk
+    before = desk.detainer(detainer_id)
+    assert before.person_notices and before.person_notices[0]["language"] == "tl"
+    desk.recorder.rebuild_projections()
+    desk.latest.forget([("detainer", detainer_id)])
+    assert desk.detainer(detainer_id) == before
