@@ -10,8 +10,8 @@ import typer
 import yaml
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from detainers.cli._tables import Table
 from detainers.clock import format_instant
 from detainers.law import (
     AgreementRegistry,
