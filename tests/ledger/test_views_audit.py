@@ -135,3 +135,21 @@ class TestPostgres(ViewsAuditSuite):
     @pytest.fixture
     def url(self, postgres_url: str) -> Iterator[str]:
         yield postgres_url
+
+
+def test_the_demo_jail_written_through_the_desk_folds_to_its_views(tmp_path: Path) -> None:
+    """Every kind of event the desk writes (links, decisions, releases, notices, corrections) folds again to exactly
+    the views the desk maintained incrementally, with its state cache and group commit."""
+    from detainers.service._demo import load_demo
+
+    db = tmp_path / "demo.db"
+    load_demo(str(db), size=30, seed=7)
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        recorder = Recorder(engine)
+        assert recorder.verify().ok
+        assert recorder.audit_views() == []
+        with engine.connect() as conn:
+            assert conn.execute(select(detainer_view.c.id)).first() is not None
+    finally:
+        engine.dispose()
