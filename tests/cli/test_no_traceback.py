@@ -184,3 +184,15 @@ def test_an_unexpected_error_is_one_line_naming_its_type(monkeypatch: pytest.Mon
     assert "second line" not in text
     monkeypatch.setenv("DETAINERS_DEBUG", "1")
     assert isinstance(runner.invoke(probe, ["boom"]).exception, RuntimeError)
+
+
+@pytest.mark.parametrize(
+    "command", [["decide"], ["scenarios", "check"], ["notices", "render", "--language", "es", "--out", "out"]]
+)
+def test_a_scenario_file_that_is_not_utf8_names_file_and_byte_offset(empty_dir: Path, command: list[str]) -> None:
+    raw = "cases:\n  - name: caf\u00e9 (synthetic)\n".encode("cp1252")
+    (empty_dir / "cases.yaml").write_bytes(raw)
+    head, rest = (command[:1], command[1:]) if command[0] == "decide" else (command[:2], command[2:])
+    offset = raw.index("\u00e9".encode("cp1252"))
+    _one_line(runner.invoke(app, [*head, "cases.yaml", *rest]), "cases.yaml", f"byte offset {offset}", code=2)
+    assert sorted(p.name for p in empty_dir.iterdir()) == ["cases.yaml"]

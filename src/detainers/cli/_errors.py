@@ -46,10 +46,7 @@ def describe(error: BaseException) -> tuple[str, int]:
     if isinstance(error, CliError):
         return str(error), error.code
     if isinstance(error, UnicodeDecodeError):
-        return (
-            f"input is not valid {error.encoding} text at byte offset {error.start} (pass --encoding, e.g. cp1252)",
-            INPUT,
-        )
+        return f"input is not {error.encoding} text ({error.reason} at byte offset {error.start})", INPUT
     if isinstance(error, FileNotFoundError):
         return f"{error.filename}: no such file or directory", INPUT
     if isinstance(error, IsADirectoryError):
