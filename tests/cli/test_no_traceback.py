@@ -196,3 +196,10 @@ def test_a_scenario_file_that_is_not_utf8_names_file_and_byte_offset(empty_dir: 
     offset = raw.index("\u00e9".encode("cp1252"))
     _one_line(runner.invoke(app, [*head, "cases.yaml", *rest]), "cases.yaml", f"byte offset {offset}", code=2)
     assert sorted(p.name for p in empty_dir.iterdir()) == ["cases.yaml"]
+
+
+def test_agreements_import_names_a_missing_file_before_anything_else(empty_dir: Path) -> None:
+    _one_line(
+        runner.invoke(app, ["agreements", "import", "nothere.csv", "--out", "287g.csv"]), "nothere.csv: no such file"
+    )
+    assert list(empty_dir.iterdir()) == []
