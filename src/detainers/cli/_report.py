@@ -14,7 +14,6 @@ import polars as pl
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from detainers.analytics import (
     DENOMINATORS,
@@ -36,6 +35,7 @@ from detainers.analytics import (
 from detainers.analytics._concordance import JAIL as JAIL_ACTIONS
 from detainers.analytics._rearrest import CAVEATS as REARREST_CAVEATS
 from detainers.cli._ingest import charge_parts
+from detainers.cli._tables import Table
 from detainers.ingest import LayoutError, MappingError, Store, TableReadError, load_detainers, load_jail, load_mapping
 
 __all__ = ["register"]
@@ -166,6 +166,20 @@ def _one_state(jail: _Jail, state: str, report: str, law: str, anyway: bool) -> 
         f"{report} is {law}, which binds {state.upper()} agencies only; this data is "
         f"{where or 'of no single jurisdiction'} (--any-jurisdiction runs it anyway)"
     )
+
+
+def _year_in_data(jail: _Jail, year: int) -> None:
+    """Refuse a year the data do not cover: no rows there means "not in this export", not "certify zero"."""
+    dates = jail.bookings["booked_on"].drop_nulls() if "booked_on" in jail.bookings.columns else None
+    if dates is None or dates.len() == 0:
+        raise _fail(f"--year {year}: the data carry no booking dates, so no year can be certified from them")
+    first, last = str(dates.min()), str(dates.max())
+    first_year, last_year = int(first[:4]), int(last[:4])
+    if not first_year <= year <= last_year:
+        raise _fail(
+            f"--year {year} is outside the data (bookings {first} to {last}): an empty report for it would certify "
+            "a zero the data cannot support"
+        )
 
 
 def _pct(share: float | None) -> str:
@@ -816,6 +830,8 @@ def illinois(
     """
     jail = _jail(store, mapping, charges, bookings)
     _one_state(jail, "il", "the 5 ILCS 805/25 report", "Illinois law", anyway)
+    if year is not None:
+        _year_in_data(jail, year)
     rows: list[dict[str, object]] = illinois_805_25_rows(jail.bookings, jail.charges, year=year)
 
     def render() -> None:

@@ -64,6 +64,7 @@ from detainers.ledger._projections import (
     evolve_detainer,
 )
 from detainers.ledger._recorder import ConcurrencyError, Encoded, Recorder, SideRow, encode, write_rows
+from detainers.ledger._views_audit import ViewMismatch, fold_views
 
 __all__ = [
     "BOOKING_PREFIX",
@@ -119,12 +120,14 @@ __all__ = [
     "Transferred",
     "TranslationFile",
     "VerifyReport",
+    "ViewMismatch",
     "canonical",
     "database_url",
     "encode",
     "event_hash",
     "evolve_booking",
     "evolve_detainer",
+    "fold_views",
     "format_utc",
     "is_postgres",
     "is_sqlite",
