@@ -3,14 +3,14 @@ re-arrest, reconciliation, policy concordance and compliance report views."""
 
 from detainers.analytics._charts import bar_chart, line_chart
 from detainers.analytics._compliance import illinois_805_25_rows, truth_act_annual
-from detainers.analytics._concordance import ConcordanceReport, Disagreement, Undecided, concordance, form_in_use
+from detainers.analytics._concordance import JAIL, ConcordanceReport, Disagreement, Undecided, concordance, form_in_use
 from detainers.analytics._dedup import flag_duplicates
 from detainers.analytics._held_longer import HeldLongerReport, held_longer
 from detainers.analytics._monthly import MonthRow, bookings_by_month
 from detainers.analytics._outcomes import GROUP_KEYS, OutcomeCounts, OutcomeReport, outcome_report
 from detainers.analytics._published import CellCheck, compare_facility_cells, compare_monthly_table
 from detainers.analytics._rates import DENOMINATORS, Rate
-from detainers.analytics._rearrest import RearrestReport, rearrest
+from detainers.analytics._rearrest import CAVEATS, RearrestReport, rearrest
 from detainers.analytics._reconcile import Reconciliation, reconcile
 from detainers.analytics._taxonomy import (
     UNCLASSIFIED,
@@ -22,13 +22,14 @@ from detainers.analytics._taxonomy import (
 )
 
 __all__ = [
-    "DENOMINATORS",
-    "GROUP_KEYS",
-    "UNCLASSIFIED",
+    "CAVEATS",
     "CellCheck",
     "ConcordanceReport",
+    "DENOMINATORS",
     "Disagreement",
+    "GROUP_KEYS",
     "HeldLongerReport",
+    "JAIL",
     "LiftReasonRule",
     "MonthRow",
     "Outcome",
@@ -37,6 +38,7 @@ __all__ = [
     "Rate",
     "RearrestReport",
     "Reconciliation",
+    "UNCLASSIFIED",
     "Undecided",
     "bar_chart",
     "bookings_by_month",

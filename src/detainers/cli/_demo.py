@@ -47,7 +47,7 @@ def demo(
 
     Example: detainers demo --port 8000   (or --no-serve to build and print only)
     """
-    from detainers.service._demo import load_demo
+    from detainers.service import load_demo
 
     if db.exists() and db.name != DEFAULT_DB.name and not force:
         raise typer.BadParameter(f"{db} exists; pass --force to overwrite it", param_hint="--db")
@@ -76,7 +76,7 @@ def demo(
     from aiosmtpd.controller import Controller
 
     from detainers.cli._serve import serve as run_server
-    from detainers.service._demo import simulate_arrivals
+    from detainers.service import simulate_arrivals
 
     smtp_port = _free_port()
     sink = Controller(_Sink(), hostname="127.0.0.1", port=smtp_port)

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from detainers.analytics import CAVEATS as REARREST_CAVEATS
 from detainers.analytics import (
     DENOMINATORS,
     Outcome,
@@ -31,8 +32,7 @@ from detainers.analytics import (
     reconcile,
     truth_act_annual,
 )
-from detainers.analytics._concordance import JAIL as JAIL_ACTIONS
-from detainers.analytics._rearrest import CAVEATS as REARREST_CAVEATS
+from detainers.analytics import JAIL as JAIL_ACTIONS
 from detainers.cli._ingest import charge_parts
 from detainers.ingest import LayoutError, MappingError, Store, TableReadError, load_detainers, load_jail, load_mapping
 

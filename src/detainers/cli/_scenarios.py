@@ -17,6 +17,7 @@ from detainers.law import (
     AgreementRegistry,
     AgreementRegistryError,
     CaseResult,
+    Decision,
     DecisionError,
     PackError,
     PackSet,
@@ -29,7 +30,6 @@ from detainers.law import (
     default_packs,
     load_scenarios,
 )
-from detainers.law._decision import Decision
 
 __all__ = ["register"]
 

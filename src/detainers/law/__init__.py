@@ -27,7 +27,16 @@ from detainers.law._packs import (
     SourceKind,
     load_packs,
 )
-from detainers.law._predicates import Predicate, PredicateError, parse_predicate
+from detainers.law._policies_doc import pack_anchor, render_policies, rule_anchor
+from detainers.law._predicates import (
+    AgreementIn,
+    ChargeMatch,
+    ConvictionMatch,
+    PersonTagsAny,
+    Predicate,
+    PredicateError,
+    parse_predicate,
+)
 from detainers.law._registry import JurisdictionError, Place, check_jurisdiction, jurisdiction_registry, slug_of
 from detainers.law._scenarios import (
     CaseResult,
@@ -39,17 +48,21 @@ from detainers.law._scenarios import (
     load_scenarios,
 )
 from detainers.law._tri import Tri
+from detainers.law._volume_coverage import VolumeTableError, read_volumes, render_coverage, replace_section
 
 __all__ = [
+    "AgreementIn",
     "AgreementRecord",
     "AgreementRegistry",
     "AgreementRegistryError",
     "CaseResult",
     "ChargeFacts",
+    "ChargeMatch",
     "check_jurisdiction",
     "check_scenario",
     "Citation",
     "ConvictionFacts",
+    "ConvictionMatch",
     "CountTable",
     "CourtOrder",
     "Coverage",
@@ -79,6 +92,7 @@ __all__ = [
     "NoticeDeadline",
     "NoticeSpec",
     "Pack",
+    "pack_anchor",
     "PackError",
     "PackSet",
     "PackVersion",
@@ -86,12 +100,18 @@ __all__ = [
     "parse_predicate",
     "Permission",
     "PERSON_RECIPIENTS",
+    "PersonTagsAny",
     "Place",
     "Predicate",
     "PredicateError",
     "PRIMARY_SOURCES",
+    "read_volumes",
     "Reading",
+    "render_coverage",
+    "render_policies",
+    "replace_section",
     "Rule",
+    "rule_anchor",
     "RuleRef",
     "Scenario",
     "ScenarioError",
@@ -105,4 +125,5 @@ __all__ = [
     "SuppressedCounts",
     "Transfer",
     "Tri",
+    "VolumeTableError",
 ]

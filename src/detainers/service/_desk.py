@@ -34,8 +34,7 @@ from detainers.domain import (
     Person,
     default_requests,
 )
-from detainers.law import decision_json
-from detainers.law._decision import Decision
+from detainers.law import Decision, decision_json
 from detainers.ledger import (
     BOOKING_PREFIX,
     CORRECTABLE,
@@ -64,25 +63,26 @@ from detainers.ledger import (
     Projector,
     Recorder,
     SideRow,
+    StateCache,
     StatusProofRecorded,
     StoredEvent,
     Transferred,
+    attachments,
+    booking_view,
+    declare_new,
+    detainer_view,
     encode,
     evolve_booking,
     evolve_detainer,
-    format_utc,
-    parse_utc,
-    write_rows,
-)
-from detainers.ledger._projections import (
-    StateCache,
-    declare_new,
     first_reads,
+    format_utc,
+    offices,
+    parse_utc,
     reading_through,
     seed,
     seen_states,
+    write_rows,
 )
-from detainers.ledger._schema import attachments, booking_view, detainer_view, offices
 from detainers.service._against import check_confirmed, notify_breach, release_breach, to_immigration, transfer_breach
 from detainers.service._effective import effective_decision
 from detainers.service._errors import DeskError, InvalidCommand, NotFound, PolicyUnavailable
@@ -240,9 +240,8 @@ class Desk:
         first requests, where several threads would each parse them while clients wait."""
         if self.decider is not default_decider:
             return
-        from detainers.law._engine import default_packs
-        from detainers.law.offenses._classify import load_offense_tables
-        from detainers.law.offenses._doj import doj_known_sections
+        from detainers.law import default_packs
+        from detainers.law.offenses import doj_known_sections, load_offense_tables
 
         default_packs()
         load_offense_tables()

@@ -38,11 +38,11 @@ from detainers.ledger import (
     NotificationSent,
     PendingEvent,
     format_utc,
+    outbox,
     parse_utc,
     write_connection,
     writer_lock,
 )
-from detainers.ledger._schema import outbox
 from detainers.service._desk import Desk
 from detainers.service._effective import effective_decision
 from detainers.service._errors import NotFound

@@ -16,16 +16,22 @@ from pydantic import BaseModel, ValidationError
 
 from detainers.domain import ReleasedTo
 from detainers.ledger import CORRECTABLE, BookingState, DetainerState, StoredEvent
-from detainers.service import Actor, Desk, Permission
-from detainers.service._against import Breach, notify_breach, release_breach, to_immigration, transfer_breach
-from detainers.service._schemas import (
+from detainers.service import (
+    Actor,
+    Breach,
     CorrectionIn,
+    Desk,
     LiftIn,
     LinkIn,
     ManualNotificationIn,
+    Permission,
     ReleaseIn,
     ServedIn,
     TransferIn,
+    notify_breach,
+    release_breach,
+    to_immigration,
+    transfer_breach,
 )
 from detainers.web._format import label, local_input, local_time
 from detainers.web._intake import parse_local

@@ -28,12 +28,23 @@ from detainers.ledger import (
     PersonalDataErasedError,
     StoredEvent,
 )
-from detainers.service import Desk, DeskError, NotFound, Permission, Role, effective_decision
-from detainers.service import _need_to_know as ntk
-from detainers.service._against import AgainstDecisionRefused
-from detainers.service._idempotency import Claim, IdempotencyStore, check_key, fingerprint, run_once
-from detainers.service._keys import Duplicate
-from detainers.service._schemas import AttachmentIn
+from detainers.service import (
+    AgainstDecisionRefused,
+    AttachmentIn,
+    Claim,
+    Desk,
+    DeskError,
+    Duplicate,
+    IdempotencyStore,
+    NotFound,
+    Permission,
+    Role,
+    check_key,
+    effective_decision,
+    fingerprint,
+    run_once,
+)
+from detainers.service import need_to_know as ntk
 from detainers.service.routes.deps import actor_of
 from detainers.web import _actions
 from detainers.web._board import STATUS_FILTERS, build_board, with_people

@@ -13,8 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from detainers.law import SUPPRESS_BELOW
-from detainers.service import Desk, public_counts
-from detainers.service._public import UNLINKED
+from detainers.service import UNLINKED, Desk, public_counts
 from detainers.web._format import label
 
 __all__ = [
