@@ -37,7 +37,8 @@ LAYERS: tuple[Layer, ...] = (
     _layer("analytics", "domain law", "honest numbers: outcomes, held-longer, re-arrest, reconciliation"),
     _layer("synth", "domain law", "the seeded synthetic population generator"),
     _layer("replay", "domain law ingest analytics", "what-if replay of history under another policy"),
-    _layer("service", "domain clock law ledger", "the REST API, roles, deadline worker, outbox and notifiers"),
-    _layer("web", "domain law ledger service", "server-rendered pages of the desk"),
-    _layer("cli", "domain clock law notices ledger ingest analytics synth replay service web", "the command"),
+    _layer("desk", "domain clock law notices ledger", "the application layer: unit of work, commands, queries"),
+    _layer("service", "domain clock law notices desk", "the REST API, roles, deadline worker, outbox and notifiers"),
+    _layer("web", "domain law desk service", "server-rendered pages of the desk"),
+    _layer("cli", "domain clock law notices ledger ingest analytics synth replay desk service web", "the command"),
 )

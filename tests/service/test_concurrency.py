@@ -13,21 +13,22 @@ from typing import Any
 import pytest
 from tests.service.conftest import T0, Env, booking_body, detainer_body
 
-from detainers.domain import Case
-from detainers.law._decision import Decision
-from detainers.ledger import ConcurrencyError, make_engine
-from detainers.service import Desk
-from detainers.service._desk import Actor, default_decider
-from detainers.service._errors import InvalidCommand
-from detainers.service._schemas import (
+from detainers.desk import (
+    Actor,
     BookingIn,
     CorrectionIn,
     DetainerIn,
     EligibilityIn,
+    InvalidCommand,
     LiftIn,
     ReleaseIn,
     StatusProofIn,
+    default_decider,
 )
+from detainers.domain import Case
+from detainers.law._decision import Decision
+from detainers.ledger import ConcurrencyError, make_engine
+from detainers.service import Desk
 
 CLERK = Actor("clerk:test", "clerk")
 SUPERVISOR = Actor("supervisor:test", "supervisor")

@@ -14,25 +14,28 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from detainers.domain import ReleasedTo
-from detainers.ledger import CORRECTABLE, BookingState, DetainerState, StoredEvent
-from detainers.service import (
+from detainers.desk import (
+    CORRECTABLE,
     Actor,
+    BookingState,
     Breach,
     CorrectionIn,
     Desk,
+    DetainerState,
     LiftIn,
     LinkIn,
     ManualNotificationIn,
-    Permission,
     ReleaseIn,
     ServedIn,
+    StoredEvent,
     TransferIn,
     notify_breach,
     release_breach,
     to_immigration,
     transfer_breach,
 )
+from detainers.domain import ReleasedTo
+from detainers.service import Permission
 from detainers.web._format import label, local_input, local_time
 from detainers.web._intake import parse_local
 

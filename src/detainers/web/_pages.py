@@ -20,30 +20,27 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from detainers.ledger import (
-    Authority,
-    BookingState,
-    ConcurrencyError,
-    DetainerState,
-    PersonalDataErasedError,
-    StoredEvent,
-)
-from detainers.service import (
+from detainers.desk import (
     AgainstDecisionRefused,
     AttachmentIn,
+    Authority,
+    BookingState,
     Claim,
+    ConcurrencyError,
     Desk,
     DeskError,
+    DetainerState,
     Duplicate,
     IdempotencyStore,
     NotFound,
-    Permission,
-    Role,
+    PersonalDataErasedError,
+    StoredEvent,
     check_key,
     effective_decision,
     fingerprint,
     run_once,
 )
+from detainers.service import Permission, Role
 from detainers.service import need_to_know as ntk
 from detainers.service.routes.deps import actor_of
 from detainers.web import _actions

@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from detainers.desk import UNLINKED, Desk, public_counts
 from detainers.law import SUPPRESS_BELOW
-from detainers.service import UNLINKED, Desk, public_counts
 from detainers.web._format import label
 
 __all__ = [

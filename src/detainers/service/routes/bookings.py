@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from detainers.ledger import BookingState
+from detainers.desk import BookingState, effective_decision
 from detainers.service._auth import Principal
-from detainers.service._desk import effective_decision
 from detainers.service._roles import Permission
 from detainers.service._schemas import (
     BookingIn,

@@ -7,10 +7,9 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from detainers.ledger import DetainerState
+from detainers.desk import Desk, DetainerState
 from detainers.service import _need_to_know as ntk
 from detainers.service._auth import Principal
-from detainers.service._desk import Desk
 from detainers.service._roles import Permission, Role
 from detainers.service._schemas import (
     AttachmentIn,

@@ -1,0 +1,155 @@
+"""The desk, the application layer between the ledger and the adapters (the REST API, the web pages, the worker).
+
+Its unit of work (group commit, optimistic concurrency, the state cache), its commands (each validates its input
+against the records it reads and makes the events), its queries, the ICE offices, the booking → case → decision
+step, natural and idempotency keys, and the outbox table the worker and the outbox write through. The adapters
+import this package and never the ledger: the ledger names they need (record states, events as stored, the
+database's opening) are exported here.
+"""
+
+from detainers.desk._against import (
+    NO_RULE,
+    AgainstDecisionRefused,
+    Breach,
+    check_confirmed,
+    notify_breach,
+    release_breach,
+    to_immigration,
+    transfer_breach,
+)
+from detainers.desk._commands import decide_lift, decide_override, decide_release, decide_transfer
+from detainers.desk._decisions import Decider, DeskDecision, case_of, decision_of, default_decider, requests_notify
+from detainers.desk._desk import Desk
+from detainers.desk._effective import effective_decision
+from detainers.desk._errors import DeskError, Forbidden, InvalidCommand, NotFound, PolicyUnavailable
+from detainers.desk._idempotency import (
+    HEADER,
+    Claim,
+    IdempotencyStore,
+    KeyReused,
+    Stored,
+    check_key,
+    fingerprint,
+    run_once,
+)
+from detainers.desk._inputs import (
+    AttachmentIn,
+    BookingIn,
+    CorrectionIn,
+    DetainerIn,
+    EligibilityIn,
+    LiftIn,
+    LinkIn,
+    ManualNotificationIn,
+    OverrideIn,
+    ReleaseIn,
+    ServedIn,
+    StatusProofIn,
+    SubjectIn,
+    TransferIn,
+)
+from detainers.desk._keys import Duplicate
+from detainers.desk._notices import OutboxItem
+from detainers.desk._offices import Office
+from detainers.desk._public import GROUPINGS, STATUSES, UNLINKED, public_counts, state_of
+from detainers.desk._unit_of_work import Actor, ExtraRows
+from detainers.ledger import (
+    CORRECTABLE,
+    Authority,
+    BookingState,
+    ChargeIn,
+    ConcurrencyError,
+    ConvictionIn,
+    DeadlineWarning,
+    DetainerState,
+    NotificationQueued,
+    OverLimitMarked,
+    PersonalData,
+    PersonalDataErasedError,
+    StoredEvent,
+    database_url,
+    format_utc,
+    make_engine,
+    parse_utc,
+    tokens,
+    upgrade,
+)
+
+__all__ = [
+    "CORRECTABLE",
+    "GROUPINGS",
+    "HEADER",
+    "NO_RULE",
+    "STATUSES",
+    "UNLINKED",
+    "Actor",
+    "AgainstDecisionRefused",
+    "AttachmentIn",
+    "Authority",
+    "BookingIn",
+    "BookingState",
+    "Breach",
+    "ChargeIn",
+    "Claim",
+    "ConcurrencyError",
+    "ConvictionIn",
+    "CorrectionIn",
+    "DeadlineWarning",
+    "Decider",
+    "Desk",
+    "DeskDecision",
+    "DeskError",
+    "DetainerIn",
+    "DetainerState",
+    "Duplicate",
+    "EligibilityIn",
+    "ExtraRows",
+    "Forbidden",
+    "IdempotencyStore",
+    "InvalidCommand",
+    "KeyReused",
+    "LiftIn",
+    "LinkIn",
+    "ManualNotificationIn",
+    "NotFound",
+    "NotificationQueued",
+    "Office",
+    "OutboxItem",
+    "OverLimitMarked",
+    "OverrideIn",
+    "PersonalData",
+    "PersonalDataErasedError",
+    "PolicyUnavailable",
+    "ReleaseIn",
+    "ServedIn",
+    "StatusProofIn",
+    "Stored",
+    "StoredEvent",
+    "SubjectIn",
+    "TransferIn",
+    "case_of",
+    "check_confirmed",
+    "check_key",
+    "database_url",
+    "decide_lift",
+    "decide_override",
+    "decide_release",
+    "decide_transfer",
+    "decision_of",
+    "default_decider",
+    "effective_decision",
+    "fingerprint",
+    "format_utc",
+    "make_engine",
+    "notify_breach",
+    "parse_utc",
+    "public_counts",
+    "release_breach",
+    "requests_notify",
+    "run_once",
+    "state_of",
+    "to_immigration",
+    "tokens",
+    "transfer_breach",
+    "upgrade",
+]
