@@ -38,6 +38,15 @@ from detainers.law._predicates import (
     parse_predicate,
 )
 from detainers.law._registry import JurisdictionError, Place, check_jurisdiction, jurisdiction_registry, slug_of
+from detainers.law._scenario_run import (
+    EXPECTED_FAILURES_FILE,
+    CaseOutcome,
+    Verdict,
+    is_scenario_file,
+    read_expected_failures,
+    run_case,
+    scenario_files,
+)
 from detainers.law._scenarios import (
     CaseResult,
     Mismatch,
@@ -55,6 +64,7 @@ __all__ = [
     "AgreementRecord",
     "AgreementRegistry",
     "AgreementRegistryError",
+    "CaseOutcome",
     "CaseResult",
     "ChargeFacts",
     "ChargeMatch",
@@ -77,7 +87,9 @@ __all__ = [
     "Dimension",
     "Effects",
     "engine_version",
+    "EXPECTED_FAILURES_FILE",
     "Facts",
+    "is_scenario_file",
     "jurisdiction_registry",
     "JurisdictionError",
     "law_map",
@@ -105,6 +117,7 @@ __all__ = [
     "Predicate",
     "PredicateError",
     "PRIMARY_SOURCES",
+    "read_expected_failures",
     "read_volumes",
     "Reading",
     "render_coverage",
@@ -113,7 +126,9 @@ __all__ = [
     "Rule",
     "rule_anchor",
     "RuleRef",
+    "run_case",
     "Scenario",
+    "scenario_files",
     "ScenarioError",
     "SharedCondition",
     "slug_of",
@@ -125,5 +140,6 @@ __all__ = [
     "SuppressedCounts",
     "Transfer",
     "Tri",
+    "Verdict",
     "VolumeTableError",
 ]
