@@ -218,7 +218,7 @@ class ConcurrencySuite:
     ) -> None:
         first, second = desks
         booking_id = self._booking_with_detainer(first)
-        assert ("booking", booking_id) in first.latest._states  # what `first` committed, it remembers
+        assert first.latest.get(("booking", booking_id)) is not None  # what `first` committed, it remembers
         second.record_eligibility(  # `first` does not see this write: its remembered booking is now behind
             booking_id, EligibilityIn(eligible_at=T0 - timedelta(hours=1), reason="bond_posted"), CLERK
         )
@@ -258,6 +258,7 @@ class TestConcurrencySqlite(ConcurrencySuite):
         return env
 
 
+@pytest.mark.postgres
 class TestConcurrencyPostgres(ConcurrencySuite):
     @pytest.fixture
     def desk_env(self, pg_env: Env) -> Env:
