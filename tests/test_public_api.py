@@ -6,7 +6,14 @@ import importlib
 
 import pytest
 
-PACKAGES = ["detainers.domain", "detainers.clock", "detainers.law", "detainers.law.offenses", "detainers.notices"]
+PACKAGES = [
+    "detainers.domain",
+    "detainers.clock",
+    "detainers.law",
+    "detainers.law.offenses",
+    "detainers.notices",
+    "detainers.desk",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
