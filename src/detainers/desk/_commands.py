@@ -1,5 +1,7 @@
 """The desk's commands: each validates its input against the records it reads and makes the events."""
 
+from __future__ import annotations
+
 import base64
 import binascii
 import hashlib

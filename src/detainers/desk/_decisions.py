@@ -1,6 +1,8 @@
 """Booking state → case → decision event: the facts on the desk as the engine's input, and its answer as an event
 only when it changed."""
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Callable
 from datetime import datetime

@@ -1,5 +1,7 @@
 """The ICE offices the desk knows: where each office's notices go (webhook, email)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from typing import Any
 

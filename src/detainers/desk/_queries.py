@@ -1,5 +1,8 @@
 """Read queries over the desk's views: records by id, pages of records, attachments."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +14,8 @@ from detainers.ledger import (
     BookingState,
     DetainerState,
     Projector,
+    StoredEvent,
+    VerifyReport,
     attachments,
     booking_view,
     detainer_view,
@@ -112,3 +117,25 @@ class Queries(Offices):
         if row is None:
             raise NotFound(f"no attachment {attachment_id}", field="attachment_id")
         return bytes(row.content), str(row.sha256)
+
+    # ---------------------------------------------------------------- the ledger, as the adapters read it
+
+    def events_of(self, kind: str, ident: str) -> list[StoredEvent]:
+        """Every event of one record (``kind``: detainer or booking), oldest first."""
+        return self.recorder.stream(f"{kind}-{ident}")
+
+    def events(self, *, after_seq: int = 0, limit: int = 100) -> list[StoredEvent]:
+        """A page of the ledger in chain order."""
+        return self.recorder.read(after_seq=after_seq, limit=limit)
+
+    def all_events(self) -> Iterator[StoredEvent]:
+        """The whole ledger in chain order, read in batches (the audit export)."""
+        return self.recorder.iter_all()
+
+    def ledger_head(self) -> tuple[int, str]:
+        """The last event's number and hash."""
+        return self.recorder.head()
+
+    def verify_ledger(self) -> VerifyReport:
+        """Recompute the hash chain; the report names the first event that does not match."""
+        return self.recorder.verify()

@@ -7,6 +7,8 @@ worker's and the outbox's events) goes through :meth:`UnitOfWork._locked` or :me
 publish what they committed to the state cache: nothing outside this module touches the cache.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence

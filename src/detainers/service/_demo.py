@@ -157,7 +157,7 @@ def load_demo(
         for role in Role:
             office = "ERO-LOS" if role is Role.ICE_LIAISON else None
             result.tokens[role.value], _ = tokens.create(role, label=f"demo {role.value}", now=now, office=office)
-        result.events = desk.recorder.head()[0]
+        result.events = desk.ledger_head()[0]
         return result
     finally:
         engine.dispose()

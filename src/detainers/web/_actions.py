@@ -436,7 +436,7 @@ def execute(
 def stream_events(
     desk: Desk, detainer: DetainerState, booking: BookingState | None, *, bookings: bool
 ) -> list[StoredEvent]:
-    events = desk.recorder.stream("detainer-" + detainer.id)
+    events = desk.events_of("detainer", detainer.id)
     if bookings and booking is not None:
-        events += desk.recorder.stream("booking-" + booking.id)
+        events += desk.events_of("booking", booking.id)
     return events

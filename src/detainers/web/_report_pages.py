@@ -77,7 +77,7 @@ def audit(request: Request, who: ViewerDep) -> Response:
     if not (who.can(Permission.AUDIT_VERIFY) or who.can(Permission.AUDIT_READ)):
         raise PageForbidden(f"Your role ({who.role.value}) may not see the audit page.")
     desk = desk_of(request)
-    report = desk.recorder.verify() if who.can(Permission.AUDIT_VERIFY) else None
+    report = desk.verify_ledger() if who.can(Permission.AUDIT_VERIFY) else None
     log = desk.personal.access_log(limit=200) if who.can(Permission.AUDIT_READ) else None
     flagged = against_decision(desk)
     return render(
@@ -91,7 +91,7 @@ def ledger_export(request: Request, who: ViewerDep) -> Response:
     desk = desk_of(request)
 
     def lines() -> Iterator[bytes]:
-        for event in desk.recorder.iter_all():
+        for event in desk.all_events():
             yield (json.dumps(event.model_dump(mode="json"), sort_keys=True, separators=(",", ":")) + "\n").encode()
 
     stamp = f"{desk.now():%Y%m%dT%H%M%SZ}"

@@ -160,7 +160,7 @@ def history(
     detainer_id: str, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DETAINER_READ))]
 ) -> list[EventOut]:
     state = visible_detainer(desk, who, detainer_id)
-    events = desk.recorder.stream("detainer-" + detainer_id)
+    events = desk.events_of("detainer", detainer_id)
     shown = ntk.events_for(audience_of(who), ntk.load(desk, state), events)
     return [EventOut.model_validate(e) for e in shown]
 
