@@ -39,6 +39,6 @@ LAYERS: tuple[Layer, ...] = (
     _layer("replay", "domain law ingest analytics", "what-if replay of history under another policy"),
     _layer("desk", "domain clock law notices ledger", "the application layer: unit of work, commands, queries"),
     _layer("service", "domain clock law notices desk", "the REST API, roles, deadline worker, outbox and notifiers"),
-    _layer("web", "domain law desk service", "server-rendered pages of the desk"),
+    _layer("web", "domain law notices analytics desk service", "server-rendered pages of the desk"),
     _layer("cli", "domain clock law notices ledger ingest analytics synth replay desk service web", "the command"),
 )

@@ -2,7 +2,12 @@
 re-arrest, reconciliation, policy concordance and compliance report views."""
 
 from detainers.analytics._charts import bar_chart, line_chart
-from detainers.analytics._compliance import illinois_805_25_rows, truth_act_annual
+from detainers.analytics._compliance import (
+    TRUTH_ACT_ANSWERS,
+    illinois_805_25_rows,
+    truth_act_annual,
+    truth_act_notices,
+)
 from detainers.analytics._concordance import JAIL, ConcordanceReport, Disagreement, Undecided, concordance, form_in_use
 from detainers.analytics._dedup import flag_duplicates
 from detainers.analytics._held_longer import HeldLongerReport, held_longer
@@ -22,39 +27,41 @@ from detainers.analytics._taxonomy import (
 )
 
 __all__ = [
-    "CAVEATS",
-    "CellCheck",
-    "ConcordanceReport",
-    "DENOMINATORS",
-    "Disagreement",
-    "GROUP_KEYS",
-    "HeldLongerReport",
-    "JAIL",
-    "LiftReasonRule",
-    "MonthRow",
-    "Outcome",
-    "OutcomeCounts",
-    "OutcomeReport",
-    "Rate",
-    "RearrestReport",
-    "Reconciliation",
-    "UNCLASSIFIED",
-    "Undecided",
     "bar_chart",
     "bookings_by_month",
+    "CAVEATS",
+    "CellCheck",
     "classify_outcomes",
     "compare_facility_cells",
     "compare_monthly_table",
     "concordance",
+    "ConcordanceReport",
+    "DENOMINATORS",
+    "Disagreement",
     "flag_duplicates",
     "form_in_use",
+    "GROUP_KEYS",
     "held_longer",
+    "HeldLongerReport",
     "illinois_805_25_rows",
+    "JAIL",
     "lift_reason_table",
+    "LiftReasonRule",
     "line_chart",
+    "MonthRow",
     "normalize_lift_reason",
+    "Outcome",
     "outcome_report",
+    "OutcomeCounts",
+    "OutcomeReport",
+    "Rate",
     "rearrest",
+    "RearrestReport",
     "reconcile",
+    "Reconciliation",
     "truth_act_annual",
+    "TRUTH_ACT_ANSWERS",
+    "truth_act_notices",
+    "UNCLASSIFIED",
+    "Undecided",
 ]

@@ -52,6 +52,7 @@ from detainers.ledger import (
     Payload,
     PendingEvent,
     PersonalData,
+    PersonNoticeServed,
     PersonReleased,
     PolicyOverridden,
     Projector,
@@ -175,6 +176,19 @@ class Commands(Queries):
             actor,
             "detainer_served",
         )
+
+    def record_person_notice(
+        self, detainer_id: str, payload: PersonNoticeServed, expected: int | None, actor: Actor
+    ) -> DetainerState:
+        """Append a notice served to the person on the detainer's stream (no new decision: serving changes none)."""
+
+        def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
+            state = self._load_detainer(conn, detainer_id)
+            event = self._event(DETAINER_PREFIX + detainer_id, self._expected(expected, state.version), payload, actor)
+            evolve_detainer(state, _probe(event, state.version + 1))
+            return [event], set()
+
+        return self._commit(build, actor, "person_notice_served", lambda c: self._load_detainer(c, detainer_id))
 
     def link(self, detainer_id: str, body: LinkIn, actor: Actor) -> DetainerState:
         def make(conn: Connection, state: DetainerState) -> Payload:

@@ -23,12 +23,14 @@ from detainers.ledger import (
     Authority,
     BookingState,
     DeadlineWarning,
+    DetainerState,
     NotificationCancelled,
     NotificationFailed,
     NotificationQueued,
     NotificationSent,
     OverLimitMarked,
     PendingEvent,
+    PersonNoticeOverdue,
     StoredEvent,
     format_utc,
     outbox,
@@ -101,6 +103,13 @@ class NoticeCommands(Queries):
             stream, booking.version, payload, WORKER, self.now(), subject_key=booking.subject_key, rules=rules
         )
         return self._write(lambda conn: self.recorder.append_in(conn, [event]))
+
+    def mark_person_notice_overdue(self, detainer: DetainerState, payload: PersonNoticeOverdue) -> DetainerState:
+        """Record that a notice owed to the person is past its moment and not served (refused with a conflict when
+        the detainer moved since ``detainer`` was read); answers the detainer as it now stands."""
+        event = _worker_event(DETAINER_PREFIX + detainer.id, detainer.version, payload, WORKER, self.now())
+        self._write(lambda conn: self.recorder.append_in(conn, [event]))
+        return self.detainer(detainer.id)
 
     # ---------------------------------------------------------------- the outbox
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import Table, func, select
 
+from detainers.desk._decisions import case_of
 from detainers.desk._errors import NotFound
 from detainers.desk._offices import Offices
+from detainers.domain import Case
 from detainers.ledger import (
     BookingState,
     DetainerState,
@@ -35,6 +37,11 @@ class Queries(Offices):
     def booking(self, booking_id: str) -> BookingState:
         with self.engine.connect() as conn:
             return self._load_booking(conn, booking_id)
+
+    def case_for(self, booking: BookingState) -> Case | None:
+        """The booking's facts as the policy engine reads them (None without a detainer)."""
+        with self.engine.connect() as conn:
+            return case_of(conn, booking, self.now())
 
     def list_detainers(
         self,

@@ -15,6 +15,7 @@ from detainers.desk import (
     public_counts,
 )
 from detainers.service import _need_to_know as need_to_know
+from detainers.service import _person_notices as person_notices
 from detainers.service._app import Services, Settings, build_services, create_app
 from detainers.service._asgi import app_from_env
 from detainers.service._auth import Principal, TokenStore
@@ -61,6 +62,7 @@ __all__ = [
     "effective_decision",
     "load_demo",
     "need_to_know",
+    "person_notices",
     "public_counts",
     "simulate_arrivals",
 ]

@@ -192,7 +192,15 @@ def create_app(services: Services) -> FastAPI:
     app.state.tokens = services.tokens
     app.state.outbox = services.outbox
     app.state.services = services
-    for module in (routes.detainers, routes.bookings, routes.people, routes.audit, routes.public, routes.reports):
+    for module in (
+        routes.detainers,
+        routes.person_notices,
+        routes.bookings,
+        routes.people,
+        routes.audit,
+        routes.public,
+        routes.reports,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(RequestValidationError)

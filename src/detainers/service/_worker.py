@@ -23,6 +23,7 @@ from detainers.desk import (
     NotificationQueued,
     OutboxItem,
     OverLimitMarked,
+    PersonNoticeOverdue,
     decision_of,
     format_utc,
     parse_utc,
@@ -30,6 +31,7 @@ from detainers.desk import (
 )
 from detainers.service._logging import log_event
 from detainers.service._outbox import Outbox, same_timing, timing_of
+from detainers.service._person_notices import person_notices
 
 __all__ = ["Worker", "WorkerReport"]
 
@@ -42,6 +44,7 @@ class WorkerReport:
     warned: int = 0
     over_limit: int = 0
     sent: int = 0
+    person_notices_overdue: int = 0
     conflicts: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -66,10 +69,11 @@ class Worker:
             try:
                 self._notify(booking, decision, now, report)
                 self._deadline(booking, decision, now, report)
+                self._person_notices(booking, now, report)
             except ConcurrencyError:
                 report.conflicts += 1  # somebody wrote meanwhile; the next pass sees the new state
         report.sent = self.outbox.deliver_due(wait=wait)
-        if report.queued or report.warned or report.over_limit or report.sent:
+        if report.queued or report.warned or report.over_limit or report.sent or report.person_notices_overdue:
             log_event(
                 _log,
                 "worker pass",
@@ -77,6 +81,7 @@ class Worker:
                 warned=report.warned,
                 over_limit=report.over_limit,
                 sent=report.sent,
+                person_notices_overdue=report.person_notices_overdue,
             )
         return report
 
@@ -172,6 +177,37 @@ class Worker:
             return
         self.desk.mark_deadline(booking, payload, decision.rules)
         log_event(_log, payload.__class__.__name__, booking_id=booking.id, hold_until=format_utc(hold_until))
+
+    def _person_notices(self, booking: BookingState, now: datetime, report: WorkerReport) -> None:
+        """Warn once per notice owed to the person that is past its moment (on receipt; when ICE was told the
+        release date) and not recorded as served: a ``person_notice_overdue`` event on the detainer's stream and a
+        log line with ids and the notice's kind only. Notices whose moment the desk cannot see (before an ICE
+        interview, while held) are shown on the detainer page but not warned about."""
+        for detainer in self.desk.detainers_of(booking):
+            if detainer.lifted_at:
+                continue
+            for notice in person_notices(detainer, booking, now):
+                if notice.status != "due" or notice.due_at is None or notice.due_at > now:
+                    continue
+                if notice.key in detainer.person_notices_overdue:
+                    continue
+                payload = PersonNoticeOverdue(
+                    kind=notice.kind,
+                    recipient=notice.recipient,
+                    rule=notice.owed.rule.id,
+                    deadline=notice.deadline or "",
+                    due_at=notice.due_at,
+                )
+                detainer = self.desk.mark_person_notice_overdue(detainer, payload)
+                report.person_notices_overdue += 1
+                log_event(
+                    _log,
+                    "person notice overdue",
+                    detainer_id=detainer.id,
+                    kind=notice.kind,
+                    recipient=notice.recipient,
+                    due_at=format_utc(notice.due_at),
+                )
 
     # ---------------------------------------------------------------- scheduling
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from detainers.desk import (
@@ -24,10 +25,13 @@ from detainers.desk import (
 )
 from detainers.service import Permission
 from detainers.service import need_to_know as ntk
+from detainers.service import person_notices as pn
 from detainers.service.routes.deps import actor_of
 from detainers.web import _actions
+from detainers.web import _person_notices as person_notices_panel
 from detainers.web._decision import decision_view
-from detainers.web._format import EVIDENCE
+from detainers.web._format import EVIDENCE, label
+from detainers.web._intake import parse_local
 from detainers.web._page_common import (
     CONFLICT,
     WRITTEN,
@@ -75,6 +79,7 @@ def _detainer_page(
     error: str | None = None,
     person: Any = None,
     purpose_error: str | None = None,
+    notice_error: dict[str, str] | None = None,
 ) -> Response:
     desk = desk_of(request)
     detainer, booking = _visible(desk, who, detainer_id)
@@ -120,9 +125,13 @@ def _detainer_page(
             }
         )
     written = request.query_params.get("written")
+    notices = person_notices_panel.panel(who, detainer, booking, now, zone)
     return render(
         request,
         "detainer.html",
+        person_notices=notices,
+        notice_ui=person_notices_panel.context(who, now, zone),
+        notice_error=notice_error,
         viewer=who,
         page="desk",
         status=status,
@@ -250,6 +259,97 @@ async def detainer_action(request: Request, who: ViewerDep, detainer_id: str, na
         return RedirectResponse(f"/detainers/{detainer_id}?written={action.event}#timeline", status_code=303)
 
     return await run_in_threadpool(work)
+
+
+@router.get("/detainers/{detainer_id}/person-notices/{kind}.pdf")
+def person_notice_pdf(
+    request: Request, who: ViewerDep, detainer_id: str, kind: str, language: str = "en", recipient: str = "subject"
+) -> Response:
+    """Print a notice to the person: the PDF with the name filled in (a logged personal-data read)."""
+    who.require(Permission.PERSON_READ, "print notices (they carry the person's name)")
+    desk = desk_of(request)
+    detainer, booking = _visible(desk, who, detainer_id)
+    try:
+        notice = pn.find_notice(pn.person_notices(detainer, booking, desk.now()), kind, recipient)
+        rendered = pn.render_person_notice(
+            desk,
+            detainer,
+            notice,
+            language,
+            actor_of(who.principal, Authority.FORM),
+            purpose=f"print notice {kind} ({language})",
+        )
+    except NotFound as error:
+        raise PageNotFound(error.message) from error
+    except DeskError as error:
+        return _detainer_page(request, who, detainer_id, status=error.status, error=error.message)
+    name = f"{kind}-{recipient}-{rendered.language}.pdf"
+    return Response(
+        rendered.pdf,
+        media_type="application/pdf",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'inline; filename="{name}"',
+            "X-Notice-SHA256": rendered.sha256,
+        },
+    )
+
+
+@router.post("/detainers/{detainer_id}/person-notices/{kind}/served")
+async def person_notice_served(request: Request, who: ViewerDep, detainer_id: str, kind: str) -> Response:
+    """Mark a notice served: who (the signed-in user), when, language, delivery and a consent form's answer."""
+    form = await request.form()
+    check_csrf(who, form.get("csrf"))
+    who.require(Permission.DETAINER_RECORD, "record notices served")
+    desk = desk_of(request)
+
+    def work() -> Response:
+        detainer, booking = _visible(desk, who, detainer_id)
+        zone = booking.timezone if booking else default_zone(request, desk)
+        names = ("recipient", "language", "delivered", "served_at", "answer")
+        values = {k: str(form.get(k) or "").strip() for k in names}
+        problem: dict[str, str] | None = None
+        try:
+            served_at = parse_local(values["served_at"], zone) if values["served_at"] else None
+            body = pn.PersonNoticeServedIn.model_validate(
+                {
+                    "recipient": values["recipient"] or "subject",
+                    "language": values["language"],
+                    "delivered": values["delivered"],
+                    "served_at": served_at,
+                    "answer": values["answer"] or None,
+                    "expected_version": _int_or_none(str(form.get("detainer_version") or "")),
+                }
+            )
+            pn.serve_person_notice(desk, detainer_id, kind, body, actor_of(who.principal, Authority.FORM))
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = str(first["loc"][0]) if first.get("loc") else "language"
+            message = f"{label(field)}: {first['msg']}"
+            problem = {"key": f"{kind}:{values['recipient'] or 'subject'}", "field": field, "message": message}
+        except ValueError:  # the served-at time could not be read
+            message = "Served at: give a date and time (YYYY-MM-DDTHH:MM)"
+            problem = {"key": f"{kind}:{values['recipient'] or 'subject'}", "field": "served_at", "message": message}
+        except ConcurrencyError:
+            return _detainer_page(request, who, detainer_id, status=409, error=CONFLICT)
+        except DeskError as error:
+            problem = {
+                "key": f"{kind}:{values['recipient'] or 'subject'}",
+                "field": error.field or "",
+                "message": error.message,
+            }
+            if isinstance(error, NotFound):
+                return _detainer_page(request, who, detainer_id, status=404, error=error.message)
+        if problem is not None:
+            return _detainer_page(request, who, detainer_id, status=422, error=problem["message"], notice_error=problem)
+        done = f"/detainers/{detainer_id}?written=person_notice_served#person-notices"
+        return RedirectResponse(done, status_code=303)
+
+    return await run_in_threadpool(work)
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text.strip().isdigit() else None
 
 
 @router.get("/detainers/{detainer_id}/attachments/{attachment_id}")

@@ -47,6 +47,7 @@ WRITTEN = {
     "detainer_served": "Service on the person is recorded.",
     "linked_to_booking": "The detainer is linked to the booking.",
     "corrected": "The correction is recorded, with the old value kept beside it.",
+    "person_notice_served": "The notice is recorded as served to the person, with the printed PDF's hash.",
 }
 
 

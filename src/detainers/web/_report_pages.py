@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from detainers.service import Permission
+from detainers.web import _person_notices as person_notices_panel
 from detainers.web._charts import bar_chart
 from detainers.web._format import EVIDENCE, rule_href
 from detainers.web._page_common import (
@@ -80,8 +81,17 @@ def audit(request: Request, who: ViewerDep) -> Response:
     report = desk.verify_ledger() if who.can(Permission.AUDIT_VERIFY) else None
     log = desk.personal.access_log(limit=200) if who.can(Permission.AUDIT_READ) else None
     flagged = against_decision(desk)
+    served = person_notices_panel.served_entries(desk)
     return render(
-        request, "audit.html", viewer=who, page="audit", report=report, log=log, flagged=flagged, now=desk.now()
+        request,
+        "audit.html",
+        viewer=who,
+        page="audit",
+        report=report,
+        log=log,
+        flagged=flagged,
+        served=served,
+        now=desk.now(),
     )
 
 
