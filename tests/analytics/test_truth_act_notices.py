@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 from detainers.analytics import TRUTH_ACT_ANSWERS, truth_act_notices
 from detainers.cli import app
 from detainers.clock import FrozenClock
+from detainers.desk import BookingIn, DetainerIn, LinkIn, SubjectIn
 from detainers.ledger import Authority, ChargeIn
 from detainers.notices import ConsentAnswer, Delivery
 from detainers.service import Actor, Office, Settings, build_services
 from detainers.service._person_notices import PersonNoticeServedIn, serve_person_notice
-from detainers.service._schemas import BookingIn, DetainerIn, LinkIn, SubjectIn
 
 from .conftest import MAPPINGS, TRAVIS
 

@@ -13,21 +13,22 @@ from typing import Any
 import pytest
 from tests.service.conftest import T0, Env, booking_body, detainer_body
 
-from detainers.domain import Case
-from detainers.law._decision import Decision
-from detainers.ledger import ConcurrencyError, make_engine
-from detainers.service import Desk
-from detainers.service._desk import Actor, default_decider
-from detainers.service._errors import InvalidCommand
-from detainers.service._schemas import (
+from detainers.desk import (
+    Actor,
     BookingIn,
     CorrectionIn,
     DetainerIn,
     EligibilityIn,
+    InvalidCommand,
     LiftIn,
     ReleaseIn,
     StatusProofIn,
+    default_decider,
 )
+from detainers.domain import Case
+from detainers.law._decision import Decision
+from detainers.ledger import ConcurrencyError, make_engine
+from detainers.service import Desk
 
 CLERK = Actor("clerk:test", "clerk")
 SUPERVISOR = Actor("supervisor:test", "supervisor")
@@ -217,7 +218,7 @@ class ConcurrencySuite:
     ) -> None:
         first, second = desks
         booking_id = self._booking_with_detainer(first)
-        assert ("booking", booking_id) in first.latest._states  # what `first` committed, it remembers
+        assert first.latest.get(("booking", booking_id)) is not None  # what `first` committed, it remembers
         second.record_eligibility(  # `first` does not see this write: its remembered booking is now behind
             booking_id, EligibilityIn(eligible_at=T0 - timedelta(hours=1), reason="bond_posted"), CLERK
         )
@@ -257,6 +258,7 @@ class TestConcurrencySqlite(ConcurrencySuite):
         return env
 
 
+@pytest.mark.postgres
 class TestConcurrencyPostgres(ConcurrencySuite):
     @pytest.fixture
     def desk_env(self, pg_env: Env) -> Env:

@@ -15,7 +15,7 @@ from detainers.ledger._testing import temporary_postgres_schema
 from .conftest import Env, booking_body, detainer_body, make_env
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def desk_env(
     request: pytest.FixtureRequest, env_factory: Callable[..., Env], postgres_reason: str | None
 ) -> Iterator[Env]:

@@ -33,7 +33,7 @@ class Case:
     markers: dict[str, list[str]]  # field -> strings whose presence shows the field
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def desk_env(
     request: pytest.FixtureRequest, env_factory: Callable[..., Env], postgres_reason: str | None
 ) -> Iterator[Env]:

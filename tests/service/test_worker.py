@@ -144,13 +144,9 @@ def test_release_notice_goes_out_once_when_due_and_retries_are_idempotent(
     assert worker.run_once().queued == 0 and receiver.posts == []
     assert worker.next_wake() == target
 
-    remembered = env.services.desk.latest
-    assert remembered.get(("detainer", env.detainer_id)) is not None  # as the desk's own commands left it
     env.clock.set(target)
     first = worker.run_once()
     assert first.queued == 2  # webhook + email
-    # written beside the desk's commands: the desk's cached copy is dropped, not left behind the ledger
-    assert remembered.get(("detainer", env.detainer_id)) is None
     assert first.sent == 1  # the email; the webhook answered 500 on purpose
     assert len(receiver.posts) == 1 and len(mailbox[0].messages) == 1
 
@@ -214,16 +210,45 @@ def test_warning_then_over_limit_at_the_exact_instant(desk: Any) -> None:
 
 
 def test_release_before_the_deadline_stops_the_clock(desk: Any) -> None:
+    """Released to the public inside the hold window (the hold is allowed, not required): custody ended, so the
+    deadline is never warned of nor marked passed."""
     env, worker = desk, desk.services.worker
-    env.call(
+    released = env.call(
+        "clerk",
+        "POST",
+        f"/v1/bookings/{env.booking_id}/release",
+        json={"released_at": (HOLD_UNTIL - timedelta(hours=1)).isoformat(), "released_to": "public"},
+    )
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "released"
+    env.clock.set(HOLD_UNTIL + timedelta(hours=1))
+    report = worker.run_once()
+    assert report.over_limit == 0 and report.warned == 0
+    assert events_of(env, "person_released") and not events_of(env, "over_limit_marked")
+
+
+def test_transfer_to_ice_before_the_deadline_stops_the_clock(desk: Any) -> None:
+    env, worker = desk, desk.services.worker
+    moved = env.call(
         "clerk",
         "POST",
         f"/v1/bookings/{env.booking_id}/transfer",
         json={"transferred_at": (HOLD_UNTIL - timedelta(hours=1)).isoformat(), "to_agency": "ICE ERO Atlanta"},
     )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "transferred"
     env.clock.set(HOLD_UNTIL + timedelta(hours=1))
     report = worker.run_once()
     assert report.over_limit == 0 and report.warned == 0
+    assert events_of(env, "transferred") and not events_of(env, "over_limit_marked")
+
+
+def test_still_in_custody_past_the_deadline_is_marked_over_the_limit(desk: Any) -> None:
+    """The control for the two above: the same booking, left in custody, is marked at the deadline."""
+    env, worker = desk, desk.services.worker
+    env.clock.set(HOLD_UNTIL + timedelta(hours=1))
+    assert worker.run_once().over_limit == 1
+    assert len(events_of(env, "over_limit_marked")) == 1
 
 
 def test_a_supervisor_override_with_reason_moves_the_deadline(desk: Any) -> None:

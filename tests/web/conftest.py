@@ -17,9 +17,9 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from detainers.clock import FrozenClock
+from detainers.desk import BookingIn, DetainerIn, EligibilityIn, LinkIn, SubjectIn
 from detainers.ledger import Authority, ChargeIn
 from detainers.service import Actor, Office, Role, Services, Settings, build_services
-from detainers.service._schemas import BookingIn, DetainerIn, EligibilityIn, LinkIn, SubjectIn
 from detainers.web import WebSettings, create_app
 
 T0 = datetime(2024, 3, 8, 20, 0, tzinfo=UTC)

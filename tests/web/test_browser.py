@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from detainers.desk import BookingIn, EligibilityIn, SubjectIn
 from detainers.ledger import Authority, ChargeIn
 from detainers.service import Actor, Notice, Services, Settings, build_services
 from detainers.service._demo import load_demo
-from detainers.service._schemas import BookingIn, EligibilityIn, SubjectIn
 from detainers.web import WebSettings, create_app
 
 pytestmark = pytest.mark.browser

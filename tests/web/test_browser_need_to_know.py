@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from detainers.desk import BookingIn, DetainerIn, EligibilityIn, LinkIn
 from detainers.ledger import Authority, ChargeIn
 from detainers.service import Actor, Office, Role, Services, Settings, build_services
-from detainers.service._schemas import BookingIn, DetainerIn, EligibilityIn, LinkIn
 from detainers.web import WebSettings, create_app
 
 pytestmark = pytest.mark.browser

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from detainers.desk import BookingIn, DetainerIn, EligibilityIn, LinkIn
 from detainers.ledger import Authority, ChargeIn
-from detainers.service._schemas import BookingIn, DetainerIn, EligibilityIn, LinkIn
 
 from .conftest import LOADER, T0, WebEnv
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from detainers.desk import CorrectionIn
 from detainers.service import Actor
-from detainers.service._schemas import CorrectionIn
 
 from .conftest import T0, WebEnv
 
@@ -143,7 +143,7 @@ def test_a_release_form_shown_before_a_change_to_the_booking_is_refused(web: Web
     client = web.client("clerk")
     desk = web.services.desk
     form = {**_form(web, client, "release"), "released_at": "2024-03-08T11:45", "released_to": "public"}
-    from detainers.service._schemas import EligibilityIn
+    from detainers.desk import EligibilityIn
 
     desk.record_eligibility(
         web.ids["booking"], EligibilityIn(eligible_at=T0 + timedelta(hours=2), reason="time_served"), SUPERVISOR_API

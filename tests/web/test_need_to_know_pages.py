@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from detainers.desk import BookingIn, DetainerIn, EligibilityIn, LinkIn, OverrideIn
 from detainers.ledger import Authority, ChargeIn, ConvictionIn
 from detainers.service import Actor
-from detainers.service._schemas import BookingIn, DetainerIn, EligibilityIn, LinkIn, OverrideIn
 
 from .conftest import LOADER, T0, WebEnv
 
@@ -165,7 +165,7 @@ def test_a_liaisons_not_shared_rows_sort_and_count_like_unlinked_ones(web: WebEn
     desk = web.services.desk
     booking_id = desk.detainer(cases["notify_forbidden"][0]).booking_id
     assert booking_id is not None
-    from detainers.service._schemas import ReleaseIn
+    from detainers.desk import ReleaseIn
 
     desk.release(booking_id, ReleaseIn(released_at=web.clock.now() - timedelta(minutes=5)), LOADER)
     again = client.get("/desk").text

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from detainers.desk import BookingIn, DetainerIn, EligibilityIn, LinkIn, SubjectIn
 from detainers.ledger import Authority, ChargeIn
 from detainers.service import Actor, Office, Role, Services, Settings, build_services
-from detainers.service._schemas import BookingIn, DetainerIn, EligibilityIn, LinkIn, SubjectIn
 from detainers.web import WebSettings, create_app
 
 pytestmark = pytest.mark.browser

@@ -8,14 +8,14 @@ from detainers.analytics._compliance import (
     truth_act_annual,
     truth_act_notices,
 )
-from detainers.analytics._concordance import ConcordanceReport, Disagreement, Undecided, concordance, form_in_use
+from detainers.analytics._concordance import JAIL, ConcordanceReport, Disagreement, Undecided, concordance, form_in_use
 from detainers.analytics._dedup import flag_duplicates
 from detainers.analytics._held_longer import HeldLongerReport, held_longer
 from detainers.analytics._monthly import MonthRow, bookings_by_month
 from detainers.analytics._outcomes import GROUP_KEYS, OutcomeCounts, OutcomeReport, outcome_report
 from detainers.analytics._published import CellCheck, compare_facility_cells, compare_monthly_table
 from detainers.analytics._rates import DENOMINATORS, Rate
-from detainers.analytics._rearrest import RearrestReport, rearrest
+from detainers.analytics._rearrest import CAVEATS, RearrestReport, rearrest
 from detainers.analytics._reconcile import Reconciliation, reconcile
 from detainers.analytics._taxonomy import (
     UNCLASSIFIED,
@@ -27,39 +27,41 @@ from detainers.analytics._taxonomy import (
 )
 
 __all__ = [
-    "DENOMINATORS",
-    "TRUTH_ACT_ANSWERS",
-    "GROUP_KEYS",
-    "UNCLASSIFIED",
-    "CellCheck",
-    "ConcordanceReport",
-    "Disagreement",
-    "HeldLongerReport",
-    "LiftReasonRule",
-    "MonthRow",
-    "Outcome",
-    "OutcomeCounts",
-    "OutcomeReport",
-    "Rate",
-    "RearrestReport",
-    "Reconciliation",
-    "Undecided",
     "bar_chart",
     "bookings_by_month",
+    "CAVEATS",
+    "CellCheck",
     "classify_outcomes",
     "compare_facility_cells",
     "compare_monthly_table",
     "concordance",
+    "ConcordanceReport",
+    "DENOMINATORS",
+    "Disagreement",
     "flag_duplicates",
     "form_in_use",
+    "GROUP_KEYS",
     "held_longer",
+    "HeldLongerReport",
     "illinois_805_25_rows",
+    "JAIL",
     "lift_reason_table",
+    "LiftReasonRule",
     "line_chart",
+    "MonthRow",
     "normalize_lift_reason",
+    "Outcome",
     "outcome_report",
+    "OutcomeCounts",
+    "OutcomeReport",
+    "Rate",
     "rearrest",
+    "RearrestReport",
     "reconcile",
+    "Reconciliation",
     "truth_act_annual",
+    "TRUTH_ACT_ANSWERS",
     "truth_act_notices",
+    "UNCLASSIFIED",
+    "Undecided",
 ]

@@ -42,7 +42,7 @@ def verify(
     Example: detainers audit verify --db detainers.db --checkpoint head.json --public-key auditor.key.pub
     """
     from detainers.ledger import Recorder, database_url, redact_url
-    from detainers.ledger._checkpoint import check_against, load_checkpoint, load_public_key
+    from detainers.ledger.checkpoint import check_against, load_checkpoint, load_public_key
 
     signed = load_checkpoint(checkpoint) if checkpoint is not None else None
     key = load_public_key(public_key) if public_key is not None else None
@@ -129,7 +129,7 @@ def checkpoint(
     Example: detainers audit checkpoint --key ~/auditor.key --out checkpoints/head-$(date +%F).json
     """
     from detainers.ledger import Recorder, database_url
-    from detainers.ledger._checkpoint import load_private_key, sign_checkpoint
+    from detainers.ledger.checkpoint import load_private_key, sign_checkpoint
 
     private = load_private_key(key)
     if not out.parent.is_dir():
@@ -154,7 +154,7 @@ def keygen(
 
     Example: detainers audit keygen ~/auditor.key   (then give ~/auditor.key.pub to whoever verifies)
     """
-    from detainers.ledger._checkpoint import generate_keys
+    from detainers.ledger.checkpoint import generate_keys
 
     public = Path(f"{out}.pub")
     raw = generate_keys(out, public)

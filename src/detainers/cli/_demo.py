@@ -63,7 +63,7 @@ def demo(
 
     Example: detainers demo --port 8001   (or --no-serve to build and print only; make demo DEMO_ARGS="--port 8001")
     """
-    from detainers.service._demo import load_demo
+    from detainers.service import load_demo
 
     if serve:
         _check_port(host, port)
@@ -94,7 +94,7 @@ def demo(
     from aiosmtpd.controller import Controller
 
     from detainers.cli._serve import serve as run_server
-    from detainers.service._demo import simulate_arrivals
+    from detainers.service import simulate_arrivals
 
     smtp_port = _free_port()
     sink = Controller(_Sink(), hostname="127.0.0.1", port=smtp_port)

@@ -10,8 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from detainers.cli._tables import Table
-from detainers.law import PackError, default_packs
-from detainers.law._policies_doc import render_policies
+from detainers.law import PackError, default_packs, render_policies
 
 __all__ = ["register"]
 

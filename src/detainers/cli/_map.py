@@ -169,8 +169,7 @@ def coverage_command(
 
     Example: detainers docs coverage --write
     """
-    from detainers.law import default_packs
-    from detainers.law._volume_coverage import VolumeTableError, read_volumes, render_coverage, replace_section
+    from detainers.law import VolumeTableError, default_packs, read_volumes, render_coverage, replace_section
 
     try:
         rows = read_volumes(volumes)

@@ -63,13 +63,13 @@ def replay(
         PolicyError,
         compare,
         open_data,
+        open_store,
         parse_policy,
         render,
         to_csv,
         to_json_dict,
         write_parquet,
     )
-    from detainers.replay._store import open_store
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     packs = default_packs()

@@ -6,15 +6,17 @@ import csv
 import io
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import polars as pl
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from detainers.analytics import CAVEATS as REARREST_CAVEATS
 from detainers.analytics import (
     DENOMINATORS,
     TRUTH_ACT_ANSWERS,
@@ -32,13 +34,12 @@ from detainers.analytics import (
     truth_act_annual,
     truth_act_notices,
 )
-from detainers.analytics._concordance import JAIL as JAIL_ACTIONS
-from detainers.analytics._rearrest import CAVEATS as REARREST_CAVEATS
+from detainers.analytics import JAIL as JAIL_ACTIONS
 from detainers.cli._ingest import charge_parts
 from detainers.cli._tables import Table
 from detainers.ingest import LayoutError, MappingError, Store, TableReadError, load_detainers, load_jail, load_mapping
 
-__all__ = ["register"]
+__all__ = ["Report", "Shown", "register"]
 
 report_app = typer.Typer(
     name="report",
@@ -86,12 +87,41 @@ def _warn(message: str) -> None:
     _err().print(f"[yellow]warning:[/] {escape(message)}")
 
 
-def _emit(
-    payload: dict[str, object], rows: list[dict[str, object]], as_json: bool, as_csv: bool, render: Callable[[], None]
-) -> None:
+class Report(Protocol):
+    """What every ``detainers report`` command produces: its data (``--json``), its rows (``--csv``) and how it reads
+    on the terminal. One generic tail serves every command: :func:`_emit`."""
+
+    def as_dict(self) -> dict[str, object]: ...
+
+    def csv_rows(self) -> list[dict[str, object]]: ...
+
+    def render(self, console: Console) -> None: ...
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A report as a command shows it: the analysis' data and rows, with the command's own terminal rendering."""
+
+    data: dict[str, object]
+    rows: list[dict[str, object]]
+    show: Callable[[Console], None]
+
+    def as_dict(self) -> dict[str, object]:
+        return self.data
+
+    def csv_rows(self) -> list[dict[str, object]]:
+        return self.rows
+
+    def render(self, console: Console) -> None:
+        self.show(console)
+
+
+def _emit(report: Report, as_json: bool, as_csv: bool) -> None:
+    """``--json``: the data, unrounded; ``--csv``: the rows (nested values as JSON); else the rendering."""
     if as_json:
-        typer.echo(json.dumps(payload, indent=2, default=str))
+        typer.echo(json.dumps(report.as_dict(), indent=2, default=str))
     elif as_csv:
+        rows = report.csv_rows()
         buffer = io.StringIO()
         fields: list[str] = []
         for row in rows:
@@ -102,7 +132,7 @@ def _emit(
             writer.writerow({k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()})
         typer.echo(buffer.getvalue(), nl=False)
     else:
-        render()
+        report.render(_console())
 
 
 class _Jail:
@@ -248,8 +278,7 @@ def outcomes(
             ylabel="detainers",
         )
 
-    def render() -> None:
-        console = _console()
+    def render(console: Console) -> None:
         overall = report.overall
         console.print(f"[bold]Detainer outcomes[/] — {shown} ({report.layout})")
         console.print(
@@ -293,7 +322,7 @@ def outcomes(
         for caveat in report.as_dict()["caveats"]:  # type: ignore[attr-defined]
             console.print(f"[dim]caveat: {caveat}[/]", soft_wrap=True)
 
-    _emit(report.as_dict(), report.csv_rows(), as_json, as_csv, render)
+    _emit(Shown(report.as_dict(), report.csv_rows(), render), as_json, as_csv)
 
 
 # ---- monthly ----------------------------------------------------------------------------------------------------
@@ -351,8 +380,7 @@ def monthly(
             ylabel="bookings",
         )
 
-    def render() -> None:
-        console = _console()
+    def render(console: Console) -> None:
         table = Table(
             "month",
             "bookings with a detainer",
@@ -376,9 +404,8 @@ def monthly(
             for name, cells in checks.items():
                 console.print(f"{name}: {sum(c.matches for c in cells)} of {len(cells)} published months match")
 
-    _emit(
-        payload, [row.as_dict() | {"felony_rate": None, "violent_rate": None} for row in rows], as_json, as_csv, render
-    )
+    csv_rows = [row.as_dict() | {"felony_rate": None, "violent_rate": None} for row in rows]
+    _emit(Shown(payload, csv_rows, render), as_json, as_csv)
 
 
 # ---- held longer ------------------------------------------------------------------------------------------------
@@ -431,8 +458,7 @@ def held_longer_cmd(
             ylabel="days",
         )
 
-    def render() -> None:
-        console = _console()
+    def render(console: Console) -> None:
         console.print(f"held longer because of the detainer: {report.rate().text()}", soft_wrap=True)
         console.print(
             f"extra time when held longer: mean {_days(report.extra_days_mean)}, "
@@ -450,7 +476,7 @@ def held_longer_cmd(
         console.print(table)
         console.print("[dim]--json gives every number unrounded; --csv one row per booking[/]")
 
-    _emit(report.as_dict(), report.csv_rows(), as_json, as_csv, render)
+    _emit(Shown(report.as_dict(), report.csv_rows(), render), as_json, as_csv)
 
 
 def _days(value: float | int | None, *, unit: bool = True) -> str:
@@ -496,8 +522,7 @@ def rearrest_cmd(
         for k, h in c.horizons.items()
     ]
 
-    def render() -> None:
-        console = _console()
+    def render(console: Console) -> None:
         table = Table(
             "cohort",
             "people",
@@ -521,7 +546,7 @@ def rearrest_cmd(
         for caveat in REARREST_CAVEATS:
             console.print(f"[dim]caveat: {caveat}[/]", soft_wrap=True)
 
-    _emit(report.as_dict(), rows, as_json, as_csv, render)
+    _emit(Shown(report.as_dict(), rows, render), as_json, as_csv)
 
 
 # ---- reconciliation ---------------------------------------------------------------------------------------------
@@ -552,8 +577,7 @@ def reconcile_cmd(
         raise _fail(str(exc)) from exc
     result = reconcile(jail.bookings, jail.charges, load.frame, name)
 
-    def render() -> None:
-        console = _console()
+    def render(console: Console) -> None:
         if not result.months:
             console.print(f"no month is covered by both the jail data and ICE's rows for {name!r}")
             return
@@ -569,7 +593,7 @@ def reconcile_cmd(
             )
         console.print(table)
 
-    _emit(result.as_dict(), result.categories, as_json, as_csv, render)
+    _emit(Shown(result.as_dict(), result.categories, render), as_json, as_csv)
 
 
 # ---- concordance ------------------------------------------------------------------------------------------------
@@ -646,8 +670,7 @@ def concordance_cmd(
     except ValueError as exc:
         raise _fail(str(exc)) from exc
 
-    def render() -> None:
-        console = _console()
+    def render(console: Console) -> None:
         total = report.decided + len(report.undecided) + report.undecidable
         console.print(
             f"{where}: {total:,} booking(s) with a detainer — {report.decided:,} decided on established facts "
@@ -683,7 +706,7 @@ def concordance_cmd(
         for note in report.as_dict()["assumptions"]:  # type: ignore[attr-defined]
             console.print(f"[dim]assumption: {note}[/]", soft_wrap=True)
 
-    _emit(report.as_dict(), report.csv_rows(), as_json, as_csv, render)
+    _emit(Shown(report.as_dict(), report.csv_rows(), render), as_json, as_csv)
 
 
 # ---- compliance -------------------------------------------------------------------------------------------------
@@ -728,7 +751,7 @@ def truth_act(
     else:
         rows = [{**row, **dict.fromkeys(_NOTICE_KEYS)} for row in rows]
 
-    def render() -> None:
+    def render(console: Console) -> None:
         table = Table(
             "year",
             "hold requests",
@@ -752,9 +775,9 @@ def truth_act(
                 "not read (--desk)" if row["served_notices"] is None else str(row["served_notices"]),
                 "not read (--desk)" if row["consents_by_answer"] is None else json.dumps(row["consents_by_answer"]),
             )
-        _console().print(table)
+        console.print(table)
 
-    _emit({"report": "truth-act", "years": rows}, rows, as_json, as_csv, render)
+    _emit(Shown({"report": "truth-act", "years": rows}, rows, render), as_json, as_csv)
 
 
 _NOTICE_KEYS = ("served_notices", "by_kind", "by_language", "consent_forms", "consents_by_answer")
@@ -834,8 +857,7 @@ def illinois(
         _year_in_data(jail, year)
     rows: list[dict[str, object]] = illinois_805_25_rows(jail.bookings, jail.charges, year=year)
 
-    def render() -> None:
-        console = _console()
+    def render(console: Console) -> None:
         if not rows:
             console.print("no detainers received: certify zero (5 ILCS 805/25)")
             return
@@ -854,7 +876,7 @@ def illinois(
         if len(rows) > 200:
             console.print(f"… {len(rows) - 200:,} more rows (use --csv for all)")
 
-    _emit({"report": "illinois-805-25", "year": year, "rows": rows}, rows, as_json, as_csv, render)
+    _emit(Shown({"report": "illinois-805-25", "year": year, "rows": rows}, rows, render), as_json, as_csv)
 
 
 def register(app: typer.Typer) -> None:

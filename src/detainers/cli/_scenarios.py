@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 
@@ -16,20 +15,22 @@ from detainers.clock import format_instant
 from detainers.law import (
     AgreementRegistry,
     AgreementRegistryError,
-    CaseResult,
+    Decision,
     DecisionError,
     PackError,
     PackSet,
     Scenario,
     ScenarioError,
-    check_scenario,
+    Verdict,
     coverage_note,
     decide,
     decision_json,
     default_packs,
     load_scenarios,
+    read_expected_failures,
+    run_case,
+    scenario_files,
 )
-from detainers.law._decision import Decision
 
 __all__ = ["register"]
 
@@ -42,12 +43,8 @@ def _console() -> Console:
 
 def _load(paths: list[Path]) -> list[Scenario]:
     found: list[Scenario] = []
-    for path in paths:
-        files = sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
-        for file in files:
-            if file.name.startswith("_") or file.name == "expected_failures.yaml":
-                continue
-            found.extend(load_scenarios(file))
+    for file in scenario_files(paths):
+        found.extend(load_scenarios(file))
     return found
 
 
@@ -175,20 +172,6 @@ def _readings(options: list[str] | None, packs: PackSet) -> dict[str, str]:
     return chosen
 
 
-def _expected_failures(path: Path | None) -> dict[str, str]:
-    if path is None:
-        return {}
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise _fail(f"{path}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise _fail(f"{path}: not UTF-8 text ({exc.reason} at byte offset {exc.start})") from None
-    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
-        raise _fail(f"{path}: expected a mapping of case name to reason (naming the issue that will fix it)")
-    return dict(raw)
-
-
 @scenarios_app.command("check")
 def check_command(
     paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders of *.yaml files.")],
@@ -212,38 +195,34 @@ def check_command(
         scenarios = _load(paths)
         packs = default_packs()
         chosen = _readings(reading, packs)
+        xfail = read_expected_failures(expected_failures)
     except (ScenarioError, PackError) as exc:
         raise _fail(str(exc)) from None
-    xfail = _expected_failures(expected_failures)
     unknown = sorted(set(xfail) - {s.case.name for s in scenarios})
     if unknown:
         raise _fail(f"expected failure names no case: {unknown[0]!r}")
     console = _console()
     counts = {"passed": 0, "failed": 0, "xfailed": 0, "xpassed": 0}
     for scenario in scenarios:
-        result: CaseResult = check_scenario(scenario, packs, chosen)
+        outcome = run_case(scenario, packs, chosen, xfail)
+        result = outcome.result
         name = escape(scenario.case.name)
         where = f"{scenario.file}::{scenario.index + 1}"
-        if scenario.case.name in xfail:
-            if result.passed:
-                counts["xpassed"] += 1
-                console.print(f"[red]XPASS[/] {where} {name} — expected to fail ({escape(xfail[name])})")
-            else:
-                counts["xfailed"] += 1
-                if verbose:
-                    console.print(f"[yellow]XFAIL[/] {where} {name} — {escape(xfail[scenario.case.name])}")
-            continue
-        if result.passed:
-            counts["passed"] += 1
+        counts[outcome.verdict.value] += 1
+        if outcome.verdict is Verdict.XPASSED:
+            console.print(f"[red]XPASS[/] {where} {name} — expected to fail ({escape(outcome.expected_failure or '')})")
+        elif outcome.verdict is Verdict.XFAILED:
+            if verbose:
+                console.print(f"[yellow]XFAIL[/] {where} {name} — {escape(outcome.expected_failure or '')}")
+        elif outcome.verdict is Verdict.PASSED:
             if verbose:
                 console.print(f"[green]PASS[/]  {where} {name}")
-            continue
-        counts["failed"] += 1
-        console.print(f"[red]FAIL[/]  {where} {name}")
-        if result.error:
-            console.print(f"        error: {escape(result.error)}")
-        for m in result.mismatches:
-            console.print(f"        {m.key}: expected {escape(_yaml(m.expected))}, got {escape(_yaml(m.actual))}")
+        else:
+            console.print(f"[red]FAIL[/]  {where} {name}")
+            if result.error:
+                console.print(f"        error: {escape(result.error)}")
+            for m in result.mismatches:
+                console.print(f"        {m.key}: expected {escape(_yaml(m.expected))}, got {escape(_yaml(m.actual))}")
     summary = f"{counts['passed']} passed, {counts['failed'] + counts['xpassed']} failed"
     if counts["xfailed"]:
         summary += f", {counts['xfailed']} xfailed"

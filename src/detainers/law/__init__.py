@@ -27,8 +27,26 @@ from detainers.law._packs import (
     SourceKind,
     load_packs,
 )
-from detainers.law._predicates import Predicate, PredicateError, parse_predicate
+from detainers.law._policies_doc import pack_anchor, render_policies, rule_anchor
+from detainers.law._predicates import (
+    AgreementIn,
+    ChargeMatch,
+    ConvictionMatch,
+    PersonTagsAny,
+    Predicate,
+    PredicateError,
+    parse_predicate,
+)
 from detainers.law._registry import JurisdictionError, Place, check_jurisdiction, jurisdiction_registry, slug_of
+from detainers.law._scenario_run import (
+    EXPECTED_FAILURES_FILE,
+    CaseOutcome,
+    Verdict,
+    is_scenario_file,
+    read_expected_failures,
+    run_case,
+    scenario_files,
+)
 from detainers.law._scenarios import (
     CaseResult,
     Mismatch,
@@ -39,17 +57,22 @@ from detainers.law._scenarios import (
     load_scenarios,
 )
 from detainers.law._tri import Tri
+from detainers.law._volume_coverage import VolumeTableError, read_volumes, render_coverage, replace_section
 
 __all__ = [
+    "AgreementIn",
     "AgreementRecord",
     "AgreementRegistry",
     "AgreementRegistryError",
+    "CaseOutcome",
     "CaseResult",
     "ChargeFacts",
+    "ChargeMatch",
     "check_jurisdiction",
     "check_scenario",
     "Citation",
     "ConvictionFacts",
+    "ConvictionMatch",
     "CountTable",
     "CourtOrder",
     "Coverage",
@@ -64,7 +87,9 @@ __all__ = [
     "Dimension",
     "Effects",
     "engine_version",
+    "EXPECTED_FAILURES_FILE",
     "Facts",
+    "is_scenario_file",
     "jurisdiction_registry",
     "JurisdictionError",
     "law_map",
@@ -79,6 +104,7 @@ __all__ = [
     "NoticeDeadline",
     "NoticeSpec",
     "Pack",
+    "pack_anchor",
     "PackError",
     "PackSet",
     "PackVersion",
@@ -86,14 +112,23 @@ __all__ = [
     "parse_predicate",
     "Permission",
     "PERSON_RECIPIENTS",
+    "PersonTagsAny",
     "Place",
     "Predicate",
     "PredicateError",
     "PRIMARY_SOURCES",
+    "read_expected_failures",
+    "read_volumes",
     "Reading",
+    "render_coverage",
+    "render_policies",
+    "replace_section",
     "Rule",
+    "rule_anchor",
     "RuleRef",
+    "run_case",
     "Scenario",
+    "scenario_files",
     "ScenarioError",
     "SharedCondition",
     "slug_of",
@@ -105,4 +140,6 @@ __all__ = [
     "SuppressedCounts",
     "Transfer",
     "Tri",
+    "Verdict",
+    "VolumeTableError",
 ]

@@ -8,17 +8,19 @@ from detainers.replay._compare import MEASURES, Comparison, SampleCase, compare
 from detainers.replay._data import DataError, open_data
 from detainers.replay._policy import AS_RECORDED, Policy, PolicyError, parse_policy
 from detainers.replay._render import render, to_csv, to_json_dict, write_parquet
+from detainers.replay._store import open_store
 
 __all__ = [
     "AS_RECORDED",
-    "MEASURES",
     "Comparison",
     "DataError",
+    "MEASURES",
     "Policy",
     "PolicyError",
     "SampleCase",
     "compare",
     "open_data",
+    "open_store",
     "parse_policy",
     "render",
     "to_csv",

@@ -13,9 +13,7 @@ from typing import Any
 
 import duckdb
 
-from detainers.law._coverage import coverage_of
-from detainers.law._engine import default_packs
-from detainers.law._packs import PackSet
+from detainers.law import PackSet, coverage_of, default_packs
 from detainers.law.bulk import BulkSource, bulk_decide, cases_from_rows, plan
 from detainers.replay._policy import Policy
 

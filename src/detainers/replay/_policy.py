@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from detainers.law._packs import PackSet
-from detainers.law._registry import check_jurisdiction
+from detainers.law import PackSet, check_jurisdiction
 
 __all__ = ["AS_RECORDED", "Policy", "PolicyError", "parse_policy"]
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from detainers.analytics._concordance import form_in_use
+from detainers.analytics import form_in_use
 from detainers.domain import EligibilityReason
 from detainers.ingest import Store
 from detainers.law.bulk import SCHEMAS

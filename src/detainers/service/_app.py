@@ -21,11 +21,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from detainers.clock import Clock, SystemClock
-from detainers.ledger import ConcurrencyError, database_url, make_engine, upgrade
+from detainers.desk import ConcurrencyError, Decider, Desk, DeskError, database_url, make_engine, upgrade
 from detainers.service import routes
 from detainers.service._auth import TokenStore
-from detainers.service._desk import Decider, Desk
-from detainers.service._errors import DeskError
 from detainers.service._logging import log_event
 from detainers.service._notifiers import Notifier, SmtpNotifier, WebhookNotifier
 from detainers.service._outbox import Outbox

@@ -18,8 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, insert, select, update
 
-from detainers.ledger import format_utc
-from detainers.ledger._schema import tokens
+from detainers.desk import format_utc, tokens
 from detainers.service._roles import Role
 
 __all__ = ["Principal", "TokenStore"]

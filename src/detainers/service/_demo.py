@@ -14,11 +14,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from detainers.clock import Clock, SystemClock
-from detainers.ledger import Authority, ChargeIn, ConvictionIn, database_url, make_engine, parse_utc, upgrade
-from detainers.service._against import release_breach, transfer_breach
+from detainers.desk import (
+    Actor,
+    Authority,
+    ChargeIn,
+    ConvictionIn,
+    Desk,
+    Office,
+    database_url,
+    effective_decision,
+    make_engine,
+    parse_utc,
+    release_breach,
+    transfer_breach,
+    upgrade,
+)
 from detainers.service._auth import TokenStore
-from detainers.service._desk import Actor, Desk, Office
-from detainers.service._effective import effective_decision
 from detainers.service._roles import Role
 from detainers.service._schemas import (
     BookingIn,
@@ -146,7 +157,7 @@ def load_demo(
         for role in Role:
             office = "ERO-LOS" if role is Role.ICE_LIAISON else None
             result.tokens[role.value], _ = tokens.create(role, label=f"demo {role.value}", now=now, office=office)
-        result.events = desk.recorder.head()[0]
+        result.events = desk.ledger_head()[0]
         return result
     finally:
         engine.dispose()

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from detainers.ledger import BookingState, DetainerState, StoredEvent
-from detainers.service._desk import Desk, effective_decision
-from detainers.service._errors import NotFound
+from detainers.desk import BookingState, Desk, DetainerState, NotFound, StoredEvent, effective_decision
 from detainers.service._roles import Role
 
 __all__ = [

@@ -22,56 +22,35 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as CallTimeout
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
-
-from detainers.ledger import (
-    DETAINER_PREFIX,
-    Authority,
+from detainers.desk import (
     BookingState,
+    Desk,
+    DeskDecision,
     DetainerState,
-    NotificationCancelled,
-    NotificationFailed,
-    NotificationSent,
-    PendingEvent,
-    format_utc,
+    NotFound,
+    OutboxItem,
+    decision_of,
     parse_utc,
-    write_connection,
-    writer_lock,
+    requests_notify,
 )
-from detainers.ledger._schema import outbox
-from detainers.service._desk import Desk
-from detainers.service._effective import effective_decision
-from detainers.service._errors import NotFound
 from detainers.service._logging import log_event
 from detainers.service._notifiers import DeliveryError, Notice, Notifier
 
-__all__ = ["Outbox", "OutboxItem", "timing_of"]
+__all__ = ["Outbox", "OutboxItem", "same_timing", "timing_of"]
 
 _log = logging.getLogger("detainers.outbox")
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    idempotency_key: str
-    booking_id: str
-    detainer_id: str
-    office: str
-    channel: str
-    target: str
-    body: dict[str, Any]
 
 
 def _instant(text: Any) -> datetime | None:
     return parse_utc(str(text).replace("Z", "+00:00")) if text else None
 
 
-def timing_of(booking: BookingState, decision: Mapping[str, Any]) -> dict[str, str | None]:
-    """The release timing a notice tells ICE: when the person would go free, and the hold deadline."""
-    return {"release_eligible_at": booking.eligible_at, "hold_until": decision.get("hold_until")}
+def timing_of(booking: BookingState, decision: DeskDecision) -> dict[str, str | None]:
+    """The release timing a notice tells ICE: when the person would go free, and the hold deadline (as written)."""
+    return {"release_eligible_at": booking.eligible_at, "hold_until": decision.written.get("hold_until")}
 
 
 def same_timing(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -108,47 +87,13 @@ class Outbox:
 
     # ---------------------------------------------------------------- queueing
 
-    def enqueue_in(self, conn: Connection, item: OutboxItem, *, due: datetime) -> bool:
-        """Add a notice unless its idempotency key is already there (then nothing happens)."""
-        exists = conn.execute(select(outbox.c.id).where(outbox.c.idempotency_key == item.idempotency_key)).first()
-        if exists:
-            return False
-        conn.execute(
-            insert(outbox).values(
-                idempotency_key=item.idempotency_key,
-                booking_id=item.booking_id,
-                detainer_id=item.detainer_id,
-                office=item.office,
-                channel=item.channel,
-                target=item.target,
-                body=json.dumps(item.body, sort_keys=True),
-                status="pending",
-                attempts=0,
-                next_attempt_at=format_utc(due),
-                created_at=format_utc(self.desk.now()),
-            )
-        )
-        return True
-
     def next_due(self) -> datetime | None:
-        with self.desk.engine.connect() as conn:
-            found = conn.execute(
-                select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
-            ).scalar()
-        return parse_utc(found) if found else None
+        return self.desk.next_notice_due()
 
     def rows(
         self, *, office: str | None = None, status: str | None = None, booking_id: str | None = None
     ) -> list[dict[str, Any]]:
-        query = select(outbox).order_by(outbox.c.id)
-        if office is not None:
-            query = query.where(outbox.c.office == office)
-        if status is not None:
-            query = query.where(outbox.c.status == status)
-        if booking_id is not None:
-            query = query.where(outbox.c.booking_id == booking_id)
-        with self.desk.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+        return self.desk.notice_rows(office=office, status=status, booking_id=booking_id)
 
     # ---------------------------------------------------------------- delivering
 
@@ -172,23 +117,15 @@ class Outbox:
         With ``wait`` (a worker pass in tests and ``detainers worker --once``), return how many got through once all
         have finished or hit their deadline; without it, return at once (the worker's loop goes on with deadlines
         while notices travel)."""
-        now = self.desk.now()
-        stamp = format_utc(now)
-        with self.desk.engine.connect() as conn:
-            due = conn.execute(
-                select(outbox.c.id)
-                .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= stamp)
-                .order_by(outbox.c.next_attempt_at, outbox.c.id)
-                .limit(limit)
-            ).all()
+        due = self.desk.due_notices(self.desk.now(), limit)
         pool, _calls = self._executors()
         futures: list[Future[bool]] = []
         with self._guard:
-            for row in due:
-                if row.id in self._inflight:
+            for row_id in due:
+                if row_id in self._inflight:
                     continue
-                self._inflight.add(row.id)
-                futures.append(pool.submit(self._deliver_one, row.id))
+                self._inflight.add(row_id)
+                futures.append(pool.submit(self._deliver_one, row_id))
         if not wait:
             return 0
         return sum(1 for f in futures if f.result())
@@ -233,19 +170,7 @@ class Outbox:
     def _claim(self, row_id: int) -> Any:
         """Take the lease on one due row (None if another worker has it, or it is no longer due)."""
         now = self.desk.now()
-        stamp = format_utc(now)
-        with writer_lock(self.desk.engine), write_connection(self.desk.engine) as conn, conn.begin():
-            row = conn.execute(select(outbox).where(outbox.c.id == row_id)).first()
-            if row is None or row.status != "pending" or row.next_attempt_at > stamp:
-                return None
-            done = conn.execute(
-                update(outbox)
-                .where(
-                    outbox.c.id == row_id, outbox.c.status == "pending", outbox.c.next_attempt_at == row.next_attempt_at
-                )
-                .values(next_attempt_at=format_utc(now + self.lease))
-            ).rowcount
-        return row if done else None
+        return self.desk.claim_notice(row_id, now, now + self.lease)
 
     def _why_not(self, row: Any) -> tuple[str, str] | None:
         """Why the notice must not (or need not) go now, as (reason, detail); None if it still should."""
@@ -260,20 +185,19 @@ class Outbox:
             return "unlinked", "the detainer is no longer linked to this booking"
         if detainer.office != row.office:
             return "superseded", f"the detainer's office is now {detainer.office}: the notice goes there instead"
-        if not self.desk.requests_notify(detainer):
+        if not requests_notify(detainer):
             return "not_requested", "the detainer (as corrected) does not ask for notice of release"
         if booking.status == "released":
             return "released", f"the person was released at {booking.released_at}: no release notice is needed"
         if booking.status == "transferred":
             return "transferred", f"custody passed to {booking.to_agency} at {booking.transferred_at}"
-        if booking.decision is None:
+        decision = decision_of(booking)
+        if decision is None:
             return "not_allowed", "no decision in force allows notice to ICE"
-        decision = effective_decision(booking)
-        if not decision.get("notify"):
-            override = booking.override or {}
-            if override.get("notify") is False:
-                return "not_allowed", f"a supervisor's override forbids notice to ICE: {override.get('reason')}"
-            rules = ", ".join(str(r.get("id")) for r in decision.get("rules", ())) or "no rule allows it"
+        if not decision.notify:
+            if decision.override_notify is False:
+                return "not_allowed", f"a supervisor's override forbids notice to ICE: {decision.override_reason}"
+            rules = ", ".join(str(r.get("id")) for r in decision.rules) or "no rule allows it"
             return "not_allowed", f"the decision in force does not allow notice to ICE (rules: {rules})"
         body = json.loads(row.body)
         now = timing_of(booking, decision)
@@ -286,103 +210,17 @@ class Outbox:
         return None
 
     def _cancel(self, row: Any, reason: str, detail: str) -> None:
-        now = self.desk.now()
-        with self.desk.recorder.writing() as conn:
-            conn.execute(
-                update(outbox).where(outbox.c.id == row.id).values(status="cancelled", last_error=detail[:500])
-            )
-            self.desk.recorder.append_in(
-                conn,
-                [
-                    PendingEvent(
-                        stream_id=DETAINER_PREFIX + row.detainer_id,
-                        expected_version=None,
-                        payload=NotificationCancelled(
-                            detainer_id=row.detainer_id,
-                            channel=row.channel,
-                            idempotency_key=row.idempotency_key,
-                            reason=reason,
-                            detail=detail[:500],
-                        ),
-                        actor="worker:outbox",
-                        authority=Authority.WORKER,
-                        recorded_at=now,
-                    )
-                ],
-            )
-        self.desk.latest.forget([("detainer", row.detainer_id)])  # written beside the desk's commands
+        self.desk.notice_cancelled(row, reason, detail)
         log_event(_log, "notice cancelled", key=row.idempotency_key, channel=row.channel, reason=reason)
 
     def _sent(self, row: Any, attempts: int) -> None:
-        now = self.desk.now()
-        with self.desk.recorder.writing() as conn:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id)
-                .values(status="sent", attempts=attempts, sent_at=format_utc(now), last_error=None)
-            )
-            body = json.loads(row.body)
-            self.desk.recorder.append_in(
-                conn,
-                [
-                    PendingEvent(
-                        stream_id=DETAINER_PREFIX + row.detainer_id,
-                        expected_version=None,
-                        payload=NotificationSent(
-                            detainer_id=row.detainer_id,
-                            office=row.office,
-                            channel=row.channel,
-                            idempotency_key=row.idempotency_key,
-                            sent_at=now,
-                            attempts=attempts,
-                            recipient=row.office,
-                        ),
-                        actor="worker:outbox",
-                        authority=Authority.WORKER,
-                        recorded_at=now,
-                        rules=tuple(body.get("rules", ())),
-                    )
-                ],
-            )
-        self.desk.latest.forget([("detainer", row.detainer_id)])  # written beside the desk's commands
+        self.desk.notice_sent(row, attempts)
         log_event(_log, "notice sent", key=row.idempotency_key, channel=row.channel, attempts=attempts)
 
     def _failed(self, row: Any, attempts: int, error: str) -> None:
-        now = self.desk.now()
         give_up = attempts >= self.max_attempts
-        retry_at = now + self.first_retry * (2 ** (attempts - 1))
-        with self.desk.recorder.writing() as conn:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id)
-                .values(
-                    status="failed" if give_up else "pending",
-                    attempts=attempts,
-                    next_attempt_at=format_utc(retry_at),
-                    last_error=error[:500],
-                )
-            )
-            if give_up:
-                self.desk.recorder.append_in(
-                    conn,
-                    [
-                        PendingEvent(
-                            stream_id=DETAINER_PREFIX + row.detainer_id,
-                            expected_version=None,
-                            payload=NotificationFailed(
-                                detainer_id=row.detainer_id,
-                                channel=row.channel,
-                                idempotency_key=row.idempotency_key,
-                                attempts=attempts,
-                                error=error[:500],
-                            ),
-                            actor="worker:outbox",
-                            authority=Authority.WORKER,
-                            recorded_at=now,
-                        )
-                    ],
-                )
-        self.desk.latest.forget([("detainer", row.detainer_id)])
+        retry_at = self.desk.now() + self.first_retry * (2 ** (attempts - 1))
+        self.desk.notice_failed(row, attempts, error, give_up=give_up, retry_at=retry_at)
         log_event(
             _log,
             "notice delivery failed",

@@ -25,8 +25,20 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from detainers.desk import (
+    Actor,
+    BookingState,
+    Desk,
+    DeskError,
+    DetainerState,
+    InvalidCommand,
+    NotFound,
+    PersonalDataErasedError,
+    PersonNoticeServed,
+    TranslationFile,
+    effective_decision,
+)
 from detainers.law import Decision, PackSet, default_packs
-from detainers.ledger import BookingState, DetainerState, PersonalDataErasedError, PersonNoticeServed, TranslationFile
 from detainers.notices import (
     Catalog,
     ConsentAnswer,
@@ -39,9 +51,6 @@ from detainers.notices import (
     notices_owed,
     render_notice,
 )
-from detainers.service._desk import Actor, Desk
-from detainers.service._effective import effective_decision
-from detainers.service._errors import DeskError, InvalidCommand, NotFound
 
 __all__ = [
     "TRANSLATIONS_ENV",

@@ -10,40 +10,32 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from detainers.ledger import (
-    BOOKING_PREFIX,
-    DETAINER_PREFIX,
-    Authority,
+from detainers.desk import (
     BookingState,
     ConcurrencyError,
     DeadlineWarning,
+    Desk,
+    DeskDecision,
     DetainerState,
     NotificationQueued,
+    OutboxItem,
     OverLimitMarked,
-    PendingEvent,
     PersonNoticeOverdue,
+    decision_of,
     format_utc,
-    write_connection,
+    parse_utc,
+    requests_notify,
 )
-from detainers.service._desk import Desk, effective_decision
 from detainers.service._logging import log_event
-from detainers.service._outbox import Outbox, OutboxItem, same_timing, timing_of
+from detainers.service._outbox import Outbox, same_timing, timing_of
 from detainers.service._person_notices import person_notices
 
-__all__ = ["Worker", "WorkerReport", "instant"]
+__all__ = ["Worker", "WorkerReport"]
 
 _log = logging.getLogger("detainers.worker")
-ACTOR = "worker:deadlines"
-
-
-def instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @dataclass
@@ -71,9 +63,9 @@ class Worker:
         report = WorkerReport()
         now = self.desk.now()
         for booking in self.desk.active_bookings():
-            if booking.decision is None:
+            decision = decision_of(booking)
+            if decision is None:
                 continue
-            decision = effective_decision(booking)
             try:
                 self._notify(booking, decision, now, report)
                 self._deadline(booking, decision, now, report)
@@ -93,12 +85,12 @@ class Worker:
             )
         return report
 
-    def _notify_due(self, booking: BookingState, decision: dict[str, Any]) -> datetime | None:
-        if not decision.get("notify"):
+    def _notify_due(self, booking: BookingState, decision: DeskDecision) -> datetime | None:
+        if not decision.notify:
             return None
-        return instant(decision.get("notify_target")) or instant(booking.eligible_at)
+        return decision.notify_target or _instant(booking.eligible_at)
 
-    def _pending_notices(self, booking: BookingState, decision: dict[str, Any], now: datetime) -> list[_Owed]:
+    def _pending_notices(self, booking: BookingState, decision: DeskDecision, now: datetime) -> list[_Owed]:
         """Notices to queue now for the booking's detainers that ask for notice: a first one when its time has
         come, and an update (under its own key) wherever the last one queued tells ICE a release time that has
         since changed — at once if ICE already has the old time, else when notice is due."""
@@ -106,10 +98,10 @@ class Worker:
         if due is None:
             return []
         timing = timing_of(booking, decision)
-        queued = self.outbox.rows(booking_id=booking.id)
+        queued = self.desk.notice_rows(booking_id=booking.id)
         todo = []
         for detainer in self.desk.detainers_of(booking):
-            if detainer.lifted_at is not None or not self.desk.requests_notify(detainer):
+            if detainer.lifted_at is not None or not requests_notify(detainer):
                 continue
             office = self.desk.office(detainer.office)
             if office is None:
@@ -132,8 +124,8 @@ class Worker:
                 todo.append(_Owed(detainer, channel, target, key, revision, supersedes, when))
         return todo
 
-    def _notify(self, booking: BookingState, decision: dict[str, Any], now: datetime, report: WorkerReport) -> None:
-        rules = tuple(decision.get("rules", ()))
+    def _notify(self, booking: BookingState, decision: DeskDecision, now: datetime, report: WorkerReport) -> None:
+        rules = decision.rules
         timing = timing_of(booking, decision)
         for owed in self._pending_notices(booking, decision, now):
             detainer, key = owed.detainer, owed.key
@@ -154,66 +146,36 @@ class Worker:
                 "rules": [dict(r) for r in rules],
             }
             item = OutboxItem(key, booking.id, detainer.id, detainer.office, owed.channel, owed.target, body)
+            queued = NotificationQueued(
+                detainer_id=detainer.id,
+                office=detainer.office,
+                channel=owed.channel,
+                idempotency_key=key,
+                due_at=owed.due,
+                release_at=_instant(timing["release_eligible_at"]),
+                hold_until=_instant(timing["hold_until"]),
+                supersedes=owed.supersedes,
+            )
             try:
-                with write_connection(self.desk.engine) as conn, conn.begin():
-                    if not self.outbox.enqueue_in(conn, item, due=now):
-                        continue
-                    self.desk.recorder.append_in(
-                        conn,
-                        [
-                            PendingEvent(
-                                stream_id=DETAINER_PREFIX + detainer.id,
-                                expected_version=None,
-                                payload=NotificationQueued(
-                                    detainer_id=detainer.id,
-                                    office=detainer.office,
-                                    channel=owed.channel,
-                                    idempotency_key=key,
-                                    due_at=owed.due,
-                                    release_at=instant(timing["release_eligible_at"]),
-                                    hold_until=instant(timing["hold_until"]),
-                                    supersedes=owed.supersedes,
-                                ),
-                                actor=ACTOR,
-                                authority=Authority.WORKER,
-                                recorded_at=now,
-                                rules=rules,
-                            )
-                        ],
-                    )
+                if not self.desk.queue_notice(item, queued, due=now):
+                    continue
             except IntegrityError:
                 continue  # another worker queued it first
-            self.desk.latest.forget([("detainer", detainer.id)])  # written beside the desk's commands
             report.queued += 1
 
-    def _deadline(self, booking: BookingState, decision: dict[str, Any], now: datetime, report: WorkerReport) -> None:
-        hold_until = instant(decision.get("hold_until"))
+    def _deadline(self, booking: BookingState, decision: DeskDecision, now: datetime, report: WorkerReport) -> None:
+        hold_until = decision.hold_until
         if hold_until is None or booking.over_limit_at is not None:
             return
-        rules = tuple(decision.get("rules", ()))
         if now >= hold_until:
             payload: OverLimitMarked | DeadlineWarning = OverLimitMarked(at=hold_until, hold_until=hold_until)
             report.over_limit += 1
-        elif now >= hold_until - self.warn_lead and instant(booking.warned_hold_until) != hold_until:
+        elif now >= hold_until - self.warn_lead and _instant(booking.warned_hold_until) != hold_until:
             payload = DeadlineWarning(hold_until=hold_until, lead_minutes=int(self.warn_lead.total_seconds() // 60))
             report.warned += 1
         else:
             return
-        self.desk.recorder.append(
-            [
-                PendingEvent(
-                    stream_id=BOOKING_PREFIX + booking.id,
-                    expected_version=booking.version,
-                    payload=payload,
-                    actor=ACTOR,
-                    authority=Authority.WORKER,
-                    recorded_at=now,
-                    subject_key=booking.subject_key,
-                    rules=rules,
-                )
-            ]
-        )
-        self.desk.latest.forget([("booking", booking.id)])
+        self.desk.mark_deadline(booking, payload, decision.rules)
         log_event(_log, payload.__class__.__name__, booking_id=booking.id, hold_until=format_utc(hold_until))
 
     def _person_notices(self, booking: BookingState, now: datetime, report: WorkerReport) -> None:
@@ -236,20 +198,7 @@ class Worker:
                     deadline=notice.deadline or "",
                     due_at=notice.due_at,
                 )
-                self.desk.recorder.append(
-                    [
-                        PendingEvent(
-                            stream_id=DETAINER_PREFIX + detainer.id,
-                            expected_version=detainer.version,
-                            payload=payload,
-                            actor=ACTOR,
-                            authority=Authority.WORKER,
-                            recorded_at=now,
-                        )
-                    ]
-                )
-                self.desk.latest.forget([("detainer", detainer.id)])
-                detainer = self.desk.detainer(detainer.id)
+                detainer = self.desk.mark_person_notice_overdue(detainer, payload)
                 report.person_notices_overdue += 1
                 log_event(
                     _log,
@@ -266,19 +215,19 @@ class Worker:
         """The next instant something is due (a notice, a warning, a deadline, a retry)."""
         candidates: list[datetime] = []
         for booking in self.desk.active_bookings():
-            if booking.decision is None:
+            decision = decision_of(booking)
+            if decision is None:
                 continue
-            decision = effective_decision(booking)
             due = self._notify_due(booking, decision)
             if due is not None:
                 owed = self._pending_notices(booking, decision, max(due, self.desk.now()))
                 candidates += [o.due for o in owed]
-            hold_until = instant(decision.get("hold_until"))
+            hold_until = decision.hold_until
             if hold_until is not None and booking.over_limit_at is None:
                 candidates.append(hold_until)
-                if instant(booking.warned_hold_until) != hold_until:
+                if _instant(booking.warned_hold_until) != hold_until:
                     candidates.append(hold_until - self.warn_lead)
-        retry = self.outbox.next_due()
+        retry = self.desk.next_notice_due()
         if retry is not None:
             candidates.append(retry)
         return min(candidates) if candidates else None
@@ -315,3 +264,7 @@ def _key(booking_id: str, detainer_id: str, channel: str, revision: int = 1) -> 
     """The first notice's key; later notices for the same detainer and channel (an update) add their number."""
     base = f"release:{booking_id}:{detainer_id}:{channel}"
     return base if revision == 1 else f"{base}:{revision}"
+
+
+def _instant(text: str | None) -> datetime | None:
+    return parse_utc(text.replace("Z", "+00:00")) if text else None

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from detainers.law._jurisdictions import default_zone, layers_of
-from detainers.law._packs import PackSet
+from detainers.law import PackSet, default_zone, layers_of
 
 __all__ = ["Facility", "facilities_for"]
 

@@ -15,9 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from detainers.law._engine import default_packs
-from detainers.law._packs import PackSet
-from detainers.law.bulk._schema import BOOKINGS, CHARGES, CONVICTIONS, DETAINERS
+from detainers.law import PackSet, default_packs
+from detainers.law.bulk import BOOKINGS, CHARGES, CONVICTIONS, DETAINERS
 from detainers.synth._calibration import (
     ADMISSIONS_MILLIONS,
     CONVICTION_COUNT_WEIGHTS,

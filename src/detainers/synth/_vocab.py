@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from detainers.law._packs import PackSet
-from detainers.law._predicates import AgreementIn, ChargeMatch, ConvictionMatch, PersonTagsAny
-from detainers.law.bulk._compile import walk
-from detainers.law.offenses import load_offense_tables
-from detainers.law.offenses._doj import read_doj_rows
+from detainers.law import AgreementIn, ChargeMatch, ConvictionMatch, PackSet, PersonTagsAny
+from detainers.law.bulk import walk
+from detainers.law.offenses import load_offense_tables, read_doj_rows
 
 __all__ = ["PackTags", "Vocabulary", "pack_tags", "vocabulary"]
 

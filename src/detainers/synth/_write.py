@@ -12,9 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import detainers
-from detainers.law._engine import default_packs
-from detainers.law._packs import PackSet
-from detainers.law.bulk._schema import BOOKINGS, CHARGES, CONVICTIONS, DETAINERS
+from detainers.law import PackSet, default_packs
+from detainers.law.bulk import BOOKINGS, CHARGES, CONVICTIONS, DETAINERS
 from detainers.synth._facilities import facilities_for
 from detainers.synth._generate import DETAINERS_EXTRA, SynthConfig, facilities_table, generate
 

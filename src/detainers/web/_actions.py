@@ -14,19 +14,28 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from detainers.domain import ReleasedTo
-from detainers.ledger import CORRECTABLE, BookingState, DetainerState, StoredEvent
-from detainers.service import Actor, Desk, Permission
-from detainers.service._against import Breach, notify_breach, release_breach, to_immigration, transfer_breach
-from detainers.service._schemas import (
+from detainers.desk import (
+    CORRECTABLE,
+    Actor,
+    BookingState,
+    Breach,
     CorrectionIn,
+    Desk,
+    DetainerState,
     LiftIn,
     LinkIn,
     ManualNotificationIn,
     ReleaseIn,
     ServedIn,
+    StoredEvent,
     TransferIn,
+    notify_breach,
+    release_breach,
+    to_immigration,
+    transfer_breach,
 )
+from detainers.domain import ReleasedTo
+from detainers.service import Permission
 from detainers.web._format import label, local_input, local_time
 from detainers.web._intake import parse_local
 
@@ -427,7 +436,7 @@ def execute(
 def stream_events(
     desk: Desk, detainer: DetainerState, booking: BookingState | None, *, bookings: bool
 ) -> list[StoredEvent]:
-    events = desk.recorder.stream("detainer-" + detainer.id)
+    events = desk.events_of("detainer", detainer.id)
     if bookings and booking is not None:
-        events += desk.recorder.stream("booking-" + booking.id)
+        events += desk.events_of("booking", booking.id)
     return events

@@ -62,6 +62,6 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """``uvicorn --factory detainers.web:app_from_env``: the service's own env-driven app, with the pages."""
-    from detainers.service._asgi import app_from_env as api_from_env
+    from detainers.service import app_from_env as api_from_env
 
     return mount_web(api_from_env())

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from detainers.ledger import BookingState, DetainerState
-from detainers.service import Desk, effective_decision
-from detainers.service import _need_to_know as ntk
+from detainers.desk import BookingState, Desk, DetainerState, effective_decision
+from detainers.service import need_to_know as ntk
 from detainers.web._decision import holds_past_release
 from detainers.web._format import as_instant
 

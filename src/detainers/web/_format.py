@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from detainers.law._policies_doc import rule_anchor
+from detainers.law import rule_anchor
 
 __all__ = [
     "EVIDENCE",

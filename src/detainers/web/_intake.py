@@ -13,10 +13,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from detainers.desk import Authority, BookingState, Desk, DetainerIn, SubjectIn
 from detainers.domain import DetainerForm, PCBasis, Request, WarrantKind, default_requests
-from detainers.ledger import Authority, BookingState
-from detainers.service import Desk
-from detainers.service._schemas import DetainerIn, SubjectIn
 from detainers.web._format import label
 
 __all__ = [

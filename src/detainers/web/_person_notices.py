@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from detainers.ledger import BookingState, DetainerState
+from detainers.desk import BookingState, DetainerState
 from detainers.notices import LANGUAGE_NAMES, ConsentAnswer, Delivery
 from detainers.service import Desk, Permission
-from detainers.service._person_notices import PersonNotice, ServedRecord, notice_catalog, person_notices
+from detainers.service import person_notices as pn
 from detainers.web._format import countdown, label, local_input, local_time
 from detainers.web._session import Viewer
 
@@ -32,7 +32,7 @@ _DEADLINES = {
 
 @dataclass(frozen=True)
 class NoticeRow:
-    notice: PersonNotice
+    notice: pn.PersonNotice
     title: str
     to: str
     deadline: str
@@ -48,7 +48,7 @@ class NoticeRow:
 
 def notice_title(template: str, kind: str) -> str:
     """The form's English title (the kind in words when there is no template)."""
-    catalog = notice_catalog()
+    catalog = pn.notice_catalog()
     if catalog.has(template) and "en" in catalog.languages(template):
         return catalog.translation(template, "en").form.title
     return label(kind).capitalize()
@@ -58,7 +58,7 @@ def _language_name(tag: str) -> str:
     return LANGUAGE_NAMES.get(tag, tag)
 
 
-def _when(notice: PersonNotice, now: datetime, zone: str) -> str:
+def _when(notice: pn.PersonNotice, now: datetime, zone: str) -> str:
     if notice.status == "served":
         return "Served"
     if notice.due_at is not None:
@@ -75,7 +75,7 @@ def _when(notice: PersonNotice, now: datetime, zone: str) -> str:
     return "Owed; the law sets no clock the desk can count"
 
 
-def _served(record: ServedRecord, zone: str) -> dict[str, str]:
+def _served(record: pn.ServedRecord, zone: str) -> dict[str, str]:
     return {
         "when": local_time(record.served_at, zone),
         "by": record.by,
@@ -93,9 +93,9 @@ def panel(
     """The panel's rows for staff (None: the panel is not shown — liaisons and the public never see it here)."""
     if not who.sees_bookings or not who.can(Permission.DETAINER_READ):
         return None
-    catalog = notice_catalog()
+    catalog = pn.notice_catalog()
     rows = []
-    for notice in person_notices(detainer, booking, now, catalog=catalog):
+    for notice in pn.person_notices(detainer, booking, now, catalog=catalog):
         title = notice_title(notice.owed.template, notice.kind)
         languages = [(tag, _language_name(tag)) for tag in notice.languages]
         rows.append(

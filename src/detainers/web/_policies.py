@@ -11,8 +11,7 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
-from detainers.law import Pack, PackSet, PackVersion, Rule, default_packs
-from detainers.law._policies_doc import pack_anchor, rule_anchor
+from detainers.law import Pack, PackSet, PackVersion, Rule, default_packs, pack_anchor, rule_anchor
 from detainers.web._charts import version_timeline
 from detainers.web._format import EVIDENCE
 

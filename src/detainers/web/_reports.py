@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from detainers.analytics import TRUTH_ACT_ANSWERS, truth_act_notices
+from detainers.desk import UNLINKED, Desk, public_counts
 from detainers.law import SUPPRESS_BELOW
-from detainers.service import Desk, public_counts
-from detainers.service._public import UNLINKED
 from detainers.web._format import label
 from detainers.web._person_notices import notice_title
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from detainers.ledger import StoredEvent
+from detainers.desk import StoredEvent
 from detainers.web._format import label, local_time, rule_href
 
 __all__ = ["Entry", "against", "describe", "timeline"]

@@ -5,7 +5,7 @@ Python; :func:`bulk_decide` compiles the same trees (and the engine's layer comp
 millions of cases in one plan. ``tests/bulk`` checks that both give the same answers.
 """
 
-from detainers.law.bulk._compile import BulkCompileError, compile_condition, compiled_node_classes
+from detainers.law.bulk._compile import BulkCompileError, compile_condition, compiled_node_classes, walk
 from detainers.law.bulk._evaluate import RESULT_COLUMNS, BulkPlan, bulk_decide, plan
 from detainers.law.bulk._schema import (
     BOOKINGS,
@@ -20,18 +20,19 @@ from detainers.law.bulk._schema import (
 
 __all__ = [
     "BOOKINGS",
+    "BulkCompileError",
+    "BulkPlan",
+    "BulkSource",
     "CHARGES",
     "CONVICTIONS",
     "DETAINERS",
     "RESULT_COLUMNS",
     "SCHEMAS",
-    "BulkCompileError",
-    "BulkPlan",
-    "BulkSource",
     "bulk_decide",
     "cases_from_rows",
     "compile_condition",
     "compiled_node_classes",
     "plan",
     "tables_from_cases",
+    "walk",
 ]

@@ -15,6 +15,7 @@ from detainers.law.offenses._classify import (
     load_offense_tables,
     load_offense_tables_from,
 )
+from detainers.law.offenses._doj import doj_known_sections, read_doj_rows
 from detainers.law.offenses._statute import StatuteRef, parse_statute
 from detainers.law.offenses._tables import Citation, ConductItem, OffenseEntry, OffenseTable, OffenseTableError
 
@@ -31,7 +32,9 @@ __all__ = [
     "StatuteRef",
     "TABLES_DIR",
     "classify",
+    "doj_known_sections",
     "load_offense_tables",
     "load_offense_tables_from",
     "parse_statute",
+    "read_doj_rows",
 ]

@@ -18,7 +18,7 @@ router = APIRouter(tags=["audit"])
 
 @router.get("/v1/audit/verify", response_model=VerifyOut, summary="Recompute the hash chain")
 def verify(desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.AUDIT_VERIFY))]) -> VerifyOut:
-    report = desk.recorder.verify()
+    report = desk.verify_ledger()
     brk = report.first_break
     return VerifyOut(
         ok=report.ok,
@@ -44,7 +44,7 @@ def events(
     after_seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[EventOut]:
-    return [EventOut.model_validate(e.model_dump()) for e in desk.recorder.read(after_seq=after_seq, limit=limit)]
+    return [EventOut.model_validate(e.model_dump()) for e in desk.events(after_seq=after_seq, limit=limit)]
 
 
 @router.get("/v1/audit/access-log", response_model=list[dict[str, str]], summary="Reads of personal data")

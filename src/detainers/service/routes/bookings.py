@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from detainers.ledger import BookingState
+from detainers.desk import BookingState, effective_decision
 from detainers.service._auth import Principal
-from detainers.service._desk import effective_decision
 from detainers.service._roles import Permission
 from detainers.service._schemas import (
     BookingIn,
@@ -111,7 +110,7 @@ def history(
     booking_id: str, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.BOOKING_READ))]
 ) -> list[EventOut]:
     desk.booking(booking_id)
-    return [EventOut.model_validate(e.model_dump()) for e in desk.recorder.stream("booking-" + booking_id)]
+    return [EventOut.model_validate(e.model_dump()) for e in desk.events_of("booking", booking_id)]
 
 
 @router.get("/{booking_id}/decision", response_model=DecisionOut, summary="The decision with its explanation")

@@ -10,12 +10,24 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from detainers.ledger import Authority, ConcurrencyError, DetainerState
+from detainers.desk import (
+    HEADER,
+    Actor,
+    Authority,
+    Claim,
+    ConcurrencyError,
+    Desk,
+    DetainerState,
+    Duplicate,
+    ExtraRows,
+    IdempotencyStore,
+    Stored,
+    check_key,
+    fingerprint,
+    run_once,
+)
 from detainers.service import _need_to_know as ntk
 from detainers.service._auth import Principal, TokenStore
-from detainers.service._desk import Actor, Desk, ExtraRows
-from detainers.service._idempotency import HEADER, Claim, IdempotencyStore, Stored, check_key, fingerprint, run_once
-from detainers.service._keys import Duplicate
 from detainers.service._roles import Permission, Role, allowed
 from detainers.service._schemas import DetainerOut
 

@@ -7,10 +7,9 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from detainers.ledger import DetainerState
+from detainers.desk import Desk, DetainerState
 from detainers.service import _need_to_know as ntk
 from detainers.service._auth import Principal
-from detainers.service._desk import Desk
 from detainers.service._roles import Permission, Role
 from detainers.service._schemas import (
     AttachmentIn,
@@ -161,7 +160,7 @@ def history(
     detainer_id: str, desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.DETAINER_READ))]
 ) -> list[EventOut]:
     state = visible_detainer(desk, who, detainer_id)
-    events = desk.recorder.stream("detainer-" + detainer_id)
+    events = desk.events_of("detainer", detainer_id)
     shown = ntk.events_for(audience_of(who), ntk.load(desk, state), events)
     return [EventOut.model_validate(e) for e in shown]
 

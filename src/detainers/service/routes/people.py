@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from detainers.ledger import PersonalData, PersonalDataErasedError
+from detainers.desk import NotFound, PersonalData, PersonalDataErasedError
 from detainers.service._auth import Principal
-from detainers.service._errors import NotFound
 from detainers.service._roles import Permission
 from detainers.service._schemas import ErasureIn, EventOut
 from detainers.service.routes.deps import DeskDep, requires

@@ -6,10 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from detainers.desk import GROUPINGS, Desk, InvalidCommand, public_counts
 from detainers.service._auth import Principal
-from detainers.service._desk import Desk
-from detainers.service._errors import InvalidCommand
-from detainers.service._public import GROUPINGS, public_counts
 from detainers.service._roles import Permission
 from detainers.service._schemas import CountCell, CountsOut, WhoAmI
 from detainers.service.routes.deps import DeskDep, requires

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
+from detainers.desk import NotFound
 from detainers.service._auth import Principal
-from detainers.service._errors import NotFound
 from detainers.service._roles import Permission
 from detainers.service.routes.deps import requires
 

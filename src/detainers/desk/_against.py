@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from detainers.desk._effective import effective_decision
+from detainers.desk._errors import DeskError
 from detainers.ledger import AgainstDecision, BookingState, parse_utc
-from detainers.service._effective import effective_decision
-from detainers.service._errors import DeskError
 
 __all__ = [
     "NO_RULE",

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 
 from sqlalchemy import func, select
 
+from detainers.desk._desk import Desk
 from detainers.domain import DetainerForm
 from detainers.law import SUPPRESS_BELOW, Dimension, SuppressedCounts, suppress_counts
-from detainers.ledger._schema import booking_view, detainer_view
-from detainers.service._desk import Desk
+from detainers.ledger import booking_view, detainer_view
 
 __all__ = ["GROUPINGS", "STATUSES", "UNLINKED", "public_counts", "state_of"]
 

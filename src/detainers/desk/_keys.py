@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from detainers.ledger import SideRow
-from detainers.ledger._schema import natural_keys
-from detainers.service._errors import DeskError
+from detainers.desk._errors import DeskError
+from detainers.ledger import SideRow, natural_keys
 
 __all__ = ["Duplicate", "Writes", "booking_key", "claim", "detainer_key", "holder", "move"]
 

@@ -19,9 +19,8 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Engine, select, update
 
-from detainers.ledger import SideRow, format_utc, write_connection
-from detainers.ledger._schema import idempotency
-from detainers.service._errors import DeskError, InvalidCommand
+from detainers.desk._errors import DeskError, InvalidCommand
+from detainers.ledger import SideRow, format_utc, idempotency, write_connection
 
 __all__ = ["HEADER", "Claim", "IdempotencyStore", "KeyReused", "Stored", "check_key", "fingerprint", "run_once"]
 
