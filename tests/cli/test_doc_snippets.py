@@ -1,7 +1,8 @@
 """Every ```sh and ```python snippet in README.md and docs/*.md runs as written.
 
-Each snippet runs in a fresh temporary directory that holds links to the repository's ``tests``, ``examples`` and
-``.venv`` (so relative paths in the docs resolve as they do from a checkout), with ``.venv/bin`` first on PATH and
+Each snippet runs in a fresh temporary directory that holds links to the repository's ``tests`` and ``examples``
+and a ``.venv`` link to the environment running the tests (so relative paths in the docs resolve as they do from a
+checkout), with ``.venv/bin`` first on PATH and
 HOME set to the directory (for ``~/...``). A shell snippet runs under ``bash -euo pipefail``: every line must exit 0.
 The few that cannot run here are skipped below, each with its reason.
 """
@@ -78,8 +79,9 @@ def test_snippet_runs_as_written(snippet: Snippet, tmp_path: Path) -> None:
     key = snippet.key()
     if key in SKIP:
         pytest.skip(SKIP[key])
-    for name in ("tests", "examples", ".venv"):
+    for name in ("tests", "examples"):
         (tmp_path / name).symlink_to(ROOT / name)
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))  # the environment running the tests (`.venv` in a checkout)
     venv_bin = Path(sys.executable).parent
     env = {
         key: value
