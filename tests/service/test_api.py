@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from detainers.ledger._schema import detainer_view
 from detainers.service import configure_logging
 
 Body = Callable[..., dict[str, Any]]
@@ -70,6 +72,18 @@ class ApiSuite:
         assert again.status_code == 422 and again.json()["field"] == "released_at"
         verify = env.call("auditor", "GET", "/v1/audit/verify").json()
         assert verify["ok"] is True and verify["checked"] >= 6
+
+    def test_verify_names_an_edited_view_row(self, desk_env: Any, detainer_json: Body) -> None:
+        # The API serves detainer_view; an edit there (a detainer moved to another office) must not verify.
+        env = desk_env
+        detainer = env.call("clerk", "POST", "/v1/detainers", json=detainer_json()).json()
+        assert env.call("auditor", "GET", "/v1/audit/verify").json()["views_ok"] is True
+        with env.services.desk.engine.begin() as conn:
+            conn.execute(update(detainer_view).where(detainer_view.c.id == detainer["id"]).values(office="ERO-HOU"))
+        report = env.call("auditor", "GET", "/v1/audit/verify").json()
+        assert report["ok"] is False and report["views_ok"] is False
+        assert [(m["table"], m["column"]) for m in report["view_mismatches"]] == [("detainer_view", "office")]
+        assert detainer["id"] in report["view_mismatches"][0]["description"]
 
     def test_stale_version_is_409_never_a_lost_update(self, desk_env: Any, detainer_json: Body) -> None:
         env = desk_env

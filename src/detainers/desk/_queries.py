@@ -18,6 +18,7 @@ from detainers.ledger import (
     Projector,
     StoredEvent,
     VerifyReport,
+    ViewMismatch,
     attachments,
     booking_view,
     detainer_view,
@@ -146,3 +147,7 @@ class Queries(Offices):
     def verify_ledger(self) -> VerifyReport:
         """Recompute the hash chain; the report names the first event that does not match."""
         return self.recorder.verify()
+
+    def audit_views(self) -> list[ViewMismatch]:
+        """Fold the events again and name each served view cell that differs (an edited view row is caught)."""
+        return self.recorder.audit_views()

@@ -120,12 +120,21 @@ class EventOut(BaseModel):
     hash: str
 
 
+class ViewMismatchOut(BaseModel):
+    table: str
+    key: str
+    column: str
+    description: str
+
+
 class VerifyOut(BaseModel):
-    ok: bool
+    ok: bool = Field(description="The chain verifies and every view row is what the events make of it.")
     checked: int
     head_seq: int
     head_hash: str
     first_break: dict[str, Any] | None
+    views_ok: bool = Field(description="The view tables the API serves match the events folded again.")
+    view_mismatches: list[ViewMismatchOut] = Field(description="Each differing view cell (at most 100 listed).")
 
 
 class CountCell(BaseModel):

@@ -79,6 +79,7 @@ def audit(request: Request, who: ViewerDep) -> Response:
         raise PageForbidden(f"Your role ({who.role.value}) may not see the audit page.")
     desk = desk_of(request)
     report = desk.verify_ledger() if who.can(Permission.AUDIT_VERIFY) else None
+    mismatches = desk.audit_views() if report is not None else []
     log = desk.personal.access_log(limit=200) if who.can(Permission.AUDIT_READ) else None
     flagged = against_decision(desk)
     served = person_notices_panel.served_entries(desk)
@@ -88,6 +89,7 @@ def audit(request: Request, who: ViewerDep) -> Response:
         viewer=who,
         page="audit",
         report=report,
+        mismatches=mismatches,
         log=log,
         flagged=flagged,
         served=served,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from detainers.service._auth import Principal
 from detainers.service._roles import Permission
-from detainers.service._schemas import EventOut, VerifyOut
+from detainers.service._schemas import EventOut, VerifyOut, ViewMismatchOut
 from detainers.service.routes.deps import DeskDep, Paging, requires
 
 __all__ = ["router"]
@@ -16,12 +16,18 @@ __all__ = ["router"]
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/v1/audit/verify", response_model=VerifyOut, summary="Recompute the hash chain")
+@router.get("/v1/audit/verify", response_model=VerifyOut, summary="Recompute the hash chain and check the served views")
 def verify(desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.AUDIT_VERIFY))]) -> VerifyOut:
     report = desk.verify_ledger()
+    mismatches = desk.audit_views()
     brk = report.first_break
     return VerifyOut(
-        ok=report.ok,
+        ok=report.ok and not mismatches,
+        views_ok=not mismatches,
+        view_mismatches=[
+            ViewMismatchOut(table=m.table, key=m.key, column=m.column, description=m.describe())
+            for m in mismatches[:100]
+        ],
         checked=report.checked,
         head_seq=report.head_seq,
         head_hash=report.head_hash,
