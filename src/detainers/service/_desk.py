@@ -641,6 +641,7 @@ class Desk:
     ) -> DetainerState:
         def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             state = self._load_detainer(conn, detainer_id)
+            _check_version(DETAINER_PREFIX + detainer_id, expected, state.version)
             payload = make(conn, state)
             event = self._event(DETAINER_PREFIX + detainer_id, self._expected(expected, state.version), payload, actor)
             # validate the fold before writing: a payload that cannot be applied never reaches the ledger
@@ -654,7 +655,7 @@ class Desk:
         return self._detainer_command(
             detainer_id,
             body.expected_version,
-            lambda _c, _s: DetainerServed(served_at=body.served_at, manner=body.manner),
+            lambda _c, s: DetainerServed(served_at=_after_receipt(s, body.served_at, "served_at"), manner=body.manner),
             actor,
             "detainer_served",
         )
@@ -677,7 +678,7 @@ class Desk:
         def make(_conn: Connection, state: DetainerState) -> Payload:
             if state.lifted_at is not None:
                 raise InvalidCommand("the detainer is already lifted", field="lifted_at")
-            return DetainerLifted(lifted_at=body.lifted_at, reason=body.reason)
+            return DetainerLifted(lifted_at=_after_receipt(state, body.lifted_at, "lifted_at"), reason=body.reason)
 
         return self._detainer_command(detainer_id, body.expected_version, make, actor, "detainer_lifted")
 
@@ -726,6 +727,7 @@ class Desk:
             else:
                 state = self._load_booking(conn, ident)
                 stream = BOOKING_PREFIX + ident
+            _check_version(stream, body.expected_version, state.version)
             old = state.model_dump(mode="json").get(body.field)
             payload = Corrected(
                 target=target, field=body.field, old=old, new=_normalise(body.value), reason=body.reason
@@ -819,6 +821,7 @@ class Desk:
     ) -> BookingState:
         def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             state = self._load_booking(conn, booking_id)
+            _check_version(BOOKING_PREFIX + booking_id, expected, state.version)
             payload = make(state)
             event = self._event(
                 BOOKING_PREFIX + booking_id,
@@ -866,6 +869,8 @@ class Desk:
         def make(state: BookingState) -> Payload:
             if state.status != "in_custody":
                 raise InvalidCommand(f"the person is already {state.status}", field="transferred_at")
+            if state.booked_at and body.transferred_at < parse_utc(state.booked_at):
+                raise InvalidCommand("transferred_at is before the booking", field="transferred_at")
             breach = transfer_breach(state) if to_immigration(body.to_agency) else None
             flag = check_confirmed(breach, body.against_decision_confirmed, "against_decision_confirmed")
             return Transferred(
@@ -1018,6 +1023,17 @@ class Desk:
         if detainer.requests is not None:
             return "notify" in detainer.requests
         return any(r.value == "notify" for r in default_requests(DetainerForm(detainer.form)))
+
+
+def _check_version(stream: str, expected: int | None, current: int) -> None:
+    if expected is not None and expected != current:
+        raise ConcurrencyError(stream, expected, current)
+
+
+def _after_receipt(state: DetainerState, when: datetime, field: str) -> datetime:
+    if state.received_at and when < parse_utc(state.received_at):
+        raise InvalidCommand(f"{field} is before the detainer was received", field=field)
+    return when
 
 
 def _delete_rows(conn: Connection, writes: Writes) -> None:

@@ -16,6 +16,7 @@ from detainers.service._auth import Principal, TokenStore
 from detainers.service._desk import Actor, Desk, ExtraRows
 from detainers.service._idempotency import HEADER, Claim, IdempotencyStore, Stored, check_key, fingerprint, run_once
 from detainers.service._keys import Duplicate
+from detainers.service._limits import MAX_INT
 from detainers.service._roles import Permission, Role, allowed
 from detainers.service._schemas import DetainerOut
 
@@ -171,7 +172,7 @@ class Paging:
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
-        offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_INT, description="Items to skip.")] = 0,
     ) -> None:
         self.limit = limit
         self.offset = offset

@@ -31,7 +31,10 @@ def counts(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.COUNTS_READ))],
     by: Annotated[
-        list[str], Query(description="Group by jurisdiction or state, status and/or form (every combination listed).")
+        list[str],
+        Query(
+            max_length=4, description="Group by jurisdiction or state, status and/or form (every combination listed)."
+        ),
     ] = ["jurisdiction"],  # noqa: B006
 ) -> CountsOut:
     chosen = list(dict.fromkeys(by))
