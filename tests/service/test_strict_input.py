@@ -152,3 +152,23 @@ def test_attachments_allow_listed_types_served_as_downloads_with_nosniff(env: An
 @pytest.mark.parametrize("path", ["/health", "/v1/me", "/v1/detainers/nope", "/openapi.json"])
 def test_every_response_carries_nosniff(env: Any, path: str) -> None:
     assert env.call("clerk", "GET", path).headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_body_over_the_limit_is_413_with_the_error_body(env: Any) -> None:
+    big = b'{"kind": "I-200", "filename": "a.pdf", "content_base64": "' + b"A" * 8_100_000 + b'"}'
+    answer = env.client.post(
+        "/v1/detainers/x/attachments", content=big, headers={**env.headers("clerk"), "Content-Type": "application/json"}
+    )
+    assert answer.status_code == 413 and "larger than" in answer.json()["error"]
+
+
+def test_every_operation_documents_its_errors_with_one_error_model(env: Any) -> None:
+    document = env.client.get("/openapi.json").json()
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            for status in ("401", "403", "404", "409", "413", "422", "429"):
+                if path == "/health" and status in ("401", "403", "404", "409", "429"):
+                    continue
+                assert status in operation["responses"], (method, path, status)
+                schema = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path, status)

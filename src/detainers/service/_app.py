@@ -25,7 +25,7 @@ from detainers.ledger import ConcurrencyError, database_url, make_engine, upgrad
 from detainers.service import routes
 from detainers.service._auth import TokenStore
 from detainers.service._desk import Decider, Desk
-from detainers.service._errors import DeskError
+from detainers.service._errors import ERROR_RESPONSES, DeskError, TooManyAttempts
 from detainers.service._logging import log_event
 from detainers.service._notifiers import Notifier, SmtpNotifier, WebhookNotifier
 from detainers.service._outbox import Outbox
@@ -154,6 +154,37 @@ class _AccessLog:
                 )
 
 
+MAX_BODY = 8_000_000  # bytes: the largest attachment (5 MB, about 6.7 MB in base64) and its fields
+
+
+class _BodyLimit:
+    """413 for a body over ``MAX_BODY`` bytes, declared (Content-Length) or streamed, before anything reads it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            await _error(413, f"the body is larger than {MAX_BODY} bytes").__call__(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY:  # FastAPI passes an HTTPException from reading the body on as it is
+                    raise StarletteHTTPException(413, f"the body is larger than {MAX_BODY} bytes")
+            return message
+
+        await self.app(scope, counting, send)
+
+
 def _error(status: int, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": message, "field": field, **extra})
 
@@ -203,7 +234,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.outbox = services.outbox
     app.state.services = services
     for module in (routes.detainers, routes.bookings, routes.people, routes.audit, routes.public, routes.reports):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -219,7 +250,10 @@ def create_app(services: Services) -> FastAPI:
 
     @app.exception_handler(DeskError)
     async def desk_error(_request: Request, exc: DeskError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.field, **exc.extra)
+        response = _error(exc.status, exc.message, exc.field, **exc.extra)
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(ConcurrencyError)
     async def conflict(_request: Request, exc: ConcurrencyError) -> JSONResponse:
@@ -232,5 +266,6 @@ def create_app(services: Services) -> FastAPI:
             response.headers[key] = value
         return response
 
+    app.add_middleware(_BodyLimit)
     app.add_middleware(_AccessLog)
     return app

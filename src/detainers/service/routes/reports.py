@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from detainers.service._auth import Principal
-from detainers.service._errors import NotFound
+from detainers.service._errors import ErrorOut, NotFound
 from detainers.service._roles import Permission
 from detainers.service.routes.deps import requires
 
@@ -24,7 +24,11 @@ REPORTS = {
 }
 
 
-@router.get("/v1/reports/{name}", summary="A named report (stub until its issue lands)")
+@router.get(
+    "/v1/reports/{name}",
+    summary="A named report (stub until its issue lands)",
+    responses={501: {"model": ErrorOut, "description": "The report is named but not implemented yet."}},
+)
 def report(name: str, who: Annotated[Principal, Depends(requires(Permission.REPORTS_READ))]) -> JSONResponse:
     if name not in REPORTS:
         raise NotFound(f"no report {name!r}; known: {', '.join(sorted(REPORTS))}", field="name")
