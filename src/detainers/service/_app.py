@@ -29,6 +29,7 @@ from detainers.service._errors import ERROR_RESPONSES, DeskError, TooManyAttempt
 from detainers.service._logging import log_event
 from detainers.service._notifiers import Notifier, SmtpNotifier, WebhookNotifier
 from detainers.service._outbox import Outbox
+from detainers.service._ratelimit import FailureLimiter
 from detainers.service._worker import Worker
 
 __all__ = ["Services", "Settings", "build_services", "create_app"]
@@ -62,6 +63,7 @@ class Services:
     tokens: TokenStore
     outbox: Outbox
     worker: Worker
+    limiter: FailureLimiter = field(default_factory=FailureLimiter)
     run_worker: bool = True
     worker_max_sleep: float = 15.0
     threads: int = 8
@@ -97,7 +99,7 @@ def build_services(
     closers.insert(0, outbox.close)
     return Services(
         desk=desk,
-        tokens=TokenStore(engine),
+        tokens=TokenStore(engine, clock=desk.now),
         outbox=outbox,
         worker=Worker(desk, outbox, warn_lead=settings.warn_lead),
         run_worker=settings.worker,
@@ -231,6 +233,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.desk = services.desk
     app.state.tokens = services.tokens
+    app.state.limiter = services.limiter
     app.state.outbox = services.outbox
     app.state.services = services
     for module in (routes.detainers, routes.bookings, routes.people, routes.audit, routes.public, routes.reports):
