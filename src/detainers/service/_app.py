@@ -30,6 +30,7 @@ from detainers.service._logging import log_event
 from detainers.service._notifiers import Notifier, SmtpNotifier, WebhookNotifier
 from detainers.service._outbox import Outbox
 from detainers.service._ratelimit import FailureLimiter
+from detainers.service._sessions import SessionStore
 from detainers.service._worker import Worker
 
 __all__ = ["Services", "Settings", "build_services", "create_app"]
@@ -64,6 +65,7 @@ class Services:
     outbox: Outbox
     worker: Worker
     limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    sessions: SessionStore | None = None  # the web desk's (made from the desk's engine when not given)
     run_worker: bool = True
     worker_max_sleep: float = 15.0
     threads: int = 8
@@ -234,6 +236,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.desk = services.desk
     app.state.tokens = services.tokens
     app.state.limiter = services.limiter
+    app.state.sessions = services.sessions or SessionStore(services.desk.engine)
     app.state.outbox = services.outbox
     app.state.services = services
     for module in (routes.detainers, routes.bookings, routes.people, routes.audit, routes.public, routes.reports):

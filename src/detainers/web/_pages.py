@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -31,10 +31,11 @@ from detainers.ledger import (
 from detainers.service import Desk, DeskError, NotFound, Permission, Role, effective_decision
 from detainers.service import _need_to_know as ntk
 from detainers.service._against import AgainstDecisionRefused
+from detainers.service._errors import TooManyAttempts
 from detainers.service._idempotency import Claim, IdempotencyStore, check_key, fingerprint, run_once
 from detainers.service._keys import Duplicate
 from detainers.service._schemas import AttachmentIn
-from detainers.service.routes.deps import actor_of
+from detainers.service.routes.deps import actor_of, authenticate_token
 from detainers.web import _actions
 from detainers.web._board import STATUS_FILTERS, build_board, with_people
 from detainers.web._charts import bar_chart
@@ -48,11 +49,13 @@ from detainers.web._session import (
     PageNotFound,
     Viewer,
     check_csrf,
-    clear_cookie,
+    check_sign_in_form,
+    end_session,
     home_for,
     optional_viewer,
     safe_next,
-    set_cookie,
+    sign_in_form_token,
+    start_session,
     viewer,
 )
 from detainers.web._templates import SECURITY_HEADERS, render
@@ -116,9 +119,28 @@ def home(who: MaybeViewer) -> RedirectResponse:
     return RedirectResponse(home_for(who.role) if who else "/sign-in", status_code=303)
 
 
+def _sign_in_form(request: Request, who: Viewer | None, wanted: str, error: str | None, status: int = 200) -> Response:
+    response = HTMLResponse("")
+    form_token = sign_in_form_token(request, response)
+    page = render(
+        request,
+        "sign_in.html",
+        viewer=who,
+        page="sign-in",
+        next=wanted,
+        error=error,
+        sign_in_csrf=form_token,
+        status=status,
+    )
+    for key, value in response.headers.items():
+        if key == "set-cookie":
+            page.headers.append(key, value)
+    return page
+
+
 @router.get("/sign-in")
-def sign_in_page(request: Request, who: MaybeViewer, next: str = "/desk") -> HTMLResponse:  # noqa: A002
-    return render(request, "sign_in.html", viewer=who, page="sign-in", next=safe_next(next), error=None)
+def sign_in_page(request: Request, who: MaybeViewer, next: str = "/desk") -> Response:  # noqa: A002
+    return _sign_in_form(request, who, safe_next(next), None)
 
 
 @router.post("/sign-in")
@@ -126,21 +148,29 @@ async def sign_in(request: Request) -> Response:
     form = await request.form()
     token = str(form.get("token") or "").strip()
     wanted = safe_next(form.get("next"))
-    principal = await run_in_threadpool(request.app.state.tokens.authenticate, token) if token else None
+    refused = check_sign_in_form(request, form.get("csrf"))
+    if refused is not None:
+        return _sign_in_form(request, None, wanted, refused + " Sign in again from this page.", status=403)
+    try:
+        principal = await authenticate_token(request, token) if token else None
+    except HTTPException:
+        principal = None
+    except TooManyAttempts as error:
+        return _sign_in_form(
+            request, None, wanted, f"Too many failed sign-ins: wait {error.retry_after} seconds.", status=429
+        )
     if principal is None:
-        return render(
+        return _sign_in_form(
             request,
-            "sign_in.html",
-            viewer=None,
-            page="sign-in",
-            next=wanted,
-            error="That token is not valid (unknown, mistyped or revoked). Paste the whole token, starting dtn_.",
+            None,
+            wanted,
+            "That token is not valid (unknown, mistyped, expired or revoked). Paste the whole token, starting dtn_.",
             status=401,
         )
     request.state.principal = principal
     target = wanted if wanted != "/desk" else home_for(principal.role)
     response = RedirectResponse(target, status_code=303)
-    set_cookie(response, request, token)
+    await run_in_threadpool(start_session, response, request, principal)
     return response
 
 
@@ -154,15 +184,18 @@ async def demo_sign_in(request: Request, key: str) -> Response:
     expected, _, token = configured.partition(":")
     if not expected or not token or not hmac.compare_digest(expected, key):
         raise PageNotFound("There is no such page.")
+    principal = await run_in_threadpool(request.app.state.tokens.authenticate, token)
+    if principal is None:
+        raise PageNotFound("There is no such page.")
     response = RedirectResponse("/desk", status_code=303)
-    set_cookie(response, request, token)
+    await run_in_threadpool(start_session, response, request, principal)
     return response
 
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     response = RedirectResponse("/sign-in", status_code=303)
-    clear_cookie(response)
+    await run_in_threadpool(end_session, response, request)
     return response
 
 
