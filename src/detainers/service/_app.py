@@ -25,6 +25,7 @@ from detainers.ledger import ConcurrencyError, database_url, make_engine, upgrad
 from detainers.service import routes
 from detainers.service._auth import TokenStore
 from detainers.service._desk import Decider, Desk
+from detainers.service._docs_ui import add_api_docs
 from detainers.service._errors import ERROR_RESPONSES, DeskError, TooManyAttempts
 from detainers.service._logging import log_event
 from detainers.service._notifiers import Notifier, SmtpNotifier, WebhookNotifier
@@ -232,7 +233,10 @@ def create_app(services: Services) -> FastAPI:
         version="1",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served below from assets shipped with the package (no CDN; works offline)
+        redoc_url=None,
     )
+    add_api_docs(app)
     app.state.desk = services.desk
     app.state.tokens = services.tokens
     app.state.limiter = services.limiter
