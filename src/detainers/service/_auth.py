@@ -110,7 +110,8 @@ class TokenStore:
         self.cache_seconds = cache_seconds
         self.refresh_seconds = refresh_seconds
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._key = key if key is not None else _load_key(engine)
+        self._key_given = key  # else read on first use (the schema may not be migrated yet when this is built)
+        self._key_loaded: bytes | None = None
         self._cache: dict[str, tuple[Principal, float]] = {}
         self._rows: dict[str, _Row] = {}
         self._rows_read = float("-inf")
@@ -118,6 +119,14 @@ class TokenStore:
         self._legacy: dict[str, threading.Lock] = {}  # one argon2 run per legacy token at a time
 
     # ------------------------------------------------------------------ issuing
+
+    @property
+    def _key(self) -> bytes:
+        if self._key_given is not None:
+            return self._key_given
+        if self._key_loaded is None:
+            self._key_loaded = _load_key(self.engine)
+        return self._key_loaded
 
     def digest(self, token: str) -> str:
         return _HMAC + hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()
