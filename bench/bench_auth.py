@@ -4,10 +4,11 @@ Token ids are not secret (they are the actors in the ledger), so anyone can send
 Before issue #15 each such guess cost ~108 ms of argon2 and eight attackers took a clerk's median from 5 ms to
 289 ms. Here one uvicorn process on SQLite (a temporary file) serves a clerk who lists detainers one request after
 another, first alone (the baseline, same process, same server), then while ``BENCH_ATTACKERS`` (32) keep-alive
-connections send ``GET /v1/me`` with the clerk's token id and a wrong secret as fast as they are answered. Two
-servers: the default limits (failures per client and per token id answered 429), and the limits lifted, which
-measures what a wrong guess itself costs (one dict lookup and one HMAC). Knobs: ``BENCH_AUTH_SECONDS`` (8 per
-phase), ``BENCH_ATTACKERS`` (32). Loopback only.
+connections send ``GET /v1/me`` with the clerk's token id and a wrong secret as fast as they are answered. Three
+servers: the defaults (failures answered after a 1 s delay, and per client and per token id limited with 429);
+without the delay (a client over its limit is turned away before FastAPI parses the request); and with neither,
+which measures what a flood of wrong guesses costs when only the HMAC check stands in its way. Knobs:
+``BENCH_AUTH_SECONDS`` (8 per phase), ``BENCH_ATTACKERS`` (32). Loopback only.
 """
 
 from __future__ import annotations
@@ -42,7 +43,18 @@ def prepare(url: str) -> str:
     return token
 
 
-def start_server(url: str, port: int, limits: bool) -> Any:
+SETUPS = {  # name: the server's environment
+    "defaults (limits, 1 s failure delay)": {},
+    "no failure delay (limits only)": {"DETAINERS_AUTH_FAILURE_DELAY": "0"},
+    "no delay, no limits (HMAC only)": {
+        "DETAINERS_AUTH_FAILURE_DELAY": "0",
+        "DETAINERS_AUTH_FAILURES_PER_CLIENT": str(10**9),
+        "DETAINERS_AUTH_FAILURES_PER_TOKEN": str(10**9),
+    },
+}
+
+
+def start_server(url: str, port: int, setup: dict[str, str]) -> Any:
     import subprocess
     import sys
 
@@ -52,9 +64,8 @@ def start_server(url: str, port: int, limits: bool) -> Any:
         "DETAINERS_MIGRATE": "0",
         "DETAINERS_WORKER": "0",
         "DETAINERS_LOG": "0",
+        **setup,
     }
-    if not limits:
-        env["DETAINERS_AUTH_FAILURES_PER_CLIENT"] = env["DETAINERS_AUTH_FAILURES_PER_TOKEN"] = str(10**9)
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "detainers.service._asgi:app_from_env",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log",
@@ -161,7 +172,7 @@ def _row(name: str, result: dict[str, Any]) -> str:
     guesses = sum(result["statuses"].values())
     mix = ", ".join(f"{n}×{s}" for s, n in sorted(result["statuses"].items())) or "none"
     return (
-        f"{name:<34} clerk {len(values):>5} requests  p50 {_quantile(values, 0.5):6.2f} ms  "
+        f"{name:<30} clerk {len(values):>5} requests  p50 {_quantile(values, 0.5):6.2f} ms  "
         f"p99 {_quantile(values, 0.99):6.2f} ms  max {_quantile(values, 1.0):6.2f} ms;  "
         f"wrong guesses answered {guesses} ({guesses / (SECONDS + 0.5):.0f}/s: {mix})"
     )
@@ -172,16 +183,16 @@ def main() -> None:
     print(f"SQLite, one uvicorn process; {SECONDS:.0f} s per phase; {ATTACKERS} attacking connections")
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     with tempfile.TemporaryDirectory() as folder:
-        for limits in (True, False):
-            url = f"sqlite:///{Path(folder) / f'auth-{limits}.db'}"
+        for n, (label, setup) in enumerate(SETUPS.items()):
+            url = f"sqlite:///{Path(folder) / f'auth-{n}.db'}"
             token = prepare(url)
             port = _free_port()
-            server = start_server(url, port, limits)
+            server = start_server(url, port, setup)
             try:
                 seed(port, token)
-                label = "limits on" if limits else "limits lifted (HMAC only)"
-                print(_row(f"{label}: clerk alone (baseline)", asyncio.run(_phase(port, token, 0))))
-                print(_row(f"{label}: clerk + {ATTACKERS} attackers", asyncio.run(_phase(port, token, ATTACKERS))))
+                print(label)
+                print(_row("  clerk alone (baseline)", asyncio.run(_phase(port, token, 0))))
+                print(_row(f"  clerk + {ATTACKERS} attackers", asyncio.run(_phase(port, token, ATTACKERS))))
             finally:
                 server.terminate()
                 server.wait(timeout=30)

@@ -136,3 +136,20 @@ def test_token_cli_creates_with_expiry_rotates_and_lists(tmp_path: Path) -> None
     assert "revoked" in runner.invoke(app, ["token", "list", "--db", db]).stdout
     bad = runner.invoke(app, ["token", "create", "--role", "clerk", "--expires", "2001-01-01T00:00Z", "--db", db])
     assert bad.exit_code != 0 and "not in the future" in bad.output
+
+
+def test_a_failed_guess_is_answered_late_and_a_blocked_client_is_turned_away_early(env: Any) -> None:
+    import time
+
+    env.services.limiter.failure_delay = 0.3
+    assert env.call("clerk", "GET", "/v1/me").status_code == 200  # verified before the flood
+    wrong = {"Authorization": f"Bearer {_wrong(env.tokens['auditor'])}"}
+    started = time.perf_counter()
+    assert env.client.get("/v1/me", headers=wrong).status_code == 401
+    assert time.perf_counter() - started >= 0.3
+    env.services.limiter.failure_delay = 0.0
+    for _ in range(25):
+        env.client.get("/v1/offices", headers=wrong)
+    turned = env.client.get("/v1/detainers?offset=-5", headers=wrong)  # invalid too: refused before parsing
+    assert turned.status_code == 429 and turned.json()["retry_after"] >= 1
+    assert env.call("clerk", "GET", "/v1/detainers").status_code == 200  # the verified clerk is not turned away

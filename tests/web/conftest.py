@@ -133,6 +133,7 @@ def web(tmp_path: Path) -> Iterator[WebEnv]:
         Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", worker=False), clock=clock, notifiers={}
     )
     services.tokens.hasher = FAST_HASHER
+    services.limiter.failure_delay = 0.0  # failed sign-ins answered at once (tests/service/test_auth.py times it)
     services.desk.register_office(Office("ERO-LOS", "ERO Los Angeles", email="ero-los@ice.invalid"))
     services.desk.register_office(Office("ERO-HOU", "ERO Houston", email="ero-hou@ice.invalid"))
     tokens: dict[str, str] = {}

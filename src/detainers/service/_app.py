@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
@@ -190,6 +191,34 @@ class _BodyLimit:
         await self.app(scope, counting, send)
 
 
+class _TurnAway:
+    """On the API (``/v1/…``), a client address over its failed sign-in limit gets 429 before FastAPI parses
+    anything (after the failure delay) unless it sends a token already verified: the cheapest answer to a flood of
+    wrong guesses."""
+
+    def __init__(self, app: ASGIApp, *, tokens: TokenStore, limiter: FailureLimiter) -> None:
+        self.app = app
+        self.tokens = tokens
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            client = scope.get("client")
+            wait = self.limiter.retry_after("client", client[0] if client else "unknown")
+            if wait:
+                header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+                token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+                if not token or self.tokens.remembered(token) is None:
+                    await asyncio.sleep(self.limiter.failure_delay)
+                    response = _error(
+                        429, f"too many failed sign-ins from this client; retry in {wait} s", retry_after=wait
+                    )
+                    response.headers["Retry-After"] = str(wait)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 def _error(status: int, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": message, "field": field, **extra})
 
@@ -277,5 +306,6 @@ def create_app(services: Services) -> FastAPI:
         return response
 
     app.add_middleware(_BodyLimit)
+    app.add_middleware(_TurnAway, tokens=services.tokens, limiter=services.limiter)
     app.add_middleware(_AccessLog)
     return app

@@ -33,9 +33,11 @@ def app_from_env() -> FastAPI:
     services.tune_gc = True
     if os.environ.get("DETAINERS_THREADS"):
         services.threads = max(1, int(os.environ["DETAINERS_THREADS"]))
-    # Failed sign-ins allowed per minute, per client address and per token id (docs/security.md).
+    # Failed sign-ins allowed per minute, per client address and per token id, and how late a failure is
+    # answered (docs/security.md).
     services.limiter = FailureLimiter(
         per_client=int(os.environ.get("DETAINERS_AUTH_FAILURES_PER_CLIENT", "20")),
         per_token=int(os.environ.get("DETAINERS_AUTH_FAILURES_PER_TOKEN", "10")),
+        failure_delay=float(os.environ.get("DETAINERS_AUTH_FAILURE_DELAY", "1.0")),
     )
     return create_app(services)

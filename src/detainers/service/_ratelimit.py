@@ -3,6 +3,10 @@
 Past the limit, further attempts are answered 429 with ``Retry-After`` until the oldest failure in the window
 ages out. Each process counts its own (several workers each allow the limit). A token that verifies is always let
 through: knowing a token id (ids appear in the ledger as actors) must not let anyone lock its owner out.
+
+Every failed attempt is also answered only after ``failure_delay`` seconds (an ``asyncio`` sleep: no thread, no
+CPU), so a client that waits for its answers, as most do, sends at most one guess per second per connection,
+and a client address already over its limit is turned away before the framework parses the request.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ class FailureLimiter:
         window_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
+        failure_delay: float = 1.0,
     ) -> None:
+        self.failure_delay = failure_delay
         self.per_client = per_client
         self.per_token = per_token
         self.window = window_seconds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -84,6 +85,7 @@ async def authenticate_token(request: Request, token: str) -> Principal:
     client = client_address(request)
     wait = limiter.retry_after("client", client)
     if wait:
+        await asyncio.sleep(limiter.failure_delay)
         raise TooManyAttempts(f"too many failed sign-ins from this client; retry in {wait} s", retry_after=wait)
     # Usually a dict lookup and one HMAC, done here; a database read (or a legacy argon2 hash) goes off the loop.
     if store.needs_io(token):
@@ -97,6 +99,7 @@ async def authenticate_token(request: Request, token: str) -> Principal:
     if token_id is not None:
         limiter.fail("token", token_id)
     wait = max(limiter.retry_after("client", client), limiter.retry_after("token", token_id or ""))
+    await asyncio.sleep(limiter.failure_delay)  # a failed guess is answered slowly, at no cost to the server
     if wait:
         raise TooManyAttempts(f"too many failed sign-ins; retry in {wait} s", retry_after=wait)
     raise HTTPException(401, "unknown, expired or revoked token", headers={"WWW-Authenticate": "Bearer"})
