@@ -34,7 +34,7 @@ from detainers.service._against import AgainstDecisionRefused
 from detainers.service._errors import TooManyAttempts
 from detainers.service._idempotency import Claim, IdempotencyStore, check_key, fingerprint, run_once
 from detainers.service._keys import Duplicate
-from detainers.service._schemas import AttachmentIn
+from detainers.service._schemas import ATTACHMENT_TYPES, AttachmentIn
 from detainers.service.routes.deps import actor_of, authenticate_token
 from detainers.web import _actions
 from detainers.web._board import STATUS_FILTERS, build_board, with_people
@@ -618,7 +618,10 @@ def attachment(request: Request, who: ViewerDep, detainer_id: str, attachment_id
     filename = "".join(c for c in str(meta.get("filename", "attachment")) if c.isalnum() or c in "._-") or "file"
     return Response(
         content,
-        media_type=str(meta.get("media_type") or "application/octet-stream"),
+        # a type outside the allowlist (stored before it existed) goes out as bytes
+        media_type=str(meta.get("media_type"))
+        if meta.get("media_type") in ATTACHMENT_TYPES
+        else "application/octet-stream",
         headers={
             **SECURITY_HEADERS,
             "Content-Disposition": f'attachment; filename="{filename}"',
