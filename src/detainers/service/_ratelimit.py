@@ -1,8 +1,9 @@
 """Failed sign-in attempts, counted per client address and per token id in a sliding window (in memory).
 
 Past the limit, further attempts are answered 429 with ``Retry-After`` until the oldest failure in the window
-ages out. Each process counts its own (several workers each allow the limit). A token that verifies is always let
-through: knowing a token id (ids appear in the ledger as actors) must not let anyone lock its owner out.
+ages out. Each process counts its own (several workers each allow the limit). The per-token-id limit never refuses a
+token that verifies: knowing a token id (ids appear in the ledger as actors) must not let anyone lock its owner out.
+An address over its own limit is refused before any check, except for tokens verified in the last 30 s.
 
 Every failed attempt is also answered only after ``failure_delay`` seconds (an ``asyncio`` sleep: no thread, no
 CPU), so a client that waits for its answers, as most do, sends at most one guess per second per connection,
