@@ -3,11 +3,12 @@
 Every operation of the OpenAPI document gets generated valid requests and generated invalid ones (derandomized, so
 a run is reproducible), sent with a signed-in token: no answer may be a 5xx, every status and body must be the one
 the document states, and invalid input must never be accepted. The run is bounded: a few examples per operation and
-mode, about half a minute per backend.
+mode, plus valid requests aimed at the seeded records; 25-50 s per backend on a loaded 2-core machine.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -24,9 +25,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, negative_data_rejection]
-EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 10}
+EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 8}
+ON_REAL_IDS = 6  # valid requests per operation aimed at the seeded records
 SENT = dict.fromkeys(EXAMPLES, 0)
-BUDGET_SECONDS = 45.0  # a guard: the run stops trying new operations past this (it normally takes well under)
+BUDGET_SECONDS = 150.0  # a guard against a run gone slow (it takes 25-50 s on a loaded 2-core machine)
 
 
 def _role_for(path: str) -> str:
@@ -38,7 +40,9 @@ def _has_input(operation: Any) -> bool:
     return bool(definition.get("parameters") or definition.get("requestBody"))
 
 
-def _test_for(operation: Any, mode: GenerationMode, examples: int, token: str) -> Any:
+def _test_for(
+    operation: Any, mode: GenerationMode, examples: int, token: str, ids: dict[str, str] | None = None
+) -> Any:
     headers = {"Authorization": f"Bearer {token}"}
 
     @settings(
@@ -49,7 +53,7 @@ def _test_for(operation: Any, mode: GenerationMode, examples: int, token: str) -
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=ids))
     def run(case: Any) -> None:
         SENT[mode] += 1
         response = case.call(headers=headers)
@@ -64,6 +68,12 @@ def _fuzz(env: Any, detainer_json: Any, booking_json: Any) -> list[str]:
     assert booking.status_code == 201, booking.text
     made = env.call("clerk", "POST", "/v1/detainers", json=detainer_json(booking_id=booking.json()["id"]))
     assert made.status_code == 201, made.text
+    # real ids: each operation on one record also gets valid requests aimed at it (past the 404 of a made-up id)
+    real = {
+        "booking_id": booking.json()["id"],
+        "detainer_id": made.json()["id"],
+        "subject_key": made.json()["subject_key"],
+    }  # (a real report name answers 501 until its issue lands: a deliberate stub, not aimed at)
     schema = schemathesis.openapi.from_asgi("/openapi.json", env.client.app)
     # the token is sent as it is (below), never generated or mutated: invalid input must meet a signed-in caller
     schema.config.generation.update(with_security_parameters=False)
@@ -86,8 +96,14 @@ def _fuzz(env: Any, detainer_json: Any, booking_json: Any) -> list[str]:
                 assert mode is GenerationMode.NEGATIVE, operation.label  # every string is a valid id: no invalid one
             except (Exception, BaseExceptionGroup) as error:  # every operation's failure is reported together
                 failures.append(f"{operation.label} [{mode.value}]: {str(error).strip()[:1500]}")
+        names = set(re.findall(r"{(\w+)}", operation.path))
+        if names and names <= real.keys():
+            try:
+                _test_for(operation, GenerationMode.POSITIVE, ON_REAL_IDS, token, {n: real[n] for n in names})()
+            except (Exception, BaseExceptionGroup) as error:
+                failures.append(f"{operation.label} [on real ids]: {str(error).strip()[:1500]}")
     for mode in EXAMPLES:  # the run did send requests of both kinds
-        assert SENT[mode] - sent_before[mode] >= 150, (mode, SENT[mode] - sent_before[mode])
+        assert SENT[mode] - sent_before[mode] >= 120, (mode, SENT[mode] - sent_before[mode])
     return failures
 
 
