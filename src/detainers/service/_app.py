@@ -274,6 +274,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     for module in (routes.detainers, routes.bookings, routes.people, routes.audit, routes.public, routes.reports):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(routes.public.health_router)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
