@@ -153,3 +153,28 @@ def test_a_failed_guess_is_answered_late_and_a_blocked_client_is_turned_away_ear
     turned = env.client.get("/v1/detainers?offset=-5", headers=wrong)  # invalid too: refused before parsing
     assert turned.status_code == 429 and turned.json()["retry_after"] >= 1
     assert env.call("clerk", "GET", "/v1/detainers").status_code == 200  # the verified clerk is not turned away
+
+
+def test_a_legacy_argon2_token_id_past_its_limit_runs_no_more_argon2(env: Any) -> None:
+    token = "dtn_01dc0de5_" + "t" * 32
+    with env.services.desk.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO api_tokens (token_id, hash, role, office, label, created_at) "
+                "VALUES ('01dc0de5', :hash, 'clerk', NULL, 'old', :at)"
+            ),
+            {"hash": FAST_HASHER.hash(token), "at": format_utc(T0)},
+        )
+    store = env.services.tokens
+    store._forget()
+    checks = []
+
+    class Counting:
+        def verify(self, stored: str, given: str) -> bool:
+            checks.append(given)
+            return FAST_HASHER.verify(stored, given)
+
+    store.hasher = Counting()
+    wrong = {"Authorization": f"Bearer {_wrong(token)}"}
+    answers = [env.client.get("/v1/me", headers=wrong).status_code for _ in range(15)]
+    assert answers.count(429) >= 5 and len(checks) == 10  # the per-token limit: no argon2 past it

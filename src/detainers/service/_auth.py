@@ -203,6 +203,12 @@ class TokenStore:
             return None
         return hit[0]
 
+    def is_legacy(self, token: str) -> bool:
+        """Whether the token's id holds an argon2 hash from before migration 0003 (as last read)."""
+        token_id = token_id_of(token)
+        row = self._rows.get(token_id) if token_id else None
+        return row is not None and not row.hash.startswith(_HMAC)
+
     def needs_io(self, token: str) -> bool:
         """Whether checking ``token`` reads the database (else it is a dict lookup and one HMAC: safe on the loop)."""
         token_id = token_id_of(token)

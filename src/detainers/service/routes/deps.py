@@ -87,6 +87,13 @@ async def authenticate_token(request: Request, token: str) -> Principal:
     if wait:
         await asyncio.sleep(limiter.failure_delay)
         raise TooManyAttempts(f"too many failed sign-ins from this client; retry in {wait} s", retry_after=wait)
+    token_id = token_id_of(token)
+    if token_id is not None and store.is_legacy(token):
+        # An argon2 hash costs ~100 ms a check: past its id's limit, no more checks (rotating the token ends this).
+        wait = limiter.retry_after("token", token_id)
+        if wait:
+            await asyncio.sleep(limiter.failure_delay)
+            raise TooManyAttempts(f"too many failed sign-ins; retry in {wait} s", retry_after=wait)
     # Usually a dict lookup and one HMAC, done here; a database read (or a legacy argon2 hash) goes off the loop.
     if store.needs_io(token):
         principal = await run_in_threadpool(store.authenticate, token)
@@ -95,7 +102,6 @@ async def authenticate_token(request: Request, token: str) -> Principal:
     if principal is not None:
         return principal
     limiter.fail("client", client)
-    token_id = token_id_of(token)
     if token_id is not None:
         limiter.fail("token", token_id)
     wait = max(limiter.retry_after("client", client), limiter.retry_after("token", token_id or ""))
