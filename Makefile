@@ -35,8 +35,10 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# make demo DEMO_ARGS="--port 8001 --size 40": any `detainers demo` options.
+DEMO_ARGS ?=
 demo: $(STAMP)
-	$(BIN)/detainers demo
+	$(BIN)/detainers demo $(DEMO_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/detainers docs policies --write

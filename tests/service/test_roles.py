@@ -21,6 +21,10 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/v1/detainers/{detainer_id}/events"): {C, S, L, A},
     ("GET", "/v1/detainers/{detainer_id}/decision"): {C, S, L, A},
     ("GET", "/v1/detainers/{detainer_id}/notices"): {C, S, L, A},
+    # the person's notices: a liaison sees the list (own office, shared sight), never the PDF, never records one
+    ("GET", "/v1/detainers/{detainer_id}/person-notices"): {C, S, L, A},
+    ("GET", "/v1/detainers/{detainer_id}/person-notices/{kind}.pdf"): STAFF,
+    ("POST", "/v1/detainers/{detainer_id}/person-notices/{kind}/served"): {C, S},
     ("POST", "/v1/detainers/{detainer_id}/service"): {C, S},
     ("POST", "/v1/detainers/{detainer_id}/link"): {C, S},
     ("POST", "/v1/detainers/{detainer_id}/lift"): {C, S, L},
@@ -98,6 +102,7 @@ def filled(env: Any, detainer_json: Callable[..., dict[str, Any]], booking_json:
         "subject_key": detainer["subject_key"],
         "attachment_id": attached["attachments"][0]["attachment_id"],
         "name": "illinois-ag",
+        "kind": "truth_act_copy",
     }
     return env, params
 

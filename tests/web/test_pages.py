@@ -387,14 +387,17 @@ def test_dashboard_sorts_by_urgency_and_marks_overdue(web: WebEnv) -> None:
 def test_reports_csv_has_every_table_with_its_denominator(web: WebEnv) -> None:
     client = web.client("supervisor")
     page = client.get("/reports").text
-    assert page.count('<svg class="chart"') == 5 and page.count("Denominator: all 2 detainers") == 4
+    # five desk tables, and the two TRUTH Act tables (the desk holds California bookings)
+    assert page.count('<svg class="chart"') == 7 and page.count("Denominator: all 2 detainers") == 4
     assert (
         "Facts recorded against the decision in force" in page and "Denominator: all 1 bookings with a decision" in page
     )
     lines = client.get("/reports.csv").text.splitlines()
     assert lines[0] == "table,value,count,denominator,share"
     assert "outcome,In custody,1,2,50.0%" in lines and 'outcome,"Received, not linked",1,2,50.0%' in lines
-    assert {line.split(",")[0] for line in lines[1:]} == {"outcome", "facility", "month", "form"}, "nothing flagged yet"
+    tables = {line.split(",")[0] for line in lines[1:]}
+    assert tables == {"outcome", "facility", "month", "form", "truth_consents"}, "nothing flagged or served yet"
+    assert "truth_consents,Declined the interview,0,0,—" in lines  # every answer, zeros included
 
 
 def test_audit_page_verifies_the_chain_and_names_a_tampered_event(web: WebEnv) -> None:

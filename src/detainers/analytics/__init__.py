@@ -2,7 +2,12 @@
 re-arrest, reconciliation, policy concordance and compliance report views."""
 
 from detainers.analytics._charts import bar_chart, line_chart
-from detainers.analytics._compliance import illinois_805_25_rows, truth_act_annual
+from detainers.analytics._compliance import (
+    TRUTH_ACT_ANSWERS,
+    illinois_805_25_rows,
+    truth_act_annual,
+    truth_act_notices,
+)
 from detainers.analytics._concordance import ConcordanceReport, Disagreement, Undecided, concordance, form_in_use
 from detainers.analytics._dedup import flag_duplicates
 from detainers.analytics._held_longer import HeldLongerReport, held_longer
@@ -23,6 +28,7 @@ from detainers.analytics._taxonomy import (
 
 __all__ = [
     "DENOMINATORS",
+    "TRUTH_ACT_ANSWERS",
     "GROUP_KEYS",
     "UNCLASSIFIED",
     "CellCheck",
@@ -55,4 +61,5 @@ __all__ = [
     "rearrest",
     "reconcile",
     "truth_act_annual",
+    "truth_act_notices",
 ]

@@ -6,9 +6,18 @@ A-numbers or dates of birth: 805/25 forbids personally identifiable information,
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import polars as pl
 
-__all__ = ["illinois_805_25_rows", "truth_act_annual"]
+__all__ = ["TRUTH_ACT_ANSWERS", "illinois_805_25_rows", "truth_act_annual", "truth_act_notices"]
+
+# The consent form's answers (Gov. Code 7283.1(a)): every one is counted, zeros included.
+TRUTH_ACT_ANSWERS = ("consented", "declined", "asked_for_counsel")
 
 
 def truth_act_annual(bookings: pl.DataFrame, charges: pl.DataFrame) -> list[dict[str, object]]:
@@ -45,6 +54,56 @@ def truth_act_annual(bookings: pl.DataFrame, charges: pl.DataFrame) -> list[dict
                 )
                 if reasons and races
                 else None,
+            }
+        )
+    return out
+
+
+def truth_act_notices(served: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per calendar year: TRUTH Act notices served to the person, by kind and recipient, and consent forms by the
+    person's answer, from the desk's ledger (``person_notice_served`` events, as the detainer projection keeps them).
+
+    Each item: the event's payload fields ``rule``, ``kind``, ``recipient``, ``form``, ``answer``, ``language``,
+    ``served_at`` (an aware ISO instant), and ``zone``, the facility's IANA zone: the year is the calendar year of
+    service in the facility's local time. Only the TRUTH Act's own rules count (``ca.truth.*``); a notice served
+    twice (another language, a second copy) counts each time it was served, and ``served_notices`` says so.
+    """
+    years: dict[int, dict[str, Any]] = {}
+    for item in served:
+        if not str(item.get("rule", "")).startswith("ca.truth."):
+            continue
+        instant = datetime.fromisoformat(str(item["served_at"]).replace("Z", "+00:00"))
+        if instant.tzinfo is None:
+            raise ValueError(f"served_at {item['served_at']!r} has no UTC offset")
+        year = instant.astimezone(ZoneInfo(str(item.get("zone") or "UTC"))).year
+        row = years.setdefault(
+            year,
+            {
+                "year": year,
+                "served_notices": 0,
+                "by_kind": Counter(),
+                "by_language": Counter(),
+                "consent_forms": 0,
+                "consents_by_answer": dict.fromkeys(TRUTH_ACT_ANSWERS, 0),
+            },
+        )
+        row["served_notices"] += 1
+        row["by_kind"][f"{item['kind']}:{item['recipient']}"] += 1
+        row["by_language"][str(item.get("language"))] += 1
+        if item.get("form") == "consent":
+            row["consent_forms"] += 1
+            answer = str(item.get("answer"))
+            if answer not in row["consents_by_answer"]:
+                raise ValueError(f"consent form with unknown answer {answer!r}")
+            row["consents_by_answer"][answer] += 1
+    out: list[dict[str, Any]] = []
+    for year in sorted(years):
+        row = years[year]
+        out.append(
+            {
+                **row,
+                "by_kind": dict(sorted(row["by_kind"].items())),
+                "by_language": dict(sorted(row["by_language"].items())),
             }
         )
     return out

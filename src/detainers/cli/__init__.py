@@ -18,11 +18,13 @@ from detainers.cli import (
     _serve,
     _synth,
 )
+from detainers.cli._errors import HandlingGroup
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="detainers",
+    cls=HandlingGroup,
     help="Immigration detainers: the lawful answer with its citation, a tamper-evident record, honest numbers.",
     no_args_is_help=True,
     rich_markup_mode="rich",

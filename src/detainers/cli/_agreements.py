@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+
+from detainers.cli._tables import Table
 
 __all__ = ["register"]
 
@@ -45,6 +46,11 @@ def import_command(
     """
     from detainers.ingest import AgreementImportError, read_agreement_lists
 
+    for path in [*files, *([mapping] if mapping is not None else [])]:
+        if not path.is_file():
+            raise _fail(f"{path}: no such file")
+    if not out.parent.is_dir():
+        raise _fail(f"--out {out}: directory {out.parent} does not exist")
     try:
         dates = [date.fromisoformat(d) for d in as_of or ()]
     except ValueError as exc:

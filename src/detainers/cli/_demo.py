@@ -15,6 +15,22 @@ __all__ = ["DEFAULT_DB", "register"]
 DEFAULT_DB = Path("demo") / "detainers-demo.db"  # demo/ is git-ignored
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another process listens on before anything is built or printed (links to a busy port would
+    open somebody else's server)."""
+    from detainers.cli._errors import CliError
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as error:
+        raise CliError(
+            f"cannot listen on {host}:{port} ({error.strerror}): pass another --port "
+            f"(make demo DEMO_ARGS='--port {port + 1}')"
+        ) from error
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -45,10 +61,12 @@ def demo(
 ) -> None:
     """Build a live synthetic jail (LA, Orange, Harris, Travis, Cook, Fulton), print tokens, serve the API.
 
-    Example: detainers demo --port 8000   (or --no-serve to build and print only)
+    Example: detainers demo --port 8001   (or --no-serve to build and print only; make demo DEMO_ARGS="--port 8001")
     """
     from detainers.service._demo import load_demo
 
+    if serve:
+        _check_port(host, port)
     if db.exists() and db.name != DEFAULT_DB.name and not force:
         raise typer.BadParameter(f"{db} exists; pass --force to overwrite it", param_hint="--db")
     db.parent.mkdir(parents=True, exist_ok=True)

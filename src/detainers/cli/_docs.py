@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from detainers.cli._tables import Table
 from detainers.law import PackError, default_packs
 from detainers.law._policies_doc import render_policies
 

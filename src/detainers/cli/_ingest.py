@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,12 +15,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from detainers.cli._tables import Table
 from detainers.ingest import (
     ImportRejected,
     ImportReport,
     LayoutError,
+    Mapping,
     MappingError,
     Part,
     Store,
@@ -32,6 +37,14 @@ _SHOWN_REJECTS = 20
 StoreOpt = Annotated[Path, typer.Option("--store", help="Store directory (created when absent).")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Reject the whole file if any row is malformed.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the import report as JSON.")]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Text encoding of CSV/TXT input (default utf-8; e.g. cp1252, latin-1). For jail exports it overrides "
+        "the mapping's encoding:.",
+    ),
+]
 RejectsOpt = Annotated[
     Path | None, typer.Option("--rejects", help="Write malformed rows here (default: STORE/rejects/<id>.csv).")
 ]
@@ -100,6 +113,39 @@ def _fail(console: Console, message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _encoding(console: Console, name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        codecs.lookup(name)
+    except LookupError as exc:
+        raise _fail(console, f"--encoding {name!r} is not a text encoding Python knows (e.g. utf-8, cp1252)") from exc
+    return name
+
+
+def _existing_store(console: Console, store: Path) -> Store:
+    """A store that is already there: reading one never creates it."""
+    if not (store / "catalog.duckdb").is_file():
+        raise _fail(console, f"{store} is not a store (no catalog.duckdb); create one with detainers import ...")
+    return Store(store)
+
+
+@contextmanager
+def _nothing_left_on_failure(store: Path) -> Iterator[list[ImportReport]]:
+    """Remove the store directory again if this command created it and imported nothing into it.
+
+    The block appends each report it gets; a failed or rejected import leaves no directory behind.
+    """
+    existed = store.exists()
+    reports: list[ImportReport] = []
+    try:
+        yield reports
+    except BaseException:
+        if not existed and not any(r.status == "imported" for r in reports):
+            shutil.rmtree(store, ignore_errors=True)
+        raise
+
+
 @import_app.command("detainers")
 def import_detainers(
     files: Annotated[list[Path], typer.Argument(help="CSV, XLSX or Parquet files of ICE detainer rows.")],
@@ -109,6 +155,7 @@ def import_detainers(
     skip_rows: Annotated[int, typer.Option("--skip-rows", help="Banner rows above the header.")] = 0,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    encoding: EncodingOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import ICE detainer releases: NPR's six columns or the Deportation Data Project / ICE LESA layouts.
@@ -124,8 +171,30 @@ def import_detainers(
     console = _console()
     if fmt not in {"npr", "ddp", "auto"}:
         raise _fail(console, f"--format must be npr, ddp or auto, not {fmt!r}")
-    target = Store(store)
-    reports: list[ImportReport] = []
+    text_encoding = _encoding(console, encoding) or "utf-8"
+    for path in files:
+        if not path.is_file():
+            raise _fail(console, f"{path}: no such file")
+    with _nothing_left_on_failure(store) as reports:
+        failed = _import_detainers_into(
+            console, Store(store), reports, files, fmt, sheet, skip_rows, strict, rejects, text_encoding, as_json
+        )
+        _finish(console, reports, as_json, failed)
+
+
+def _import_detainers_into(
+    console: Console,
+    target: Store,
+    reports: list[ImportReport],
+    files: list[Path],
+    fmt: str,
+    sheet: str | None,
+    skip_rows: int,
+    strict: bool,
+    rejects: Path | None,
+    encoding: str,
+    as_json: bool,
+) -> bool:
     failed = False
     with Progress(
         SpinnerColumn(),
@@ -147,6 +216,7 @@ def import_detainers(
                     skip_rows=skip_rows,
                     strict=strict,
                     rejects_path=rejects if len(files) == 1 else None,
+                    encoding=encoding,
                 )
             except ImportRejected as exc:
                 report = exc.report
@@ -155,7 +225,7 @@ def import_detainers(
                 raise _fail(console, str(exc)) from exc
             reports.append(report)
             progress.advance(task)
-    _finish(console, reports, as_json, failed)
+    return failed
 
 
 @import_app.command("jail")
@@ -175,6 +245,7 @@ def import_jail(
     store: StoreOpt = _DEFAULT_STORE,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    encoding: EncodingOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a jail export (bookings and charges) through a mapping file you write (see docs/importing.md).
@@ -185,22 +256,38 @@ def import_jail(
             --bookings travis_ice_detainer_bookings.csv --charges travis_ice_detainer_charges.csv --store store/
     """
     console = _console()
+    text_encoding = _encoding(console, encoding)
     try:
         spec = load_mapping(mapping)
         parts = charge_parts(charges)
+        if bookings is not None and not bookings.is_file():
+            raise TableReadError(f"{bookings}: no such file")
     except (MappingError, TableReadError) as exc:
         raise _fail(console, str(exc)) from exc
+    if text_encoding is not None:
+        spec = _with_encoding(spec, text_encoding)
     failed = False
-    with console.status("importing jail export", spinner="dots") if not as_json else _null():
-        try:
-            report = Store(store).import_jail(
-                spec, charges=parts, bookings=bookings, strict=strict, rejects_path=rejects
-            )
-        except ImportRejected as exc:
-            report, failed = exc.report, True
-        except (MappingError, TableReadError, ValueError) as exc:
-            raise _fail(console, str(exc)) from exc
-    _finish(console, [report], as_json, failed)
+    with _nothing_left_on_failure(store) as reports:
+        with console.status("importing jail export", spinner="dots") if not as_json else _null():
+            try:
+                report = Store(store).import_jail(
+                    spec, charges=parts, bookings=bookings, strict=strict, rejects_path=rejects
+                )
+            except ImportRejected as exc:
+                report, failed = exc.report, True
+            except (MappingError, TableReadError, ValueError) as exc:
+                raise _fail(console, str(exc)) from exc
+        reports.append(report)
+        _finish(console, [report], as_json, failed)
+
+
+def _with_encoding(spec: Mapping, encoding: str) -> Mapping:
+    """``spec`` with every file of the export read as ``encoding`` (``--encoding`` wins over the mapping)."""
+    files = spec.files
+    update: dict[str, object] = {"charges": files.charges.model_copy(update={"encoding": encoding})}
+    if files.bookings is not None:
+        update["bookings"] = files.bookings.model_copy(update={"encoding": encoding})
+    return spec.model_copy(update={"files": files.model_copy(update=update)})
 
 
 @import_app.command("check-mapping")
@@ -230,7 +317,7 @@ def list_imports(store: StoreOpt = _DEFAULT_STORE, as_json: JsonOpt = False) -> 
 
         detainers import list --store store/
     """
-    records = Store(store).imports()
+    records = _existing_store(_console(), store).imports()
     if as_json:
         typer.echo(
             json.dumps(
@@ -273,8 +360,8 @@ def repair(store: StoreOpt = _DEFAULT_STORE) -> None:
 
         detainers import repair --store store/
     """
-    removed = Store(store).repair()
     console = _console()
+    removed = _existing_store(console, store).repair()
     for path in removed:
         console.print(f"removed {path}")
     console.print(f"{len(removed)} orphaned file(s) removed")

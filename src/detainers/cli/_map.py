@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+
+from detainers.cli._tables import Table
 
 __all__ = ["map_csv", "register"]
 

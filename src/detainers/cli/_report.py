@@ -14,10 +14,10 @@ import polars as pl
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from detainers.analytics import (
     DENOMINATORS,
+    TRUTH_ACT_ANSWERS,
     Outcome,
     bar_chart,
     bookings_by_month,
@@ -30,10 +30,12 @@ from detainers.analytics import (
     rearrest,
     reconcile,
     truth_act_annual,
+    truth_act_notices,
 )
 from detainers.analytics._concordance import JAIL as JAIL_ACTIONS
 from detainers.analytics._rearrest import CAVEATS as REARREST_CAVEATS
 from detainers.cli._ingest import charge_parts
+from detainers.cli._tables import Table
 from detainers.ingest import LayoutError, MappingError, Store, TableReadError, load_detainers, load_jail, load_mapping
 
 __all__ = ["register"]
@@ -164,6 +166,20 @@ def _one_state(jail: _Jail, state: str, report: str, law: str, anyway: bool) -> 
         f"{report} is {law}, which binds {state.upper()} agencies only; this data is "
         f"{where or 'of no single jurisdiction'} (--any-jurisdiction runs it anyway)"
     )
+
+
+def _year_in_data(jail: _Jail, year: int) -> None:
+    """Refuse a year the data do not cover: no rows there means "not in this export", not "certify zero"."""
+    dates = jail.bookings["booked_on"].drop_nulls() if "booked_on" in jail.bookings.columns else None
+    if dates is None or dates.len() == 0:
+        raise _fail(f"--year {year}: the data carry no booking dates, so no year can be certified from them")
+    first, last = str(dates.min()), str(dates.max())
+    first_year, last_year = int(first[:4]), int(last[:4])
+    if not first_year <= year <= last_year:
+        raise _fail(
+            f"--year {year} is outside the data (bookings {first} to {last}): an empty report for it would certify "
+            "a zero the data cannot support"
+        )
 
 
 def _pct(share: float | None) -> str:
@@ -677,22 +693,40 @@ def truth_act(
     mapping: MappingOpt = None,
     charges: ChargesOpt = None,
     bookings: BookingsOpt = None,
+    desk: Annotated[
+        str | None,
+        typer.Option(
+            "--desk",
+            help="The desk's database (a URL or SQLite path, as detainers serve --db): add the notices served to "
+            "the person and the consent forms by answer, from its ledger.",
+        ),
+    ] = None,
     anyway: AnyJurisdictionOpt = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """California TRUTH Act annual figures: ICE access by hold request, transfer, notification, with demographics.
+    """California TRUTH Act annual figures: ICE access by hold request, transfer, notification, with demographics;
+    with --desk, the notices served to the person and the interview consent forms by the person's answer.
 
     Refused for a jail outside California (--any-jurisdiction runs it anyway). A figure the export has no column
-    for is "not available" (null), never a zero.
+    for is "not available" (null), never a zero; without --desk the notice figures are null, and without a jail
+    export (--store or --mapping) the export's figures are.
 
     Example:
 
         detainers report truth-act --store store/ --csv
+        detainers report truth-act --store store/ --desk detainers.db --json
     """
-    jail = _jail(store, mapping, charges, bookings)
-    _one_state(jail, "ca", "the TRUTH Act report", "California law (Gov. Code §7283.1)", anyway)
-    rows = truth_act_annual(jail.bookings, jail.charges)
+    rows: list[dict[str, object]] = []
+    if store is not None or mapping is not None or desk is None:
+        jail = _jail(store, mapping, charges, bookings)
+        _one_state(jail, "ca", "the TRUTH Act report", "California law (Gov. Code §7283.1)", anyway)
+        rows = truth_act_annual(jail.bookings, jail.charges)
+    if desk is not None:
+        notices, since = _desk_notices(desk)
+        rows = _with_desk_notices(rows, notices, since)
+    else:
+        rows = [{**row, **dict.fromkeys(_NOTICE_KEYS)} for row in rows]
 
     def render() -> None:
         table = Table(
@@ -702,20 +736,77 @@ def truth_act(
             "notification requests",
             "transfers by sex",
             "transfers by race",
+            "notices served",
+            "consent forms by answer",
             title="TRUTH Act (Gov. Code §7283.1) annual figures",
         )
         for row in rows:
+            export = row["hold_requests"] is not None
             table.add_row(
                 str(row["year"]),
-                str(row["hold_requests"]),
+                str(row["hold_requests"]) if export else "no export read",
                 str(row["transfers_to_ice"]),
                 "not in export",
                 json.dumps(row["transfers_by_sex"]),
                 json.dumps(row["transfers_by_race"]),
+                "not read (--desk)" if row["served_notices"] is None else str(row["served_notices"]),
+                "not read (--desk)" if row["consents_by_answer"] is None else json.dumps(row["consents_by_answer"]),
             )
         _console().print(table)
 
     _emit({"report": "truth-act", "years": rows}, rows, as_json, as_csv, render)
+
+
+_NOTICE_KEYS = ("served_notices", "by_kind", "by_language", "consent_forms", "consents_by_answer")
+_EXPORT_KEYS = ("hold_requests", "transfers_to_ice", "notification_requests", "transfers_by_sex", "transfers_by_race")
+
+
+def _desk_notices(url: str) -> tuple[list[dict[str, object]], int | None]:
+    """The TRUTH Act notice figures per year from a desk's ledger (its detainer records, with each booking's zone),
+    and the first year the desk recorded a detainer (None if never)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from detainers.ledger import database_url, make_engine
+    from detainers.service import Desk
+
+    resolved = database_url(url)
+    if resolved.startswith("sqlite:///") and not Path(resolved.removeprefix("sqlite:///")).exists():
+        raise _fail(f"--desk: no database at {url}")
+    engine = make_engine(resolved)
+    try:
+        desk_ = Desk(engine)
+        detainers, _ = desk_.list_detainers(limit=10_000_000)
+        bookings_, _ = desk_.list_bookings(limit=10_000_000)
+    except SQLAlchemyError as error:
+        raise _fail(f"--desk: {url} is not a detainer desk's database ({type(error).__name__})") from None
+    finally:
+        engine.dispose()
+    zones = {b.id: b.timezone for b in bookings_}
+    served = [{**item, "zone": zones.get(d.booking_id or "", "UTC")} for d in detainers for item in d.person_notices]
+    received = [d.received_at[:4] for d in detainers if d.received_at]
+    try:
+        return truth_act_notices(served), int(min(received)) if received else None
+    except ValueError as error:
+        raise _fail(f"--desk: {error}") from None
+
+
+def _with_desk_notices(
+    rows: list[dict[str, object]], notices: list[dict[str, object]], since: int | None
+) -> list[dict[str, object]]:
+    """The export's rows and the desk's notice figures, joined by year. A figure from a source not read is null; so
+    are the notice figures of a year before the desk recorded its first detainer (it was not there to count)."""
+    by_year: dict[object, dict[str, object]] = {}
+    for row in rows:
+        by_year[row["year"]] = {**row, **dict.fromkeys(_NOTICE_KEYS)}
+    for item in notices:
+        base = by_year.setdefault(item["year"], {"year": item["year"], **dict.fromkeys(_EXPORT_KEYS)})
+        base.update({k: item[k] for k in _NOTICE_KEYS})
+    for row in by_year.values():  # a year the desk ran and served nothing in: zeros
+        year = row["year"]
+        if row["served_notices"] is None and since is not None and isinstance(year, int) and year >= since:
+            row.update(served_notices=0, by_kind={}, by_language={}, consent_forms=0)
+            row["consents_by_answer"] = dict.fromkeys(TRUTH_ACT_ANSWERS, 0)
+    return [by_year[y] for y in sorted(by_year, key=lambda y: y if isinstance(y, int) else 0)]
 
 
 @report_app.command("illinois")
@@ -739,6 +830,8 @@ def illinois(
     """
     jail = _jail(store, mapping, charges, bookings)
     _one_state(jail, "il", "the 5 ILCS 805/25 report", "Illinois law", anyway)
+    if year is not None:
+        _year_in_data(jail, year)
     rows: list[dict[str, object]] = illinois_805_25_rows(jail.bookings, jail.charges, year=year)
 
     def render() -> None:

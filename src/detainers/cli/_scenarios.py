@@ -10,8 +10,8 @@ import typer
 import yaml
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from detainers.cli._tables import Table
 from detainers.clock import format_instant
 from detainers.law import (
     AgreementRegistry,
@@ -182,6 +182,8 @@ def _expected_failures(path: Path | None) -> dict[str, str]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise _fail(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _fail(f"{path}: not UTF-8 text ({exc.reason} at byte offset {exc.start})") from None
     if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
         raise _fail(f"{path}: expected a mapping of case name to reason (naming the issue that will fix it)")
     return dict(raw)

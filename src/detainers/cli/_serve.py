@@ -35,12 +35,16 @@ def serve(
     """
     import uvicorn
 
+    from detainers.cli._store import writable_location
     from detainers.ledger import database_url, make_engine, redact_url, upgrade
 
     url = database_url(db)
+    writable_location(url)
     engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
     os.environ.update(
         DETAINERS_DATABASE_URL=url,
         DETAINERS_MIGRATE="0",
@@ -71,8 +75,11 @@ def run_worker(
 
     Example: detainers worker --db postgresql://desk@db.example/detainers --smtp-host mail.example
     """
+    from detainers.cli._store import writable_location
+    from detainers.ledger import database_url
     from detainers.service import Settings, build_services, configure_logging
 
+    writable_location(database_url(db))
     configure_logging()
     services = build_services(Settings(database_url=db, smtp_host=smtp_host, smtp_port=smtp_port))
     try:
@@ -96,9 +103,11 @@ def db_upgrade(db: DbOption = None) -> None:
 
     Example: detainers db upgrade --db sqlite:///detainers.db
     """
+    from detainers.cli._store import writable_location
     from detainers.ledger import database_url, make_engine, redact_url, upgrade
 
     url = database_url(db)
+    writable_location(url)
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -125,9 +134,13 @@ def token_create(
         chosen = Role(role)
     except ValueError as error:
         raise typer.BadParameter(f"role must be one of {', '.join(r.value for r in Role)}") from error
+    from detainers.cli._store import writable_location
+
     now = datetime.now(UTC)
     until = _expiry(expires, now)
-    engine = make_engine(database_url(db))
+    url = database_url(db)
+    writable_location(url)
+    engine = make_engine(url)
     try:
         upgrade(engine)
         token, principal = TokenStore(engine).create(
@@ -198,10 +211,11 @@ def token_list(db: DbOption = None) -> None:
 
     Example: detainers token list --db detainers.db
     """
-    from detainers.ledger import database_url, make_engine
+    from detainers.cli._store import open_existing
+    from detainers.ledger import database_url
     from detainers.service import TokenStore
 
-    engine = make_engine(database_url(db))
+    engine = open_existing(database_url(db))
     try:
         for row in TokenStore(engine).list():
             revoked = f" revoked {row['revoked_at']}" if row["revoked_at"] else ""
@@ -218,10 +232,11 @@ def token_revoke(
 
     Example: detainers token revoke 1a2b3c4d
     """
-    from detainers.ledger import database_url, make_engine
+    from detainers.cli._store import open_existing
+    from detainers.ledger import database_url
     from detainers.service import TokenStore
 
-    engine = make_engine(database_url(db))
+    engine = open_existing(database_url(db))
     try:
         if not TokenStore(engine).revoke(token_id, now=datetime.now(UTC)):
             raise typer.BadParameter(f"no token {token_id}")
@@ -241,10 +256,13 @@ def office_add(
 
     Example: detainers office add --code ERO-LOS --name "ERO Los Angeles" --email ero-los@example.org
     """
+    from detainers.cli._store import writable_location
     from detainers.ledger import database_url, make_engine, upgrade
     from detainers.service import Desk, Office
 
-    engine = make_engine(database_url(db))
+    url = database_url(db)
+    writable_location(url)
+    engine = make_engine(url)
     try:
         upgrade(engine)
         Desk(engine).register_office(Office(code, name, webhook, email))

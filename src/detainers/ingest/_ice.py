@@ -190,21 +190,32 @@ def load_detainers(
     skip_rows: int = 0,
     delimiter: str | None = None,
     hashes: bool = False,
+    encoding: str = "utf-8",
 ) -> DetainerLoad:
     """Read one ICE detainer file. ``fmt`` is ``npr``, ``ddp`` or ``auto``.
 
     ``hashes``: also compute every row's ``row_hash`` (column :data:`ROW_HASH`), in a thread while the canonical
     columns are derived (what the store writes; reports reading a file directly do not need it).
     """
-    table, layout = read_detainer_table(path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter)
+    table, layout = read_detainer_table(
+        path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter, encoding=encoding
+    )
     return canonical_detainers(table, layout, hashes=hashes)
 
 
 def read_detainer_table(
-    path: Path, *, fmt: str = "auto", sheet: str | None = None, skip_rows: int = 0, delimiter: str | None = None
+    path: Path,
+    *,
+    fmt: str = "auto",
+    sheet: str | None = None,
+    skip_rows: int = 0,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
 ) -> tuple[RawTable, Layout]:
     """The first half of :func:`load_detainers`: the file's cells and its layout (checked against ``fmt``)."""
-    table = read_table(path, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter, header_hint=_header_hint)
+    table = read_table(
+        path, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter, encoding=encoding, header_hint=_header_hint
+    )
     layout = detect_layout(table.columns)
     if fmt == "npr" and layout is not Layout.NPR:
         raise LayoutError(f"{path}: --format npr, but the columns are the {layout.value} layout")

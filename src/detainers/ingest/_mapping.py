@@ -128,7 +128,10 @@ class HoldRule(_Strict):
         if self.field not in CHARGE_FIELDS:
             raise ValueError(f"field {self.field!r} is not a charge field; use one of {', '.join(CHARGE_FIELDS)}")
         if self.matches is not None:
-            re.compile(self.matches)
+            try:
+                re.compile(self.matches)
+            except re.error as exc:
+                raise ValueError(f"matches: not a regular expression ({exc})") from None
         return self
 
 
@@ -162,8 +165,11 @@ class Classification(_Strict):
     @field_validator("violent_patterns")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            re.compile(pattern)
+        for index, pattern in enumerate(value):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"violent_patterns[{index}]: not a regular expression ({exc})") from None
         return value
 
 
@@ -284,6 +290,10 @@ def load_mapping(source: Path | str | dict[str, Any]) -> Mapping:
             text = source.read_text(encoding="utf-8")
         except OSError as exc:
             raise MappingError(f"mapping file {source}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise MappingError(
+                f"mapping file {source}: not UTF-8 text ({exc.reason} at byte offset {exc.start}); save it as UTF-8"
+            ) from exc
     elif isinstance(source, str):
         name, text = "<text>", source
     else:

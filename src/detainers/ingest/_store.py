@@ -262,8 +262,9 @@ class Store:
         delimiter: str | None = None,
         strict: bool = False,
         rejects_path: Path | None = None,
+        encoding: str = "utf-8",
     ) -> ImportReport:
-        """Import one ICE detainer file (NPR or DDP layout; CSV, XLSX or Parquet)."""
+        """Import one ICE detainer file (NPR or DDP layout; CSV, XLSX or Parquet); ``encoding`` for text files."""
         started = time.perf_counter()
         # The file's sha256 (one core) runs while the file is parsed (pyarrow's CSV parser mostly uses one core
         # when quoted values may hold newlines); a re-import is recognised before any canonical work or write.
@@ -271,7 +272,7 @@ class Store:
             pending = pool.submit(file_sha256, path)
             try:
                 table, layout = read_detainer_table(
-                    path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter
+                    path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter, encoding=encoding
                 )
             except Exception:
                 digest = pending.result()

@@ -199,6 +199,17 @@ def _sniff_delimiter(source: _Source, encoding: str, skip_rows: int) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _first_undecodable_byte(src: _Source, encoding: str) -> int | None:
+    """Where ``src`` stops being ``encoding`` text (None if it decodes), for an error message."""
+    try:
+        src.read_bytes().decode("utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding)
+    except UnicodeDecodeError as exc:
+        return int(exc.start)
+    except LookupError:
+        return None
+    return None
+
+
 def _read_csv(src: _Source, *, sep: str, skip_rows: int, encoding: str) -> RawTable:
     path = src.path
     source = src.binary()
@@ -206,7 +217,9 @@ def _read_csv(src: _Source, *, sep: str, skip_rows: int, encoding: str) -> RawTa
         try:
             source = io.BytesIO(src.read_bytes().decode(encoding).encode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise TableReadError(f"{path}: cannot read as {encoding} text: {exc.reason} at byte {exc.start}") from exc
+            raise TableReadError(
+                f"{path}: cannot read as {encoding} text: {exc.reason} at byte offset {exc.start}"
+            ) from exc
     header = _csv_header(src, sep=sep, skip_rows=skip_rows, encoding=encoding)
     names = _dedupe(header)
     # Fast path: pyarrow's parser raises on the first record with the wrong number of fields (blank lines count as
@@ -226,8 +239,11 @@ def _read_csv(src: _Source, *, sep: str, skip_rows: int, encoding: str) -> RawTa
         raise TableReadError(f"{path}: cannot read as {encoding} CSV: {exc}") from exc
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
+            offset = _first_undecodable_byte(src, encoding)
+            where = f" (invalid byte at byte offset {offset})" if offset is not None else ""
             raise TableReadError(
-                f"{path}: not {encoding} text (set encoding: in the mapping, e.g. latin-1): {exc}"
+                f"{path}: not {encoding} text{where}; if it is another encoding, pass --encoding (e.g. cp1252) "
+                "or set encoding: in the mapping"
             ) from exc
         if "column" not in str(exc).lower():
             raise TableReadError(f"{path}: cannot read as {encoding} CSV: {exc}") from exc
@@ -259,8 +275,8 @@ def _csv_header(src: _Source, *, sep: str, skip_rows: int, encoding: str) -> lis
             header = next(reader, None)
     except UnicodeDecodeError as exc:
         raise TableReadError(
-            f"{src.path}: not {encoding} text ({exc.reason} at byte {exc.start}); if it is another encoding, "
-            "set encoding: in the mapping (e.g. latin-1)"
+            f"{src.path}: not {encoding} text ({exc.reason} at byte offset {exc.start}); if it is another encoding, "
+            "pass --encoding (e.g. cp1252) or set encoding: in the mapping"
         ) from exc
     if not header or not any(cell.strip() for cell in header):
         raise TableReadError(f"{src.path}: no header row (row {skip_rows + 1} is empty)")

@@ -386,6 +386,10 @@ def load_scenarios(path: Path) -> list[Scenario]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{file}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{file}: not UTF-8 text ({exc.reason} at byte offset {exc.start}); save scenario files as UTF-8"
+        ) from None
     try:
         raw = yaml.load(text, Loader=_ScenarioLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:

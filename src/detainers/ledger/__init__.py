@@ -40,11 +40,14 @@ from detainers.ledger._events import (
     PersonalDataErased,
     PersonalDataRead,
     PersonalDataRecorded,
+    PersonNoticeOverdue,
+    PersonNoticeServed,
     PersonReleased,
     PolicyOverridden,
     StatusProofRecorded,
     StoredEvent,
     Transferred,
+    TranslationFile,
     format_utc,
     parse_utc,
 )
@@ -61,6 +64,7 @@ from detainers.ledger._projections import (
     evolve_detainer,
 )
 from detainers.ledger._recorder import ConcurrencyError, Encoded, Recorder, SideRow, encode, write_rows
+from detainers.ledger._views_audit import ViewMismatch, fold_views
 
 __all__ = [
     "BOOKING_PREFIX",
@@ -98,6 +102,8 @@ __all__ = [
     "OverLimitMarked",
     "Payload",
     "PendingEvent",
+    "PersonNoticeOverdue",
+    "PersonNoticeServed",
     "PersonReleased",
     "PersonalData",
     "PersonalDataErased",
@@ -112,13 +118,16 @@ __all__ = [
     "StatusProofRecorded",
     "StoredEvent",
     "Transferred",
+    "TranslationFile",
     "VerifyReport",
+    "ViewMismatch",
     "canonical",
     "database_url",
     "encode",
     "event_hash",
     "evolve_booking",
     "evolve_detainer",
+    "fold_views",
     "format_utc",
     "is_postgres",
     "is_sqlite",

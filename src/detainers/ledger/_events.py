@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from detainers.domain import (
     AwareDatetime,
@@ -50,6 +50,8 @@ __all__ = [
     "PAYLOADS",
     "Payload",
     "PendingEvent",
+    "PersonNoticeOverdue",
+    "PersonNoticeServed",
     "PersonReleased",
     "PersonalDataErased",
     "PersonalDataRead",
@@ -58,6 +60,7 @@ __all__ = [
     "StatusProofRecorded",
     "StoredEvent",
     "Transferred",
+    "TranslationFile",
     "format_utc",
     "parse_utc",
     "payload_model",
@@ -111,6 +114,8 @@ class EventType(StrEnum):
     PERSONAL_DATA_RECORDED = "personal_data_recorded"
     PERSONAL_DATA_READ = "personal_data_read"
     PERSONAL_DATA_ERASED = "personal_data_erased"
+    PERSON_NOTICE_SERVED = "person_notice_served"
+    PERSON_NOTICE_OVERDUE = "person_notice_overdue"
 
 
 class Payload(BaseModel):
@@ -331,6 +336,62 @@ class PersonalDataErased(Payload):
     reason: str = Field(min_length=3, max_length=1000)
 
 
+_NOTICE_KIND = r"^[a-z0-9_]{1,60}$"
+_PERSON_RECIPIENT = r"^(subject|attorney_or_designee)$"
+
+
+class TranslationFile(Payload):
+    """A translation file a served notice was rendered from: where it came from (shipped with detainers or the
+    county's own certified file, which takes precedence), its sha256 and its review status."""
+
+    path: str = Field(min_length=1, max_length=200)
+    source: str = Field(pattern=r"^(shipped|county)$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    status: str = Field(pattern=r"^(drafted|reviewed)$")
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    reviewed_on: date | None = None
+
+
+class PersonNoticeServed(Payload):
+    """A notice or consent form given to the person or their attorney or designee (TRUTH Act, Texas SB 4, ...).
+
+    Who served it is the event's actor; ``served_at`` is when it was handed over or sent. The PDF is identified by
+    its sha256 (the same inputs render the same bytes), the translation files by theirs. A consent form carries the
+    person's answer. No name, booking number or A-number: the PDF that held them is not stored, only its hash.
+    """
+
+    kind: str = Field(pattern=_NOTICE_KIND)
+    recipient: str = Field(pattern=_PERSON_RECIPIENT)
+    rule: str = Field(min_length=1, max_length=120)  # the rule that made the notice owed
+    template: str = Field(min_length=1, max_length=120)
+    form: str = Field(pattern=r"^(notice|consent)$")
+    deadline: str | None = Field(default=None, max_length=40)  # on_receipt, before_interview, ...
+    language: str = Field(min_length=2, max_length=20)
+    pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    translations: tuple[TranslationFile, ...] = Field(min_length=1)
+    served_at: AwareDatetime
+    delivered: str = Field(pattern=r"^(in_person|mail|email|fax|attorney_visit)$")
+    answer: str | None = Field(default=None, pattern=r"^(consented|declined|asked_for_counsel)$")
+
+    @model_validator(mode="after")
+    def _answer_fits_the_form(self) -> PersonNoticeServed:
+        if self.form == "consent" and self.answer is None:
+            raise ValueError("a consent form is recorded with the answer: consented, declined or asked_for_counsel")
+        if self.form == "notice" and self.answer is not None:
+            raise ValueError("only a consent form records an answer")
+        return self
+
+
+class PersonNoticeOverdue(Payload):
+    """The worker's warning: a notice owed to the person is past its deadline and not recorded as served."""
+
+    kind: str = Field(pattern=_NOTICE_KIND)
+    recipient: str = Field(pattern=_PERSON_RECIPIENT)
+    rule: str = Field(min_length=1, max_length=120)
+    deadline: str = Field(max_length=40)
+    due_at: AwareDatetime
+
+
 PAYLOADS: dict[EventType, type[Payload]] = {
     EventType.DETAINER_RECEIVED: DetainerReceived,
     EventType.DETAINER_SERVED: DetainerServed,
@@ -354,6 +415,8 @@ PAYLOADS: dict[EventType, type[Payload]] = {
     EventType.PERSONAL_DATA_RECORDED: PersonalDataRecorded,
     EventType.PERSONAL_DATA_READ: PersonalDataRead,
     EventType.PERSONAL_DATA_ERASED: PersonalDataErased,
+    EventType.PERSON_NOTICE_SERVED: PersonNoticeServed,
+    EventType.PERSON_NOTICE_OVERDUE: PersonNoticeOverdue,
 }
 
 _TYPE_OF: dict[type[Payload], EventType] = {model: kind for kind, model in PAYLOADS.items()}

@@ -2,20 +2,24 @@
 
 Events carry only a random ``subject_key``. Reading personal data appends a ``personal_data_read`` event (who,
 when, why) and an access-log row in the same transaction, so no read goes unrecorded. Erasure (court-ordered
-expungement) deletes the row; the events, and so the chain, are untouched.
+expungement) deletes the row; the events, and so the chain, are untouched. On SQLite the deletion overwrites the
+row's bytes (``secure_delete``) and the write-ahead log is then checkpointed and truncated, so the erased data does not
+linger in ``-wal`` or in free pages of the file (docs/security.md, "Erasure and backups").
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, delete, insert, select
 
 from detainers.domain import ANumber
-from detainers.ledger._database import write_connection
+from detainers.ledger._database import is_sqlite, write_connection
 from detainers.ledger._events import (
     Authority,
     PendingEvent,
@@ -29,7 +33,22 @@ from detainers.ledger._projections import PERSON_PREFIX
 from detainers.ledger._recorder import Recorder, SideRow, write_rows
 from detainers.ledger._schema import access_log, personal_data
 
-__all__ = ["PersonalData", "PersonalDataErasedError", "PersonalStore", "new_subject_key"]
+__all__ = ["PersonalData", "PersonalDataErasedError", "PersonalStore", "new_subject_key", "truncate_wal"]
+
+
+def truncate_wal(raw: Any, *, attempts: int = 50, pause: float = 0.02) -> bool:
+    """Checkpoint a SQLite database's write-ahead log into its file and truncate the log to zero bytes.
+
+    ``raw`` is a sqlite3 connection outside any transaction. A reader still using old log frames makes SQLite answer
+    "busy" without truncating; this tries again for about a second, then returns False (the log is truncated by the
+    next checkpoint that succeeds; the data's pages are already overwritten in the file by then).
+    """
+    for _ in range(attempts):
+        busy, _log, _copied = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy == 0:
+            return True
+        time.sleep(pause)
+    return False
 
 
 def new_subject_key() -> str:
@@ -160,25 +179,42 @@ class PersonalStore:
         return found is not None
 
     def erase(self, subject_key: str, *, actor: str, order_reference: str, reason: str, now: datetime) -> StoredEvent:
-        """Delete the personal data and record the erasure; the chain still verifies."""
-        with write_connection(self.recorder.engine) as conn, conn.begin():
-            gone = conn.execute(delete(personal_data).where(personal_data.c.subject_key == subject_key))
-            if gone.rowcount == 0:
-                raise PersonalDataErasedError(subject_key)
-            (event,) = self.recorder.append_in(
-                conn,
-                [
-                    PendingEvent(
-                        stream_id=PERSON_PREFIX + subject_key,
-                        expected_version=None,
-                        payload=PersonalDataErased(order_reference=order_reference, reason=reason),
-                        actor=actor,
-                        authority=Authority.API,
-                        recorded_at=now,
-                        subject_key=subject_key,
+        """Delete the personal data and record the erasure; the chain still verifies.
+
+        SQLite: the row's bytes are overwritten as it is deleted (``PRAGMA secure_delete``) and, once committed, the
+        write-ahead log is copied into the file and truncated (``wal_checkpoint(TRUNCATE)``), so no copy of the
+        erased data stays in ``-wal`` or in the file's free space. See :func:`truncate_wal` for when readers delay it.
+        """
+        with write_connection(self.recorder.engine) as conn:
+            raw = conn.connection.driver_connection if is_sqlite(conn) else None
+            secure_before = 0
+            if raw is not None:
+                secure_before = int(raw.execute("PRAGMA secure_delete").fetchone()[0])
+                raw.execute("PRAGMA secure_delete=ON")
+            try:
+                with conn.begin():
+                    gone = conn.execute(delete(personal_data).where(personal_data.c.subject_key == subject_key))
+                    if gone.rowcount == 0:
+                        raise PersonalDataErasedError(subject_key)
+                    (event,) = self.recorder.append_in(
+                        conn,
+                        [
+                            PendingEvent(
+                                stream_id=PERSON_PREFIX + subject_key,
+                                expected_version=None,
+                                payload=PersonalDataErased(order_reference=order_reference, reason=reason),
+                                actor=actor,
+                                authority=Authority.API,
+                                recorded_at=now,
+                                subject_key=subject_key,
+                            )
+                        ],
                     )
-                ],
-            )
+            finally:
+                if raw is not None:
+                    raw.execute(f"PRAGMA secure_delete={secure_before}")
+            if raw is not None:
+                truncate_wal(raw)
             return event
 
     def access_log(self, *, subject_key: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, str]]:

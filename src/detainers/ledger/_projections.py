@@ -31,6 +31,8 @@ from detainers.ledger._events import (
     NotificationSent,
     OverLimitMarked,
     Payload,
+    PersonNoticeOverdue,
+    PersonNoticeServed,
     PersonReleased,
     PolicyOverridden,
     StatusProofRecorded,
@@ -105,6 +107,10 @@ class DetainerState(_State):
     attachments: list[dict[str, Any]] = []
     corrections: list[dict[str, Any]] = []
     notices: list[dict[str, Any]] = []
+    # Notices and consent forms served to the person or their counsel (each with seq, by, and the event's payload),
+    # and the worker's overdue warnings ("kind:recipient" keys), so it warns once per notice.
+    person_notices: list[dict[str, Any]] = []
+    person_notices_overdue: list[str] = []
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -244,6 +250,14 @@ def evolve_detainer(state: DetainerState, event: StoredEvent) -> DetainerState:
         else:
             notices.append({"status": status, "seq": event.seq, **payload})
         data["notices"] = notices
+    elif kind is EventType.PERSON_NOTICE_SERVED:
+        PersonNoticeServed.model_validate(payload)
+        served = {**payload, "seq": event.seq, "by": event.actor, "recorded_at": event.recorded_at}
+        data["person_notices"] = [*state.person_notices, served]
+    elif kind is EventType.PERSON_NOTICE_OVERDUE:
+        PersonNoticeOverdue.model_validate(payload)
+        key = f"{payload['kind']}:{payload['recipient']}"
+        data["person_notices_overdue"] = [*state.person_notices_overdue, key]
     return DetainerState.model_validate(data)
 
 

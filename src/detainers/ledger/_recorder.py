@@ -22,11 +22,12 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, selec
 from sqlalchemy.sql.dml import Insert
 
 from detainers.ledger._chain import VerifyReport, canonical_and_text, event_digest, verify_events
-from detainers.ledger._database import write_connection, writer_lock
+from detainers.ledger._database import is_postgres, write_connection, writer_lock
 from detainers.ledger._events import PendingEvent, StoredEvent, format_utc
 from detainers.ledger._pipeline import driver_of, execute_rows, unique_violation
 from detainers.ledger._projections import Projector, flush, rebuild
 from detainers.ledger._schema import events, head
+from detainers.ledger._views_audit import ViewMismatch, audit_views
 
 __all__ = ["AfterAppend", "ConcurrencyError", "Encoded", "Recorder", "SideRow", "encode", "write_rows"]
 
@@ -423,6 +424,18 @@ class Recorder:
         """Recompute the whole chain; the report names the first event that does not match."""
         head_seq, head_hash = self.head()
         return verify_events(self.iter_all(), head_seq=head_seq, head_hash=head_hash)
+
+    def audit_views(self) -> list[ViewMismatch]:
+        """Fold every event again in memory and name each view cell that differs (see ``_views_audit``).
+
+        Events and views are read in one snapshot (REPEATABLE READ on PostgreSQL; one read transaction on SQLite),
+        so appends running meanwhile are not reported.
+        """
+        with self.engine.connect() as conn:
+            if is_postgres(conn):
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                return audit_views(conn, self.iter_all(conn=conn))
 
     def rebuild_projections(self) -> int:
         with write_connection(self.engine) as conn, conn.begin():

@@ -272,7 +272,15 @@ def create_app(services: Services) -> FastAPI:
     app.state.sessions = services.sessions or SessionStore(services.desk.engine)
     app.state.outbox = services.outbox
     app.state.services = services
-    for module in (routes.detainers, routes.bookings, routes.people, routes.audit, routes.public, routes.reports):
+    for module in (
+        routes.detainers,
+        routes.person_notices,
+        routes.bookings,
+        routes.people,
+        routes.audit,
+        routes.public,
+        routes.reports,
+    ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(routes.public.health_router)
 

@@ -59,6 +59,7 @@ from detainers.ledger import (
     PendingEvent,
     PersonalData,
     PersonalStore,
+    PersonNoticeServed,
     PersonReleased,
     PolicyOverridden,
     Projector,
@@ -660,6 +661,19 @@ class Desk:
             "detainer_served",
         )
 
+    def record_person_notice(
+        self, detainer_id: str, payload: PersonNoticeServed, expected: int | None, actor: Actor
+    ) -> DetainerState:
+        """Append a notice served to the person on the detainer's stream (no new decision: serving changes none)."""
+
+        def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
+            state = self._load_detainer(conn, detainer_id)
+            event = self._event(DETAINER_PREFIX + detainer_id, self._expected(expected, state.version), payload, actor)
+            evolve_detainer(state, _probe(event, state.version + 1))
+            return [event], set()
+
+        return self._commit(build, actor, "person_notice_served", lambda c: self._load_detainer(c, detainer_id))
+
     def link(self, detainer_id: str, body: LinkIn, actor: Actor) -> DetainerState:
         def make(conn: Connection, state: DetainerState) -> Payload:
             self._load_booking(conn, body.booking_id)
@@ -935,6 +949,11 @@ class Desk:
     def booking(self, booking_id: str) -> BookingState:
         with self.engine.connect() as conn:
             return self._load_booking(conn, booking_id)
+
+    def case_for(self, booking: BookingState) -> Case | None:
+        """The booking's facts as the policy engine reads them (None without a detainer)."""
+        with self.engine.connect() as conn:
+            return self._case(conn, booking)
 
     def list_detainers(
         self,

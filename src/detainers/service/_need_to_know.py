@@ -73,8 +73,9 @@ REQUEST_FIELDS = (
     "lift_reason",
     "corrections",
 )
-# Withheld from a liaison in every case: the person's key, and the booking (liaisons never see bookings).
-_NEVER_FOR_LIAISON = ("subject_key", "booking_id")
+# Withheld from a liaison in every case: the person's key, the booking (liaisons never see bookings), and the record
+# of notices served to the person (a liaison sees their status only through /person-notices, see _person_notices).
+_NEVER_FOR_LIAISON = ("subject_key", "booking_id", "person_notices", "person_notices_overdue")
 # Withheld when only the request is shown: custody, timing and the record's own history.
 _CUSTODY_FIELDS = ("version", "served_at", "served_manner", "jurisdiction", "booking_status", "notices")
 
@@ -188,6 +189,8 @@ def _request_only(detainer: DetainerState) -> DetainerState:
             "booking_status": None,
             "notices": [],
             "subject_key": None,
+            "person_notices": [],
+            "person_notices_overdue": [],
             "corrections": corrections,
         }
     )
@@ -201,7 +204,8 @@ def detainer_for(audience: Audience, record: Record) -> tuple[DetainerState, Sig
         return record.detainer, seen, ()
     if seen is Sight.SHARED:
         # booking_id stays on the object (its status follows it); whoever shows it leaves the withheld fields empty
-        return record.detainer.model_copy(update={"subject_key": None}), seen, _NEVER_FOR_LIAISON
+        hidden: dict[str, Any] = {"subject_key": None, "person_notices": [], "person_notices_overdue": []}
+        return record.detainer.model_copy(update=hidden), seen, _NEVER_FOR_LIAISON
     return _request_only(record.detainer), seen, _NEVER_FOR_LIAISON + _CUSTODY_FIELDS
 
 

@@ -25,12 +25,14 @@ from detainers.ledger import (
     NotificationQueued,
     OverLimitMarked,
     PendingEvent,
+    PersonNoticeOverdue,
     format_utc,
     write_connection,
 )
 from detainers.service._desk import Desk, effective_decision
 from detainers.service._logging import log_event
 from detainers.service._outbox import Outbox, OutboxItem, same_timing, timing_of
+from detainers.service._person_notices import person_notices
 
 __all__ = ["Worker", "WorkerReport", "instant"]
 
@@ -50,6 +52,7 @@ class WorkerReport:
     warned: int = 0
     over_limit: int = 0
     sent: int = 0
+    person_notices_overdue: int = 0
     conflicts: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -74,10 +77,11 @@ class Worker:
             try:
                 self._notify(booking, decision, now, report)
                 self._deadline(booking, decision, now, report)
+                self._person_notices(booking, now, report)
             except ConcurrencyError:
                 report.conflicts += 1  # somebody wrote meanwhile; the next pass sees the new state
         report.sent = self.outbox.deliver_due(wait=wait)
-        if report.queued or report.warned or report.over_limit or report.sent:
+        if report.queued or report.warned or report.over_limit or report.sent or report.person_notices_overdue:
             log_event(
                 _log,
                 "worker pass",
@@ -85,6 +89,7 @@ class Worker:
                 warned=report.warned,
                 over_limit=report.over_limit,
                 sent=report.sent,
+                person_notices_overdue=report.person_notices_overdue,
             )
         return report
 
@@ -210,6 +215,50 @@ class Worker:
         )
         self.desk.latest.forget([("booking", booking.id)])
         log_event(_log, payload.__class__.__name__, booking_id=booking.id, hold_until=format_utc(hold_until))
+
+    def _person_notices(self, booking: BookingState, now: datetime, report: WorkerReport) -> None:
+        """Warn once per notice owed to the person that is past its moment (on receipt; when ICE was told the
+        release date) and not recorded as served: a ``person_notice_overdue`` event on the detainer's stream and a
+        log line with ids and the notice's kind only. Notices whose moment the desk cannot see (before an ICE
+        interview, while held) are shown on the detainer page but not warned about."""
+        for detainer in self.desk.detainers_of(booking):
+            if detainer.lifted_at:
+                continue
+            for notice in person_notices(detainer, booking, now):
+                if notice.status != "due" or notice.due_at is None or notice.due_at > now:
+                    continue
+                if notice.key in detainer.person_notices_overdue:
+                    continue
+                payload = PersonNoticeOverdue(
+                    kind=notice.kind,
+                    recipient=notice.recipient,
+                    rule=notice.owed.rule.id,
+                    deadline=notice.deadline or "",
+                    due_at=notice.due_at,
+                )
+                self.desk.recorder.append(
+                    [
+                        PendingEvent(
+                            stream_id=DETAINER_PREFIX + detainer.id,
+                            expected_version=detainer.version,
+                            payload=payload,
+                            actor=ACTOR,
+                            authority=Authority.WORKER,
+                            recorded_at=now,
+                        )
+                    ]
+                )
+                self.desk.latest.forget([("detainer", detainer.id)])
+                detainer = self.desk.detainer(detainer.id)
+                report.person_notices_overdue += 1
+                log_event(
+                    _log,
+                    "person notice overdue",
+                    detainer_id=detainer.id,
+                    kind=notice.kind,
+                    recipient=notice.recipient,
+                    due_at=format_utc(notice.due_at),
+                )
 
     # ---------------------------------------------------------------- scheduling
 

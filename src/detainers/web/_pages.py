@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -30,6 +31,7 @@ from detainers.ledger import (
 )
 from detainers.service import Desk, DeskError, NotFound, Permission, Role, effective_decision
 from detainers.service import _need_to_know as ntk
+from detainers.service import _person_notices as pn
 from detainers.service._against import AgainstDecisionRefused
 from detainers.service._errors import TooManyAttempts
 from detainers.service._idempotency import Claim, IdempotencyStore, check_key, fingerprint, run_once
@@ -37,11 +39,12 @@ from detainers.service._keys import Duplicate
 from detainers.service._schemas import ATTACHMENT_TYPES, AttachmentIn
 from detainers.service.routes.deps import actor_of, authenticate_token
 from detainers.web import _actions
+from detainers.web import _person_notices as person_notices_panel
 from detainers.web._board import STATUS_FILTERS, build_board, with_people
 from detainers.web._charts import bar_chart
 from detainers.web._decision import decision_view
-from detainers.web._format import EVIDENCE, local_input, rule_href
-from detainers.web._intake import ACCEPTED_MEDIA, ZONES, Upload, form_choices, parse_intake
+from detainers.web._format import EVIDENCE, label, local_input, rule_href
+from detainers.web._intake import ACCEPTED_MEDIA, ZONES, Upload, form_choices, parse_intake, parse_local
 from detainers.web._policies import policy_browser
 from detainers.web._reports import SUPPRESS_BELOW, against_decision, csv_text, desk_tables, public_tables
 from detainers.web._session import (
@@ -82,6 +85,7 @@ WRITTEN = {
     "detainer_served": "Service on the person is recorded.",
     "linked_to_booking": "The detainer is linked to the booking.",
     "corrected": "The correction is recorded, with the old value kept beside it.",
+    "person_notice_served": "The notice is recorded as served to the person, with the printed PDF's hash.",
 }
 
 
@@ -430,6 +434,7 @@ def _detainer_page(
     error: str | None = None,
     person: Any = None,
     purpose_error: str | None = None,
+    notice_error: dict[str, str] | None = None,
 ) -> Response:
     desk = _desk(request)
     detainer, booking = _visible(desk, who, detainer_id)
@@ -475,9 +480,13 @@ def _detainer_page(
             }
         )
     written = request.query_params.get("written")
+    notices = person_notices_panel.panel(who, detainer, booking, now, zone)
     return render(
         request,
         "detainer.html",
+        person_notices=notices,
+        notice_ui=person_notices_panel.context(who, now, zone),
+        notice_error=notice_error,
         viewer=who,
         page="desk",
         status=status,
@@ -607,6 +616,97 @@ async def detainer_action(request: Request, who: ViewerDep, detainer_id: str, na
     return await run_in_threadpool(work)
 
 
+@router.get("/detainers/{detainer_id}/person-notices/{kind}.pdf")
+def person_notice_pdf(
+    request: Request, who: ViewerDep, detainer_id: str, kind: str, language: str = "en", recipient: str = "subject"
+) -> Response:
+    """Print a notice to the person: the PDF with the name filled in (a logged personal-data read)."""
+    who.require(Permission.PERSON_READ, "print notices (they carry the person's name)")
+    desk = _desk(request)
+    detainer, booking = _visible(desk, who, detainer_id)
+    try:
+        notice = pn.find_notice(pn.person_notices(detainer, booking, desk.now()), kind, recipient)
+        rendered = pn.render_person_notice(
+            desk,
+            detainer,
+            notice,
+            language,
+            actor_of(who.principal, Authority.FORM),
+            purpose=f"print notice {kind} ({language})",
+        )
+    except NotFound as error:
+        raise PageNotFound(error.message) from error
+    except DeskError as error:
+        return _detainer_page(request, who, detainer_id, status=error.status, error=error.message)
+    name = f"{kind}-{recipient}-{rendered.language}.pdf"
+    return Response(
+        rendered.pdf,
+        media_type="application/pdf",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'inline; filename="{name}"',
+            "X-Notice-SHA256": rendered.sha256,
+        },
+    )
+
+
+@router.post("/detainers/{detainer_id}/person-notices/{kind}/served")
+async def person_notice_served(request: Request, who: ViewerDep, detainer_id: str, kind: str) -> Response:
+    """Mark a notice served: who (the signed-in user), when, language, delivery and a consent form's answer."""
+    form = await request.form()
+    check_csrf(who, form.get("csrf"))
+    who.require(Permission.DETAINER_RECORD, "record notices served")
+    desk = _desk(request)
+
+    def work() -> Response:
+        detainer, booking = _visible(desk, who, detainer_id)
+        zone = booking.timezone if booking else _default_zone(request, desk)
+        names = ("recipient", "language", "delivered", "served_at", "answer")
+        values = {k: str(form.get(k) or "").strip() for k in names}
+        problem: dict[str, str] | None = None
+        try:
+            served_at = parse_local(values["served_at"], zone) if values["served_at"] else None
+            body = pn.PersonNoticeServedIn.model_validate(
+                {
+                    "recipient": values["recipient"] or "subject",
+                    "language": values["language"],
+                    "delivered": values["delivered"],
+                    "served_at": served_at,
+                    "answer": values["answer"] or None,
+                    "expected_version": _int_or_none(str(form.get("detainer_version") or "")),
+                }
+            )
+            pn.serve_person_notice(desk, detainer_id, kind, body, actor_of(who.principal, Authority.FORM))
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = str(first["loc"][0]) if first.get("loc") else "language"
+            message = f"{label(field)}: {first['msg']}"
+            problem = {"key": f"{kind}:{values['recipient'] or 'subject'}", "field": field, "message": message}
+        except ValueError:  # the served-at time could not be read
+            message = "Served at: give a date and time (YYYY-MM-DDTHH:MM)"
+            problem = {"key": f"{kind}:{values['recipient'] or 'subject'}", "field": "served_at", "message": message}
+        except ConcurrencyError:
+            return _detainer_page(request, who, detainer_id, status=409, error=CONFLICT)
+        except DeskError as error:
+            problem = {
+                "key": f"{kind}:{values['recipient'] or 'subject'}",
+                "field": error.field or "",
+                "message": error.message,
+            }
+            if isinstance(error, NotFound):
+                return _detainer_page(request, who, detainer_id, status=404, error=error.message)
+        if problem is not None:
+            return _detainer_page(request, who, detainer_id, status=422, error=problem["message"], notice_error=problem)
+        done = f"/detainers/{detainer_id}?written=person_notice_served#person-notices"
+        return RedirectResponse(done, status_code=303)
+
+    return await run_in_threadpool(work)
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text.strip().isdigit() else None
+
+
 @router.get("/detainers/{detainer_id}/attachments/{attachment_id}")
 def attachment(request: Request, who: ViewerDep, detainer_id: str, attachment_id: str) -> Response:
     desk = _desk(request)
@@ -680,8 +780,17 @@ def audit(request: Request, who: ViewerDep) -> Response:
     report = desk.recorder.verify() if who.can(Permission.AUDIT_VERIFY) else None
     log = desk.personal.access_log(limit=200) if who.can(Permission.AUDIT_READ) else None
     flagged = against_decision(desk)
+    served = person_notices_panel.served_entries(desk)
     return render(
-        request, "audit.html", viewer=who, page="audit", report=report, log=log, flagged=flagged, now=desk.now()
+        request,
+        "audit.html",
+        viewer=who,
+        page="audit",
+        report=report,
+        log=log,
+        flagged=flagged,
+        served=served,
+        now=desk.now(),
     )
 
 

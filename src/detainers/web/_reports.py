@@ -11,11 +11,14 @@ import io
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from detainers.analytics import TRUTH_ACT_ANSWERS, truth_act_notices
 from detainers.law import SUPPRESS_BELOW
 from detainers.service import Desk, public_counts
 from detainers.service._public import UNLINKED
 from detainers.web._format import label
+from detainers.web._person_notices import notice_title
 
 __all__ = [
     "PUBLIC_TABLES",
@@ -73,6 +76,9 @@ def desk_tables(desk: Desk) -> list[Table]:
         for a in against_decision(desk)
     )
     decided = sum(1 for b in bookings if b.decision is not None)
+    # California's TRUTH Act tables, where the desk holds California bookings (a law of no other state)
+    california = any(b.jurisdiction.startswith("us/ca") for b in bookings)
+    truth = _truth_act_tables(detainers, {b.id: b.timezone for b in bookings}) if california else []
     return [
         Table(
             "outcome",
@@ -101,7 +107,56 @@ def desk_tables(desk: Desk) -> list[Table]:
             f"all {decided:,} bookings with a decision (each flagged entry was confirmed by the person recording it)",
             unit="Entries",
         ),
+        *truth,
     ]
+
+
+_ANSWER_TEXT = {
+    "consented": "Consented to the interview",
+    "declined": "Declined the interview",
+    "asked_for_counsel": "Only with their attorney present",
+}
+
+
+def _truth_act_tables(detainers: Iterable[Any], zones: dict[str, str]) -> list[Table]:
+    """California TRUTH Act (Gov. Code 7283.1): notices served to the person and consent forms by answer, all years
+    on this desk together (``truth_act_notices`` gives them per year, as ``detainers report truth-act --desk``)."""
+    served = [{**item, "zone": zones.get(d.booking_id or "", "UTC")} for d in detainers for item in d.person_notices]
+    years = truth_act_notices(served)
+    kinds: Counter[str] = Counter()
+    answers: Counter[str] = Counter()
+    for year in years:
+        kinds.update(year["by_kind"])
+        answers.update(year["consents_by_answer"])
+    notices = sum(kinds.values())
+    consents = sum(answers.values())
+    return [
+        Table(
+            "truth_notices",
+            "TRUTH Act (Gov. Code 7283.1): notices served to the person",
+            "Notice, to whom",
+            [(_kind_label(k), n) for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))],
+            notices,
+            f"all {notices:,} TRUTH Act notices and consent forms recorded as served on this desk, every year "
+            "(a copy served again, in another language, counts again)",
+            unit="Served",
+        ),
+        Table(
+            "truth_consents",
+            "TRUTH Act consent forms (7283.1(a)) by the person's answer",
+            "The person's answer",
+            [(_ANSWER_TEXT[a], answers[a]) for a in TRUTH_ACT_ANSWERS],
+            consents,
+            f"all {consents:,} interview consent forms recorded as served on this desk, every year",
+            unit="Consent forms",
+        ),
+    ]
+
+
+def _kind_label(key: str) -> str:
+    kind, _, recipient = key.partition(":")
+    to = "attorney or designee" if recipient == "attorney_or_designee" else "the person"
+    return f"{notice_title(f'us/ca/{kind}', kind)} ({to})"  # the TRUTH Act's forms are California's
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ _TITLES = {
     "over_limit_marked": "Custody past its lawful end",
     "notification_cancelled": "Release notice cancelled",
     "corrected": "Correction",
+    "person_notice_served": "Notice served to the person",
+    "person_notice_overdue": "Notice to the person overdue",
 }
 
 
@@ -119,6 +121,20 @@ def describe(kind: str, p: dict[str, Any], zone: str) -> str:
         return f"hold ends {t('hold_until')} ({p.get('lead_minutes')} minutes' warning)"
     if kind == "over_limit_marked":
         return f"at {t('at')} (custody had to end at {t('hold_until')})"
+    if kind == "person_notice_served":
+        to = "their attorney or designee" if p.get("recipient") == "attorney_or_designee" else "the person"
+        answer = f"; answer: {label(p.get('answer'))}" if p.get("answer") else ""
+        county = (
+            " (county's translation)" if any(t.get("source") == "county" for t in p.get("translations", ())) else ""
+        )
+        return (
+            f"{label(p.get('kind'))} to {to} at {t('served_at')}, {label(p.get('delivered'))}, in "
+            f"{p.get('language')}{county}{answer}; PDF SHA-256 {str(p.get('pdf_sha256'))[:12]}…"
+        )
+    if kind == "person_notice_overdue":
+        return (
+            f"{label(p.get('kind'))} ({label(p.get('deadline'))}) was due {t('due_at')} and is not recorded as served"
+        )
     if kind == "corrected":
         return f"{p.get('field')}: {_show(p.get('old'))} → {_show(p.get('new'))} — reason: {p.get('reason')}"
     return ""
@@ -139,7 +155,8 @@ def timeline(events: Iterable[StoredEvent], zone: str) -> list[Entry]:
         flagged = against(event.payload)
         tone = (
             "alert"
-            if event.type in ("over_limit_marked", "notification_failed", "deadline_warning") or flagged
+            if event.type in ("over_limit_marked", "notification_failed", "deadline_warning", "person_notice_overdue")
+            or flagged
             else ("decision" if event.type in ("decision_made", "policy_overridden") else "normal")
         )
         detail = describe(event.type, event.payload, zone)

@@ -1,5 +1,5 @@
 """API routes, one module per resource."""
 
-from detainers.service.routes import audit, bookings, detainers, people, public, reports
+from detainers.service.routes import audit, bookings, detainers, people, person_notices, public, reports
 
-__all__ = ["audit", "bookings", "detainers", "people", "public", "reports"]
+__all__ = ["audit", "bookings", "detainers", "people", "person_notices", "public", "reports"]
