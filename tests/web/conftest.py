@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -40,9 +41,19 @@ class WebEnv:
         client.__enter__()
         self._clients.append(client)
         if role is not None:
-            response = client.post("/sign-in", data={"token": self.tokens[role]}, follow_redirects=False)
+            response = self.sign_in(client, self.tokens[role])
             assert response.status_code == 303, response.text
         return client
+
+    def sign_in(self, client: TestClient, token: str, next_path: str | None = None) -> Any:
+        """Sign in through the form, as a browser does: open it (pre-session cookie and field), then send it."""
+        import re
+
+        form = client.get("/sign-in").text
+        found = re.search(r'name="csrf" value="([0-9a-f]+)"', form)
+        assert found, "no csrf field on the sign-in form"
+        data = {"token": token, "csrf": found.group(1), **({"next": next_path} if next_path else {})}
+        return client.post("/sign-in", data=data, follow_redirects=False)
 
     def csrf(self, client: TestClient, path: str = "/desk") -> str:
         import re
@@ -122,6 +133,7 @@ def web(tmp_path: Path) -> Iterator[WebEnv]:
         Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", worker=False), clock=clock, notifiers={}
     )
     services.tokens.hasher = FAST_HASHER
+    services.limiter.failure_delay = 0.0  # failed sign-ins answered at once (tests/service/test_auth.py times it)
     services.desk.register_office(Office("ERO-LOS", "ERO Los Angeles", email="ero-los@ice.invalid"))
     services.desk.register_office(Office("ERO-HOU", "ERO Houston", email="ero-hou@ice.invalid"))
     tokens: dict[str, str] = {}

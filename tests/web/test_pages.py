@@ -64,7 +64,7 @@ def test_sign_in_sets_an_httponly_cookie_and_never_puts_the_token_in_a_url_or_lo
     client = web.client()
     token = web.tokens["clerk"]
     with caplog.at_level(logging.DEBUG):
-        response = client.post("/sign-in", data={"token": token, "next": "/intake"}, follow_redirects=False)
+        response = web.sign_in(client, token, "/intake")
     assert response.status_code == 303
     assert response.headers["location"] == "/intake"
     cookie = response.headers["set-cookie"]
@@ -79,7 +79,7 @@ def test_sign_in_sets_an_httponly_cookie_and_never_puts_the_token_in_a_url_or_lo
 
 def test_a_wrong_token_is_refused_without_echoing_it(web: WebEnv) -> None:
     client = web.client()
-    response = client.post("/sign-in", data={"token": "dtn_deadbeef_not-a-secret"})
+    response = web.sign_in(client, "dtn_deadbeef_not-a-secret")
     assert response.status_code == 401
     assert "not valid" in response.text and "not-a-secret" not in response.text
     assert COOKIE not in client.cookies
@@ -96,7 +96,7 @@ def test_after_sign_in_only_local_pages(given: str, expected: str) -> None:
 def test_roles_land_on_their_home_page(web: WebEnv) -> None:
     for role, home in (("clerk", "/desk"), ("auditor", "/audit"), ("public", "/public")):
         client = web.client()
-        response = client.post("/sign-in", data={"token": web.tokens[role]}, follow_redirects=False)
+        response = web.sign_in(client, web.tokens[role])
         assert response.headers["location"] == home, role
 
 

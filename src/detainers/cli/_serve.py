@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -120,11 +120,12 @@ def token_create(
     role: Annotated[str, typer.Option(help="clerk, supervisor, ice_liaison, auditor or public")],
     label: Annotated[str, typer.Option(help="Who holds it (kept with the token id).")] = "",
     office: Annotated[str | None, typer.Option(help="ICE office code (ice_liaison only).")] = None,
+    expires: Annotated[str | None, typer.Option(help=_EXPIRES_HELP)] = None,
     db: DbOption = None,
 ) -> None:
-    """Create an API token and print it once; only its argon2 hash is stored.
+    """Create an API token and print it once; only its HMAC-SHA256 hash is stored.
 
-    Example: detainers token create --role ice_liaison --office ERO-LOS --label "ERO LA liaison"
+    Example: detainers token create --role ice_liaison --office ERO-LOS --label "ERO LA liaison" --expires 90d
     """
     from detainers.ledger import database_url, make_engine, upgrade
     from detainers.service import Role, TokenStore
@@ -135,20 +136,74 @@ def token_create(
         raise typer.BadParameter(f"role must be one of {', '.join(r.value for r in Role)}") from error
     from detainers.cli._store import writable_location
 
+    now = datetime.now(UTC)
+    until = _expiry(expires, now)
     url = database_url(db)
     writable_location(url)
     engine = make_engine(url)
     try:
         upgrade(engine)
         token, principal = TokenStore(engine).create(
-            chosen, label=label or chosen.value, now=datetime.now(UTC), office=office
+            chosen, label=label or chosen.value, now=now, office=office, expires_at=until
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     finally:
         engine.dispose()
     typer.echo(token)
-    typer.echo(f"token id {principal.token_id}, role {principal.role.value}", err=True)
+    ends = f", expires {until.isoformat()}" if until else ", no expiry"
+    typer.echo(f"token id {principal.token_id}, role {principal.role.value}{ends}", err=True)
+
+
+_EXPIRES_HELP = "When it stops working: a duration (90d, 12h, 30m) or an instant with its offset (2027-01-01T00:00Z)."
+
+
+def _expiry(text: str | None, now: datetime) -> datetime | None:
+    if text is None:
+        return None
+    units = {"d": 86400, "h": 3600, "m": 60}
+    value = text.strip()
+    if value[:-1].isdigit() and value[-1:] in units:
+        if int(value[:-1]) <= 0:
+            raise typer.BadParameter("the duration must be positive", param_hint="--expires")
+        return now + timedelta(seconds=int(value[:-1]) * units[value[-1]])
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise typer.BadParameter(f"{text!r}: {_EXPIRES_HELP}", param_hint="--expires") from error
+    if instant.tzinfo is None:
+        raise typer.BadParameter(f"{text!r} has no UTC offset: {_EXPIRES_HELP}", param_hint="--expires")
+    if instant <= now:
+        raise typer.BadParameter(f"{text!r} is not in the future", param_hint="--expires")
+    return instant
+
+
+def token_rotate(
+    token_id: Annotated[str, typer.Argument(help="The token id (8 hex digits) to replace.")],
+    expires: Annotated[str | None, typer.Option(help=_EXPIRES_HELP)] = None,
+    db: DbOption = None,
+) -> None:
+    """Replace a token: print a new one with the same role, office and label, and revoke the old one.
+
+    Example: detainers token rotate 1a2b3c4d --expires 90d
+    """
+    from detainers.ledger import database_url, make_engine, upgrade
+    from detainers.service import TokenStore
+
+    now = datetime.now(UTC)
+    until = _expiry(expires, now)
+    engine = make_engine(database_url(db))
+    try:
+        upgrade(engine)
+        token, principal = TokenStore(engine).rotate(token_id, now=now, expires_at=until)
+    except KeyError as error:
+        raise typer.BadParameter(f"no token {token_id}") from error
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    finally:
+        engine.dispose()
+    typer.echo(token)
+    typer.echo(f"token id {principal.token_id} replaces {token_id} (revoked)", err=True)
 
 
 def token_list(db: DbOption = None) -> None:
@@ -164,6 +219,7 @@ def token_list(db: DbOption = None) -> None:
     try:
         for row in TokenStore(engine).list():
             revoked = f" revoked {row['revoked_at']}" if row["revoked_at"] else ""
+            revoked += f" expires {row['expires_at']}" if row["expires_at"] else ""
             typer.echo(f"{row['token_id']}  {row['role']:<12} {row['office'] or '-':<10} {row['label']}{revoked}")
     finally:
         engine.dispose()
@@ -172,7 +228,7 @@ def token_list(db: DbOption = None) -> None:
 def token_revoke(
     token_id: Annotated[str, typer.Argument(help="The token id (8 hex digits).")], db: DbOption = None
 ) -> None:
-    """Revoke a token (takes effect within the 5-minute verification cache).
+    """Revoke a token (a running server notices within 30 seconds; its own revocations and sign-outs at once).
 
     Example: detainers token revoke 1a2b3c4d
     """
@@ -222,8 +278,11 @@ def register(app: typer.Typer) -> None:
     db = typer.Typer(help="Database schema.", no_args_is_help=True)
     db.command("upgrade")(db_upgrade)
     app.add_typer(db, name="db")
-    tokens = typer.Typer(help="API tokens (stored as argon2 hashes).", no_args_is_help=True)
+    tokens = typer.Typer(
+        help="API tokens (stored as HMAC-SHA256 hashes), with expiry and rotation.", no_args_is_help=True
+    )
     tokens.command("create")(token_create)
+    tokens.command("rotate")(token_rotate)
     tokens.command("list")(token_list)
     tokens.command("revoke")(token_revoke)
     app.add_typer(tokens, name="token")

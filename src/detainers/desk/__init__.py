@@ -30,7 +30,7 @@ from detainers.desk._commands import (
 from detainers.desk._decisions import Decider, DeskDecision, case_of, decision_of, default_decider, requests_notify
 from detainers.desk._desk import Desk
 from detainers.desk._effective import effective_decision
-from detainers.desk._errors import DeskError, Forbidden, InvalidCommand, NotFound, PolicyUnavailable
+from detainers.desk._errors import DeskError, Forbidden, InvalidCommand, NotFound, PolicyUnavailable, TooManyAttempts
 from detainers.desk._idempotency import (
     HEADER,
     Claim,
@@ -42,6 +42,7 @@ from detainers.desk._idempotency import (
     run_once,
 )
 from detainers.desk._inputs import (
+    ATTACHMENT_TYPES,
     AttachmentIn,
     BookingIn,
     CorrectionIn,
@@ -50,6 +51,7 @@ from detainers.desk._inputs import (
     LiftIn,
     LinkIn,
     ManualNotificationIn,
+    NotificationChannel,
     OverrideIn,
     ReleaseIn,
     ServedIn,
@@ -58,6 +60,7 @@ from detainers.desk._inputs import (
     TransferIn,
 )
 from detainers.desk._keys import Duplicate
+from detainers.desk._limits import MAX_INT, QueryInstant
 from detainers.desk._notices import OutboxItem
 from detainers.desk._offices import Office
 from detainers.desk._public import GROUPINGS, STATUSES, UNLINKED, public_counts, state_of
@@ -83,11 +86,15 @@ from detainers.ledger import (
     format_utc,
     make_engine,
     parse_utc,
+    server_secrets,
     tokens,
     upgrade,
+    web_sessions,
 )
 
 __all__ = [
+    "MAX_INT",
+    "ATTACHMENT_TYPES",
     "Actor",
     "AgainstDecisionRefused",
     "AttachmentIn",
@@ -120,6 +127,7 @@ __all__ = [
     "LiftIn",
     "LinkIn",
     "ManualNotificationIn",
+    "NotificationChannel",
     "NO_RULE",
     "NotFound",
     "NotificationQueued",
@@ -132,6 +140,8 @@ __all__ = [
     "PersonalData",
     "PersonalDataErasedError",
     "PolicyUnavailable",
+    "QueryInstant",
+    "TooManyAttempts",
     "ReleaseIn",
     "STATUSES",
     "ServedIn",
@@ -168,7 +178,9 @@ __all__ = [
     "run_once",
     "state_of",
     "to_immigration",
+    "server_secrets",
     "tokens",
+    "web_sessions",
     "transfer_breach",
     "upgrade",
 ]

@@ -41,6 +41,7 @@ from detainers.ledger import (
     AttachmentAdded,
     BookingOpened,
     BookingState,
+    ConcurrencyError,
     Corrected,
     DetainerLifted,
     DetainerReceived,
@@ -159,6 +160,8 @@ class Commands(Queries):
     ) -> DetainerState:
         def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             state = self._load_detainer(conn, detainer_id)
+            # a stale version is a 409 before any "no longer valid" refusal (the caller acted on an old view)
+            _check_version(DETAINER_PREFIX + detainer_id, expected, state.version)
             payload = make(conn, state)
             event = self._event(DETAINER_PREFIX + detainer_id, self._expected(expected, state.version), payload, actor)
             # validate the fold before writing: a payload that cannot be applied never reaches the ledger
@@ -247,6 +250,7 @@ class Commands(Queries):
             else:
                 state = self._load_booking(conn, ident)
                 stream = BOOKING_PREFIX + ident
+            _check_version(stream, body.expected_version, state.version)
             old = state.model_dump(mode="json").get(body.field)
             payload = Corrected(
                 target=target, field=body.field, old=old, new=_normalise(body.value), reason=body.reason
@@ -340,6 +344,7 @@ class Commands(Queries):
     ) -> BookingState:
         def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             state = self._load_booking(conn, booking_id)
+            _check_version(BOOKING_PREFIX + booking_id, expected, state.version)
             payload = make(state)
             event = self._event(
                 BOOKING_PREFIX + booking_id,
@@ -441,8 +446,19 @@ def _normalise(value: Any) -> Any:
 # call them and append what they answer.
 
 
+def _check_version(stream: str, expected: int | None, current: int) -> None:
+    if expected is not None and expected != current:
+        raise ConcurrencyError(stream, expected, current)
+
+
+def _after_receipt(state: DetainerState, when: datetime, field: str) -> datetime:
+    if state.received_at and when < parse_utc(state.received_at):
+        raise InvalidCommand(f"{field} is before the detainer was received", field=field)
+    return when
+
+
 def decide_serve(state: DetainerState, body: ServedIn) -> DetainerServed:
-    return DetainerServed(served_at=body.served_at, manner=body.manner)
+    return DetainerServed(served_at=_after_receipt(state, body.served_at, "served_at"), manner=body.manner)
 
 
 def decide_link(state: DetainerState, body: LinkIn) -> LinkedToBooking:
@@ -459,7 +475,7 @@ def decide_link(state: DetainerState, body: LinkIn) -> LinkedToBooking:
 def decide_lift(state: DetainerState, body: LiftIn) -> DetainerLifted:
     if state.lifted_at is not None:
         raise InvalidCommand("the detainer is already lifted", field="lifted_at")
-    return DetainerLifted(lifted_at=body.lifted_at, reason=body.reason)
+    return DetainerLifted(lifted_at=_after_receipt(state, body.lifted_at, "lifted_at"), reason=body.reason)
 
 
 def decide_eligibility(state: BookingState, body: EligibilityIn) -> EligibilityRecorded:
@@ -485,6 +501,8 @@ def decide_release(state: BookingState, body: ReleaseIn) -> PersonReleased:
 def decide_transfer(state: BookingState, body: TransferIn) -> Transferred:
     if state.status != "in_custody":
         raise InvalidCommand(f"the person is already {state.status}", field="transferred_at")
+    if state.booked_at and body.transferred_at < parse_utc(state.booked_at):
+        raise InvalidCommand("transferred_at is before the booking", field="transferred_at")
     breach = transfer_breach(state) if to_immigration(body.to_agency) else None
     flag = check_confirmed(breach, body.against_decision_confirmed, "against_decision_confirmed")
     return Transferred(

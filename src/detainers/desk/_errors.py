@@ -1,10 +1,17 @@
-"""Errors the desk raises; the app turns each into a JSON body with a message and, where known, the field."""
+"""Errors the desk raises; the REST adapter turns each into one JSON body (service ``ErrorOut``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DeskError", "Forbidden", "InvalidCommand", "NotFound", "PolicyUnavailable"]
+__all__ = [
+    "DeskError",
+    "Forbidden",
+    "InvalidCommand",
+    "NotFound",
+    "PolicyUnavailable",
+    "TooManyAttempts",
+]
 
 
 class DeskError(Exception):
@@ -31,3 +38,14 @@ class Forbidden(DeskError):
 
 class PolicyUnavailable(DeskError):
     status = 503
+
+
+class TooManyAttempts(DeskError):
+    """429: too many failed sign-ins from this client or for this token id; ``retry_after`` seconds to wait."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.extra = {"retry_after": retry_after}

@@ -78,7 +78,9 @@ from detainers.ledger._schema import (
     natural_keys,
     offices,
     outbox,
+    server_secrets,
     tokens,
+    web_sessions,
 )
 from detainers.ledger._views_audit import ViewMismatch, fold_views
 
@@ -164,7 +166,9 @@ __all__ = [
     "redact_url",
     "seed",
     "seen_states",
+    "server_secrets",
     "tokens",
+    "web_sessions",
     "upgrade",
     "verify_events",
     "write_connection",

@@ -28,7 +28,9 @@ __all__ = [
     "offices",
     "outbox",
     "personal_data",
+    "server_secrets",
     "tokens",
+    "web_sessions",
 ]
 
 metadata = MetaData()
@@ -147,6 +149,26 @@ tokens = Table(
     Column("office", String(64), nullable=True),
     Column("label", String(200), nullable=False),
     Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+    Column("expires_at", String(32), nullable=True),
+)
+
+# The HMAC key of API token hashes (one row, made by migration 0003), unless DETAINERS_TOKEN_KEY gives one.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+# The web desk's signed-in browsers: the SHA-256 of the session id in the cookie, whose token, until when.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token_id", String(16), nullable=False, index=True),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
     Column("revoked_at", String(32), nullable=True),
 )
 

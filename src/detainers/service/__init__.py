@@ -24,9 +24,12 @@ from detainers.service._logging import JsonFormatter, configure_logging
 from detainers.service._notifiers import DeliveryError, Notice, Notifier, SmtpNotifier, WebhookNotifier
 from detainers.service._outbox import Outbox, OutboxItem
 from detainers.service._roles import ROLE_PERMISSIONS, Permission, Role, allowed
+from detainers.service._sessions import SESSION_LIFETIME, SessionStore
 from detainers.service._worker import Worker, WorkerReport
 
 __all__ = [
+    "SESSION_LIFETIME",
+    "SessionStore",
     "Actor",
     "Decider",
     "DeliveryError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
@@ -21,12 +22,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from detainers.clock import Clock, SystemClock
-from detainers.desk import ConcurrencyError, Decider, Desk, DeskError, database_url, make_engine, upgrade
+from detainers.desk import (
+    ConcurrencyError,
+    Decider,
+    Desk,
+    DeskError,
+    TooManyAttempts,
+    database_url,
+    make_engine,
+    upgrade,
+)
 from detainers.service import routes
 from detainers.service._auth import TokenStore
+from detainers.service._docs_ui import add_api_docs
+from detainers.service._error_model import ERROR_RESPONSES
 from detainers.service._logging import log_event
 from detainers.service._notifiers import Notifier, SmtpNotifier, WebhookNotifier
 from detainers.service._outbox import Outbox
+from detainers.service._ratelimit import FailureLimiter
+from detainers.service._sessions import SessionStore
 from detainers.service._worker import Worker
 
 __all__ = ["Services", "Settings", "build_services", "create_app"]
@@ -60,6 +74,8 @@ class Services:
     tokens: TokenStore
     outbox: Outbox
     worker: Worker
+    limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    sessions: SessionStore | None = None  # the web desk's (made from the desk's engine when not given)
     run_worker: bool = True
     worker_max_sleep: float = 15.0
     threads: int = 8
@@ -95,7 +111,7 @@ def build_services(
     closers.insert(0, outbox.close)
     return Services(
         desk=desk,
-        tokens=TokenStore(engine),
+        tokens=TokenStore(engine, clock=desk.now),
         outbox=outbox,
         worker=Worker(desk, outbox, warn_lead=settings.warn_lead),
         run_worker=settings.worker,
@@ -105,7 +121,9 @@ def build_services(
 
 
 class _AccessLog:
-    """One JSON log line per request (pure ASGI: cheaper than ``@app.middleware``). Ids and timings only."""
+    """One JSON log line per request (pure ASGI: cheaper than ``@app.middleware``). Ids and timings only.
+
+    It also sets ``X-Content-Type-Options: nosniff`` on every response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -123,7 +141,13 @@ class _AccessLog:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                # nosniff on every response: a browser never second-guesses a declared type (an attachment, a JSON
+                # body) into HTML or script on the desk's origin.
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                ]
             await send(message)
 
         try:
@@ -142,6 +166,65 @@ class _AccessLog:
                     role=principal.role.value if principal else None,
                     token_id=principal.token_id if principal else None,
                 )
+
+
+MAX_BODY = 8_000_000  # bytes: the largest attachment (5 MB, about 6.7 MB in base64) and its fields
+
+
+class _BodyLimit:
+    """413 for a body over ``MAX_BODY`` bytes, declared (Content-Length) or streamed, before anything reads it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            await _error(413, f"the body is larger than {MAX_BODY} bytes").__call__(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY:  # FastAPI passes an HTTPException from reading the body on as it is
+                    raise StarletteHTTPException(413, f"the body is larger than {MAX_BODY} bytes")
+            return message
+
+        await self.app(scope, counting, send)
+
+
+class _TurnAway:
+    """On the API (``/v1/…``), a client address over its failed sign-in limit gets 429 before FastAPI parses
+    anything (after the failure delay) unless it sends a token already verified: the cheapest answer to a flood of
+    wrong guesses."""
+
+    def __init__(self, app: ASGIApp, *, tokens: TokenStore, limiter: FailureLimiter) -> None:
+        self.app = app
+        self.tokens = tokens
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            client = scope.get("client")
+            wait = self.limiter.retry_after("client", client[0] if client else "unknown")
+            if wait:
+                header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+                token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+                if not token or self.tokens.remembered(token) is None:
+                    await asyncio.sleep(self.limiter.failure_delay)
+                    response = _error(
+                        429, f"too many failed sign-ins from this client; retry in {wait} s", retry_after=wait
+                    )
+                    response.headers["Retry-After"] = str(wait)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def _error(status: int, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
@@ -187,9 +270,14 @@ def create_app(services: Services) -> FastAPI:
         version="1",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served below from assets shipped with the package (no CDN; works offline)
+        redoc_url=None,
     )
+    add_api_docs(app)
     app.state.desk = services.desk
     app.state.tokens = services.tokens
+    app.state.limiter = services.limiter
+    app.state.sessions = services.sessions or SessionStore(services.desk.engine)
     app.state.outbox = services.outbox
     app.state.services = services
     for module in (
@@ -201,20 +289,27 @@ def create_app(services: Services) -> FastAPI:
         routes.public,
         routes.reports,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(routes.public.health_router)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         details = []
         for error in exc.errors():
             loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+            named = (error.get("ctx") or {}).get("field")  # a check across fields names the one it refuses
+            if isinstance(named, str):
+                loc = [*loc, named]
             details.append({"field": ".".join(loc) or None, "message": str(error.get("msg", "invalid"))})
         first = details[0] if details else {"field": None, "message": "invalid input"}
         return _error(422, f"invalid input: {first['message']}", first["field"], details=details)
 
     @app.exception_handler(DeskError)
     async def desk_error(_request: Request, exc: DeskError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.field, **exc.extra)
+        response = _error(exc.status, exc.message, exc.field, **exc.extra)
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(ConcurrencyError)
     async def conflict(_request: Request, exc: ConcurrencyError) -> JSONResponse:
@@ -227,5 +322,7 @@ def create_app(services: Services) -> FastAPI:
             response.headers[key] = value
         return response
 
+    app.add_middleware(_BodyLimit)
+    app.add_middleware(_TurnAway, tokens=services.tokens, limiter=services.limiter)
     app.add_middleware(_AccessLog)
     return app

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from detainers.service._app import Settings, build_services, create_app
 from detainers.service._logging import configure_logging
+from detainers.service._ratelimit import FailureLimiter
 
 __all__ = ["app_from_env", "settings_from_env"]
 
@@ -32,4 +33,11 @@ def app_from_env() -> FastAPI:
     services.tune_gc = True
     if os.environ.get("DETAINERS_THREADS"):
         services.threads = max(1, int(os.environ["DETAINERS_THREADS"]))
+    # Failed sign-ins allowed per minute, per client address and per token id, and how late a failure is
+    # answered (docs/security.md).
+    services.limiter = FailureLimiter(
+        per_client=int(os.environ.get("DETAINERS_AUTH_FAILURES_PER_CLIENT", "20")),
+        per_token=int(os.environ.get("DETAINERS_AUTH_FAILURES_PER_TOKEN", "10")),
+        failure_delay=float(os.environ.get("DETAINERS_AUTH_FAILURE_DELAY", "1.0")),
+    )
     return create_app(services)

@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from detainers.desk import (
+    ATTACHMENT_TYPES,
     AttachmentIn,
     BookingIn,
     BookingState,
@@ -17,6 +18,7 @@ from detainers.desk import (
     LiftIn,
     LinkIn,
     ManualNotificationIn,
+    NotificationChannel,
     OverrideIn,
     ReleaseIn,
     ServedIn,
@@ -26,6 +28,7 @@ from detainers.desk import (
 )
 
 __all__ = [
+    "ATTACHMENT_TYPES",
     "AttachmentIn",
     "BookingIn",
     "BookingOut",
@@ -41,6 +44,7 @@ __all__ = [
     "LiftIn",
     "LinkIn",
     "ManualNotificationIn",
+    "NotificationChannel",
     "OverrideIn",
     "Page",
     "ReleaseIn",

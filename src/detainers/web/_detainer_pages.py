@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from detainers.desk import (
+    ATTACHMENT_TYPES,
     AgainstDecisionRefused,
     Authority,
     BookingState,
@@ -363,7 +364,10 @@ def attachment(request: Request, who: ViewerDep, detainer_id: str, attachment_id
     filename = "".join(c for c in str(meta.get("filename", "attachment")) if c.isalnum() or c in "._-") or "file"
     return Response(
         content,
-        media_type=str(meta.get("media_type") or "application/octet-stream"),
+        # a type outside the allowlist (stored before it existed) goes out as bytes
+        media_type=str(meta.get("media_type"))
+        if meta.get("media_type") in ATTACHMENT_TYPES
+        else "application/octet-stream",
         headers={
             **SECURITY_HEADERS,
             "Content-Disposition": f'attachment; filename="{filename}"',

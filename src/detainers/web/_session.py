@@ -1,23 +1,34 @@
-"""Signing in with an API token: the token lives only in an HttpOnly cookie, never in a URL or a log line.
+"""Signing in with an API token: the browser keeps a server-side session's id, never the token.
 
-Every page asks :func:`viewer` (or :func:`optional_viewer`) who is looking. A form that writes carries a CSRF field
-derived from the token (SHA-256 of a fixed prefix and the token): a page on another site can neither read the cookie
-nor compute the field, and the cookie is ``SameSite=Lax`` besides.
+Signing in checks the token and makes a session (``SessionStore``); the HttpOnly cookie carries the session id,
+and signing out revokes the session on the server. Every page asks :func:`viewer` (or :func:`optional_viewer`) who
+is looking. A form that writes carries a CSRF field, an HMAC of the session id under the server key: a page on
+another site can neither read the cookie nor compute the field, and the cookie is ``SameSite=Lax`` besides.
+
+The sign-in form itself is guarded against login CSRF (another site signing the browser in as someone else): the
+form's page sets a pre-session cookie and the form carries its HMAC, and a sign-in whose ``Origin`` (or, without
+one, ``Referer``) is another site is refused.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from detainers.service import Permission, Principal, Role, TokenStore, allowed
+from detainers.service import SESSION_LIFETIME, Permission, Principal, Role, SessionStore, TokenStore, allowed
 
 __all__ = [
     "COOKIE",
+    "PRE_COOKIE",
+    "check_sign_in_form",
+    "end_session",
+    "sign_in_form_token",
+    "start_session",
     "PageForbidden",
     "PageNotFound",
     "SignInRequired",
@@ -27,12 +38,12 @@ __all__ = [
     "home_for",
     "optional_viewer",
     "safe_next",
-    "set_cookie",
     "viewer",
 ]
 
 COOKIE = "detainers_session"
-SHIFT_SECONDS = 12 * 3600  # one long shift; sign in again after
+PRE_COOKIE = "detainers_sign_in"  # the sign-in form's pre-session value (login CSRF)
+SHIFT_SECONDS = int(SESSION_LIFETIME.total_seconds())
 
 
 class SignInRequired(Exception):
@@ -85,20 +96,30 @@ class Viewer:
         return {"viewer": self, "csrf": self.csrf}
 
 
-def _csrf_for(token: str) -> str:
-    return hashlib.sha256(b"detainers-web-csrf\x00" + token.encode()).hexdigest()[:40]
+def _tokens(request: Request) -> TokenStore:
+    store: TokenStore = request.app.state.tokens
+    return store
+
+
+def _sessions(request: Request) -> SessionStore:
+    store: SessionStore = request.app.state.sessions
+    return store
+
+
+def _now(request: Request) -> Any:
+    return request.app.state.desk.now()
 
 
 def _authenticate(request: Request) -> Viewer | None:
-    token = request.cookies.get(COOKIE)
-    if not token:
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
         return None
-    store: TokenStore = request.app.state.tokens
-    principal = store.authenticate(token)
+    token_id = _sessions(request).token_id(session_id, now=_now(request))
+    principal = _tokens(request).principal(token_id) if token_id else None  # a revoked or expired token ends it
     if principal is None:
         return None
     request.state.principal = principal  # the service's access log records the role and token id, never the token
-    return Viewer(principal, _csrf_for(token))
+    return Viewer(principal, _tokens(request).mac("web-csrf", session_id)[:40])
 
 
 def optional_viewer(request: Request) -> Viewer | None:
@@ -117,20 +138,72 @@ def check_csrf(viewer: Viewer, sent: object) -> None:
         raise PageForbidden("This form has expired or did not come from the desk; open the page again and resend.")
 
 
-def set_cookie(response: Response, request: Request, token: str) -> None:
+def start_session(response: Response, request: Request, principal: Principal) -> None:
+    """A new server-side session for ``principal``; the cookie gets its id (never the token)."""
+    session_id = _sessions(request).create(principal.token_id, now=_now(request))
     response.set_cookie(
         COOKIE,
-        token,
+        session_id,
         max_age=SHIFT_SECONDS,
         path="/",
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+    response.delete_cookie(PRE_COOKIE, path="/sign-in", httponly=True, samesite="strict")
+
+
+def end_session(response: Response, request: Request) -> None:
+    """Revoke the browser's session on the server (a copy of the cookie stops working) and clear the cookie."""
+    session_id = request.cookies.get(COOKIE)
+    if session_id:
+        _sessions(request).revoke(session_id, now=_now(request))
+    clear_cookie(response)
 
 
 def clear_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+
+
+def sign_in_form_token(request: Request, response: Response) -> str:
+    """The sign-in form's hidden field: the HMAC of a pre-session value set (or kept) in a cookie on ``response``."""
+    value = request.cookies.get(PRE_COOKIE) or ""
+    if not 20 <= len(value) <= 100:
+        value = secrets.token_urlsafe(24)
+    response.set_cookie(
+        PRE_COOKIE,
+        value,
+        max_age=3600,
+        path="/sign-in",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return _tokens(request).mac("sign-in", value)[:40]
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_sign_in_form(request: Request, sent: object) -> str | None:
+    """Why this sign-in must be refused as possible login CSRF (None: it came from the desk's own form)."""
+    own = _origin_of(str(request.base_url))
+    origin = request.headers.get("origin")
+    referer = request.headers.get("referer")
+    if origin is not None and origin.lower() != own:  # "null" too: an opaque origin is not the desk
+        return "The sign-in came from another site."
+    if origin is None and referer and _origin_of(referer) != own:
+        return "The sign-in came from another site."
+    value = request.cookies.get(PRE_COOKIE) or ""
+    if (
+        not value
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(sent, _tokens(request).mac("sign-in", value)[:40])
+    ):
+        return "The sign-in form has expired or did not come from the desk."
+    return None
 
 
 def safe_next(path: object) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from detainers.desk import MAX_INT
 from detainers.service._auth import Principal
 from detainers.service._roles import Permission
 from detainers.service._schemas import EventOut, VerifyOut, ViewMismatchOut
@@ -47,7 +48,7 @@ def verify(desk: DeskDep, who: Annotated[Principal, Depends(requires(Permission.
 def events(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.AUDIT_READ))],
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[EventOut]:
     return [EventOut.model_validate(e.model_dump()) for e in desk.events(after_seq=after_seq, limit=limit)]
@@ -58,7 +59,7 @@ def access_log(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.AUDIT_READ))],
     paging: Annotated[Paging, Depends()],
-    subject_key: str | None = None,
+    subject_key: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[dict[str, str]]:
     return desk.personal.access_log(subject_key=subject_key, limit=paging.limit, offset=paging.offset)
 

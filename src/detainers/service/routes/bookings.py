@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -38,6 +39,12 @@ from detainers.service.routes.deps import (
 __all__ = ["decision_out", "router"]
 
 router = APIRouter(prefix="/v1/bookings", tags=["bookings"])
+
+
+class BookingStatus(StrEnum):
+    IN_CUSTODY = "in_custody"
+    RELEASED = "released"
+    TRANSFERRED = "transferred"
 
 
 def decision_out(booking: BookingState) -> DecisionOut:
@@ -78,9 +85,9 @@ def search(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.BOOKING_READ))],
     paging: Annotated[Paging, Depends()],
-    status: Annotated[str | None, Query(description="in_custody, released, transferred")] = None,
-    jurisdiction: str | None = None,
-    booking_number: str | None = None,
+    status: Annotated[BookingStatus | None, Query(description="in_custody, released, transferred")] = None,
+    jurisdiction: Annotated[str | None, Query(max_length=120)] = None,
+    booking_number: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[BookingOut]:
     items, total = desk.list_bookings(
         status=status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from detainers.desk import (
     HEADER,
+    MAX_INT,
     Actor,
     Authority,
     Claim,
@@ -22,12 +24,14 @@ from detainers.desk import (
     ExtraRows,
     IdempotencyStore,
     Stored,
+    TooManyAttempts,
     check_key,
     fingerprint,
     run_once,
 )
 from detainers.service import _need_to_know as ntk
-from detainers.service._auth import Principal, TokenStore
+from detainers.service._auth import Principal, TokenStore, token_id_of
+from detainers.service._ratelimit import FailureLimiter
 from detainers.service._roles import Permission, Role, allowed
 from detainers.service._schemas import DetainerOut
 
@@ -38,6 +42,8 @@ __all__ = [
     "actor_of",
     "as_json",
     "audience_of",
+    "authenticate_token",
+    "client_address",
     "create_once",
     "detainer_json",
     "detainer_out",
@@ -70,15 +76,51 @@ async def current_principal(
 ) -> Principal:
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    store: TokenStore = request.app.state.tokens
-    # A token verified in the last minutes is known in memory; otherwise argon2 and the database, off the loop.
-    principal = store.remembered(credentials.credentials) or await run_in_threadpool(
-        store.authenticate, credentials.credentials
-    )
-    if principal is None:
-        raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    principal = await authenticate_token(request, credentials.credentials)
     request.state.principal = principal
     return principal
+
+
+def client_address(request: Request) -> str:
+    """The peer address (behind a proxy: what the server was told to trust, e.g. uvicorn --forwarded-allow-ips)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def authenticate_token(request: Request, token: str) -> Principal:
+    """The token's principal; 401 if it is not valid, 429 once this client or token id failed too often."""
+    store: TokenStore = request.app.state.tokens
+    limiter: FailureLimiter = request.app.state.limiter
+    # A token verified in the last minutes is known in memory: no limit applies to it (see _ratelimit).
+    principal = store.remembered(token)
+    if principal is not None:
+        return principal
+    client = client_address(request)
+    wait = limiter.retry_after("client", client)
+    if wait:
+        await asyncio.sleep(limiter.failure_delay)
+        raise TooManyAttempts(f"too many failed sign-ins from this client; retry in {wait} s", retry_after=wait)
+    token_id = token_id_of(token)
+    if token_id is not None and store.is_legacy(token):
+        # An argon2 hash costs ~100 ms a check: past its id's limit, no more checks (rotating the token ends this).
+        wait = limiter.retry_after("token", token_id)
+        if wait:
+            await asyncio.sleep(limiter.failure_delay)
+            raise TooManyAttempts(f"too many failed sign-ins; retry in {wait} s", retry_after=wait)
+    # Usually a dict lookup and one HMAC, done here; a database read (or a legacy argon2 hash) goes off the loop.
+    if store.needs_io(token):
+        principal = await run_in_threadpool(store.authenticate, token)
+    else:
+        principal = store.authenticate(token)
+    if principal is not None:
+        return principal
+    limiter.fail("client", client)
+    if token_id is not None:
+        limiter.fail("token", token_id)
+    wait = max(limiter.retry_after("client", client), limiter.retry_after("token", token_id or ""))
+    await asyncio.sleep(limiter.failure_delay)  # a failed guess is answered slowly, at no cost to the server
+    if wait:
+        raise TooManyAttempts(f"too many failed sign-ins; retry in {wait} s", retry_after=wait)
+    raise HTTPException(401, "unknown, expired or revoked token", headers={"WWW-Authenticate": "Bearer"})
 
 
 def requires(permission: Permission) -> Callable[..., Awaitable[Principal]]:
@@ -183,7 +225,7 @@ class Paging:
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
-        offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_INT, description="Items to skip.")] = 0,
     ) -> None:
         self.limit = limit
         self.offset = offset

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, cast
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from detainers.desk import Desk, DetainerState
+from detainers.desk import Desk, DetainerState, QueryInstant
 from detainers.service import _need_to_know as ntk
 from detainers.service._auth import Principal
 from detainers.service._roles import Permission, Role
 from detainers.service._schemas import (
+    ATTACHMENT_TYPES,
     AttachmentIn,
     CorrectionIn,
     DecisionOut,
@@ -39,6 +42,21 @@ from detainers.service.routes.deps import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/detainers", tags=["detainers"])
+
+
+def download_disposition(filename: object) -> str:
+    """``attachment`` with the stored name: ASCII fallback and the UTF-8 name (RFC 6266), no quotes or controls."""
+    name = str(filename or "attachment")
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in name) or "attachment"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+class DetainerStatus(StrEnum):
+    RECEIVED = "received"
+    ACTIVE = "active"
+    LIFTED = "lifted"
+    RELEASED = "released"
+    TRANSFERRED = "transferred"
 
 
 @router.post("", status_code=201, response_model=DetainerOut, summary="Receive a detainer")
@@ -71,13 +89,15 @@ def search(
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.DETAINER_READ))],
     paging: Annotated[Paging, Depends()],
-    status: Annotated[str | None, Query(description="received, active, lifted, released, transferred")] = None,
-    office: str | None = None,
-    jurisdiction: Annotated[str | None, Query(description="Prefix, e.g. us/ca")] = None,
-    form: Annotated[str | None, Query(description="Form value, e.g. I-247A")] = None,
-    booking_id: str | None = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    status: Annotated[
+        DetainerStatus | None, Query(description="received, active, lifted, released, transferred.")
+    ] = None,
+    office: Annotated[str | None, Query(max_length=64)] = None,
+    jurisdiction: Annotated[str | None, Query(max_length=120, description="Prefix, e.g. us/ca")] = None,
+    form: Annotated[str | None, Query(max_length=40, description="Form value, e.g. I-247A")] = None,
+    booking_id: Annotated[str | None, Query(max_length=64)] = None,
+    received_from: Annotated[QueryInstant | None, Query(description="From this instant (with its UTC offset).")] = None,
+    received_to: Annotated[QueryInstant | None, Query(description="Before this instant (with its UTC offset).")] = None,
 ) -> Page[DetainerOut]:
     if who.role is Role.ICE_LIAISON:
         return _liaison_search(
@@ -252,8 +272,17 @@ def attachment(
 ) -> Response:
     state = visible_detainer(desk, who, detainer_id)
     content, digest = desk.attachment(detainer_id, attachment_id)
-    media = next((a["media_type"] for a in state.attachments if a["attachment_id"] == attachment_id), None)
-    return Response(content, media_type=media or "application/octet-stream", headers={"Digest": f"sha-256={digest}"})
+    found = next((a for a in state.attachments if a["attachment_id"] == attachment_id), {})
+    media = found.get("media_type")
+    # Always a download, never rendered on the desk's origin; a type outside the allowlist (stored before it
+    # existed) goes out as bytes.
+    if media not in ATTACHMENT_TYPES:
+        media = "application/octet-stream"
+    return Response(
+        content,
+        media_type=media,
+        headers={"Digest": f"sha-256={digest}", "Content-Disposition": download_disposition(found.get("filename"))},
+    )
 
 
 @router.post("/{detainer_id}/corrections", response_model=DetainerOut, summary="Correct a field (with reason)")

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from detainers.desk import NotFound
 from detainers.service._auth import Principal
+from detainers.service._error_model import ErrorOut
 from detainers.service._roles import Permission
 from detainers.service.routes.deps import requires
 
@@ -24,7 +25,11 @@ REPORTS = {
 }
 
 
-@router.get("/v1/reports/{name}", summary="A named report (stub until its issue lands)")
+@router.get(
+    "/v1/reports/{name}",
+    summary="A named report (stub until its issue lands)",
+    responses={501: {"model": ErrorOut, "description": "The report is named but not implemented yet."}},
+)
 def report(name: str, who: Annotated[Principal, Depends(requires(Permission.REPORTS_READ))]) -> JSONResponse:
     if name not in REPORTS:
         raise NotFound(f"no report {name!r}; known: {', '.join(sorted(REPORTS))}", field="name")
