@@ -41,12 +41,16 @@ def _detainer(**changes: object) -> DetainerState:
 
 
 def test_a_lift_is_refused_once_lifted_and_made_otherwise() -> None:
-    body = LiftIn(lifted_at=BOOKED + timedelta(days=1), reason="booked by ICE")
+    body = LiftIn(lifted_at=BOOKED + timedelta(days=2), reason="booked by ICE")
     event = decide_lift(_detainer(), body)
     assert event.lifted_at == body.lifted_at and event.reason == "booked by ICE"
     with pytest.raises(InvalidCommand, match="already lifted") as refused:
         decide_lift(_detainer(lifted_at="2024-03-08T15:00:00Z"), body)
     assert refused.value.field == "lifted_at"
+    # a lift cannot precede the request it lifts (received 2024-03-08T14:00Z)
+    with pytest.raises(InvalidCommand, match="before the detainer was received") as early:
+        decide_lift(_detainer(), LiftIn(lifted_at=BOOKED + timedelta(days=1), reason="booked by ICE"))
+    assert early.value.field == "lifted_at"
 
 
 def test_a_link_names_the_booking_that_holds_the_detainer() -> None:
