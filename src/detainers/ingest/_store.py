@@ -24,7 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from detainers.ingest._ice import DETAINER_COLUMNS, canonical_detainers, read_detainer_table
 from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, Part, load_jail
@@ -515,7 +518,11 @@ def _write_parquet(
     U+001F.
 
     The hashes come with the frame (column ``ROW_HASH``, computed while the file was read) or are computed here by
-    :func:`~detainers.ingest._provenance.row_hashes`; Polars writes the file.
+    :func:`~detainers.ingest._provenance.row_hashes`. pyarrow writes the file from the frame's own Arrow buffers (no
+    copy), with settings per column: the constant provenance columns go in as one-value dictionaries (nothing to hash
+    or compress per row), ``row_hash`` (random bytes) is neither dictionary-encoded, compressed nor given min/max
+    statistics. The file's Parquet types are those Polars wrote before (strings, DATE, INT64, BYTE_ARRAY, UTC
+    timestamps); no Arrow schema is stored, so every reader sees plain columns, not dictionaries.
     """
     # Canonical columns that are null in every row (the source does not have them, or every cell was blank or
     # redacted) are not written: readers (``connect``/``table``) add them back as typed NULLs, which costs nothing,
@@ -529,19 +536,61 @@ def _write_parquet(
         frame = frame.with_columns(row_hashes(frame, raw_columns).alias(ROW_HASH))
     # Several input files (labelled charge files, blocks): each row names its own file and that file's hash.
     per_row = "__source_file" in frame.columns
-    out = frame.select(
-        pl.col("__source_file").alias("source_file")
-        if per_row
-        else pl.lit(provenance.get("source_file") or "", dtype=pl.String).alias("source_file"),
-        pl.lit(provenance.get("source_sheet"), dtype=pl.String).alias("source_sheet"),
+    body = frame.select(
+        *([pl.col("__source_file").alias("source_file")] if per_row else []),
         pl.col(ROW).cast(pl.Int64).alias("source_row"),
-        pl.col("__source_sha256").alias("source_sha256")
-        if per_row
-        else pl.lit(provenance.get("source_sha256") or "", dtype=pl.String).alias("source_sha256"),
+        *([pl.col("__source_sha256").alias("source_sha256")] if per_row else []),
         pl.col(ROW_HASH).alias("row_hash"),
         *[pl.col(name).cast(dtype) for name, dtype in present.items()],
+    ).to_arrow(compat_level=pl.CompatLevel.newest())
+    rows = frame.height
+
+    def provenance_column(name: str) -> pa.Array | pa.ChunkedArray:
+        if name in body.column_names:
+            return body.column(name)
+        value = provenance.get(name)
+        if name != "source_sheet":
+            value = value or ""
+        return _constant(value, rows)
+
+    out = pa.table(
+        {
+            "source_file": provenance_column("source_file"),
+            "source_sheet": provenance_column("source_sheet"),
+            "source_row": body.column("source_row"),
+            "source_sha256": provenance_column("source_sha256"),
+            "row_hash": body.column("row_hash"),
+            **{name: body.column(name) for name in present},
+        }
     )
-    out.write_parquet(dest, compression="lz4")  # LZ4_RAW: a little faster to write than snappy, same readers
+    names = out.column_names
+    pq.write_table(
+        out,
+        dest,
+        row_group_size=_ROW_GROUP,
+        compression={name: "none" if name == "row_hash" else "lz4" for name in names},
+        use_dictionary=[name for name in names if name not in {"row_hash", "source_row"}],
+        write_statistics=[name for name in names if name != "row_hash"],
+        store_schema=False,
+    )
+
+
+#: Rows per Parquet row group (what Polars' writer used before: 512 * 512).
+_ROW_GROUP = 262_144
+
+
+def _constant(value: str | None, rows: int) -> pa.Array:
+    """``rows`` copies of one string as a one-value dictionary (indices all zero), or a null string column."""
+    if value is None:
+        return pa.nulls(rows, pa.string())
+    indices = pa.py_buffer(np.zeros(rows, dtype=np.int32))  # zeroed pages: no per-row work
+    text = value.encode()
+    # Built from buffers: pa.array() on Python objects would import pandas (~1 s, once per process).
+    offsets = pa.py_buffer(np.array([0, len(text)], dtype=np.int32))
+    dictionary = pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(text)])
+    return pa.DictionaryArray.from_buffers(
+        pa.dictionary(pa.int32(), pa.string()), rows, [None, indices], dictionary=dictionary
+    )
 
 
 def _write_rejects(dest: Path, rejects: list[tuple[str, RawReject]], sheet: str | None) -> None:
