@@ -249,7 +249,8 @@ def _derive(
     }
     mapped = sorted({source for source in sources.values() if source is not None})
     # Raw columns stay as read (they feed row_hash and the rejects file); canonical columns lose redactions.
-    clean, redacted_by_alias = null_redactions(frame.select(mapped), mapped)
+    paren_free = {alias for column, alias in zip(kept, raw_columns, strict=True) if column in table.paren_free}
+    clean, redacted_by_alias = null_redactions(frame.select(mapped), mapped, paren_free=paren_free)
     redacted = {kept[raw_columns.index(alias)]: count for alias, count in redacted_by_alias.items()}
     frame = frame.with_columns([clean.get_column(name).alias(f"__clean_{name}") for name in mapped])
 
