@@ -38,7 +38,7 @@ from detainers.ingest._provenance import (
     atomic_path,
     file_sha256,
     hex_row_hash,
-    row_hashes,
+    row_hash_array,
 )
 from detainers.ingest._tabular import ROW, RawReject, RawTable
 
@@ -286,7 +286,7 @@ class Store:
         import_id = digest if sheet is None else hashlib.sha256(f"{digest}:{sheet}".encode()).hexdigest()
         if self._already(import_id):
             return ImportReport("already_imported", "detainers", import_id, str(path), sheet)
-        load = canonical_detainers(table, layout, hashes=True)
+        load = canonical_detainers(table, layout)  # row hashes: computed as the Parquet file is written
         report = ImportReport(
             "imported",
             "detainers",
@@ -517,12 +517,14 @@ def _write_parquet(
     """Provenance + canonical columns to Parquet; ``row_hash`` = md5 digest (16 bytes) of the raw cells joined by
     U+001F.
 
-    The hashes come with the frame (column ``ROW_HASH``, computed while the file was read) or are computed here by
-    :func:`~detainers.ingest._provenance.row_hashes`. pyarrow writes the file from the frame's own Arrow buffers (no
-    copy), with settings per column: the constant provenance columns go in as one-value dictionaries (nothing to hash
-    or compress per row), ``row_hash`` (random bytes) is neither dictionary-encoded, compressed nor given min/max
-    statistics. The file's Parquet types are those Polars wrote before (strings, DATE, INT64, BYTE_ARRAY, UTC
-    timestamps); no Arrow schema is stored, so every reader sees plain columns, not dictionaries.
+    The hashes come with the frame (column ``ROW_HASH``) or are computed here by
+    :func:`~detainers.ingest._provenance.row_hashes`, one row group at a time: while pyarrow writes row group *k*
+    (one core, GIL released), DuckDB hashes row group *k + 1* on the others. pyarrow writes from the frame's own
+    Arrow buffers (no copy), with settings per column: the constant provenance columns go in as one-value
+    dictionaries (nothing to hash or compress per row), ``row_hash`` (random bytes) is neither dictionary-encoded,
+    compressed nor given min/max statistics. The file's Parquet types are those Polars wrote before (strings, DATE,
+    INT64, BYTE_ARRAY, UTC timestamps); no Arrow schema is stored, so every reader sees plain columns, not
+    dictionaries.
     """
     # Canonical columns that are null in every row (the source does not have them, or every cell was blank or
     # redacted) are not written: readers (``connect``/``table``) add them back as typed NULLs, which costs nothing,
@@ -532,47 +534,72 @@ def _write_parquet(
         for name, dtype in columns.items()
         if name in frame.columns and (frame.height == 0 or frame.get_column(name).null_count() < frame.height)
     }
-    if ROW_HASH not in frame.columns:
-        frame = frame.with_columns(row_hashes(frame, raw_columns).alias(ROW_HASH))
     # Several input files (labelled charge files, blocks): each row names its own file and that file's hash.
     per_row = "__source_file" in frame.columns
     body = frame.select(
         *([pl.col("__source_file").alias("source_file")] if per_row else []),
         pl.col(ROW).cast(pl.Int64).alias("source_row"),
         *([pl.col("__source_sha256").alias("source_sha256")] if per_row else []),
-        pl.col(ROW_HASH).alias("row_hash"),
+        *([pl.col(ROW_HASH).alias("row_hash")] if ROW_HASH in frame.columns else []),
         *[pl.col(name).cast(dtype) for name, dtype in present.items()],
-    ).to_arrow(compat_level=pl.CompatLevel.newest())
-    rows = frame.height
-
-    def provenance_column(name: str) -> pa.Array | pa.ChunkedArray:
-        if name in body.column_names:
-            return body.column(name)
-        value = provenance.get(name)
-        if name != "source_sheet":
-            value = value or ""
-        return _constant(value, rows)
-
-    out = pa.table(
-        {
-            "source_file": provenance_column("source_file"),
-            "source_sheet": provenance_column("source_sheet"),
-            "source_row": body.column("source_row"),
-            "source_sha256": provenance_column("source_sha256"),
-            "row_hash": body.column("row_hash"),
-            **{name: body.column(name) for name in present},
-        }
     )
-    names = out.column_names
-    pq.write_table(
-        out,
-        dest,
-        row_group_size=_ROW_GROUP,
-        compression={name: "none" if name == "row_hash" else "lz4" for name in names},
-        use_dictionary=[name for name in names if name not in {"row_hash", "source_row"}],
-        write_statistics=[name for name in names if name != "row_hash"],
-        store_schema=False,
-    )
+    hash_input = frame.select(raw_columns)
+
+    def group(start: int) -> pa.Table:
+        """Rows ``start`` .. ``start + _ROW_GROUP`` as the Arrow table written."""
+        part = body.slice(start, _ROW_GROUP)
+        arrow = part.to_arrow(compat_level=pl.CompatLevel.newest())
+        rows = part.height
+        hashes = (
+            arrow.column("row_hash")
+            if "row_hash" in arrow.column_names
+            else row_hash_array(hash_input.slice(start, _ROW_GROUP), raw_columns, con)
+        )
+
+        def provenance_column(name: str) -> pa.Array | pa.ChunkedArray:
+            if name in arrow.column_names:
+                return arrow.column(name)
+            value = provenance.get(name)
+            return _constant(value if name == "source_sheet" else value or "", rows)
+
+        return pa.table(
+            {
+                "source_file": provenance_column("source_file"),
+                "source_sheet": provenance_column("source_sheet"),
+                "source_row": arrow.column("source_row"),
+                "source_sha256": provenance_column("source_sha256"),
+                "row_hash": hashes,
+                **{name: arrow.column(name) for name in present},
+            }
+        )
+
+    con = duckdb.connect()  # in memory: the row hashes
+    try:
+        _write_groups(group, frame.height, dest)
+    finally:
+        con.close()
+
+
+def _write_groups(group: Callable[[int], pa.Table], rows: int, dest: Path) -> None:
+    """Write ``group(0)``, ``group(_ROW_GROUP)``, ... as row groups: each made while the one before is written."""
+    first = group(0)
+    names = first.column_names
+    settings: dict[str, object] = {
+        "compression": {name: "none" if name == "row_hash" else "lz4" for name in names},
+        "use_dictionary": [name for name in names if name not in {"row_hash", "source_row"}],
+        "write_statistics": [name for name in names if name != "row_hash"],
+        "store_schema": False,
+    }
+    with (
+        pq.ParquetWriter(dest, first.schema, **settings) as writer,
+        ThreadPoolExecutor(1, thread_name_prefix="parquet") as pool,
+    ):
+        pending = pool.submit(writer.write_table, first, row_group_size=_ROW_GROUP)
+        for start in range(_ROW_GROUP, rows, _ROW_GROUP):
+            table = group(start)  # hashed while the previous row group is written
+            pending.result()
+            pending = pool.submit(writer.write_table, table, row_group_size=_ROW_GROUP)
+        pending.result()
 
 
 #: Rows per Parquet row group (what Polars' writer used before: 512 * 512).
