@@ -349,8 +349,8 @@ def _may_need_trim(column: pa.ChunkedArray) -> bool:
         # Empty (or null) cells have start == end: their "first byte" is the next cell's first byte and their "last
         # byte" the previous cell's last one, both looked at anyway; clipping keeps the indices inside the data.
         if (
-            _EDGE[np.take(data, offsets[:-1], mode="clip")].any()
-            or _EDGE[np.take(data, offsets[1:] - 1, mode="clip")].any()
+            np.take(_EDGE, np.take(data, offsets[:-1], mode="clip")).any()
+            or np.take(_EDGE, np.take(data, offsets[1:] - 1, mode="clip")).any()
         ):
             return True
     return False
