@@ -28,6 +28,7 @@ __all__ = [
     "LayoutError",
     "SENSITIVE_COLUMNS",
     "detect_layout",
+    "hashed_columns",
     "load_detainers",
 ]
 
@@ -215,10 +216,15 @@ def read_detainer_table(
     return table, layout
 
 
+def hashed_columns(table: RawTable) -> list[str]:
+    """The source columns a detainer row's ``row_hash`` covers, in file order: all but :data:`SENSITIVE_COLUMNS`."""
+    return [column for column in table.columns if normalize_name(column) not in SENSITIVE_COLUMNS]
+
+
 def canonical_detainers(table: RawTable, layout: Layout, *, hashes: bool = False) -> DetainerLoad:
     """The second half of :func:`load_detainers`: canonical columns, redactions, forms, row checks."""
     # Raw columns are carried under positional names (__src_0, ...) so they never collide with canonical names.
-    kept = [column for column in table.columns if normalize_name(column) not in SENSITIVE_COLUMNS]
+    kept = hashed_columns(table)
     raw_columns = [f"__src_{index}" for index in range(len(kept))]
     frame = table.frame.select([ROW, *[pl.col(c).alias(a) for c, a in zip(kept, raw_columns, strict=True)]])
     # The md5 row hashes (DuckDB, GIL released) run beside the Polars work below; joined before the row filter.
