@@ -3,6 +3,8 @@
 Ours does more than DuckDB's load: it hashes the file, keeps a row number and an md5 row hash per row, nulls
 redaction markers, parses dates, classifies detainer-type labels, validates rows and writes Parquet atomically
 plus a catalogue commit. The target is to stay within 1.5x of DuckDB's ``CREATE TABLE AS SELECT * FROM read_csv``.
+Each round also prints the CPU seconds both sides spent (all threads of this process: DuckDB, Polars and pyarrow
+run in it), which a shared machine disturbs far less than the wall times.
 
 Beside it (``BENCH_IMPORT_MAPPING=0`` skips it): a jail export of the same size through a version 2 mapping — 2,000,000
 pipe-separated charge lines with the booking's columns repeated (the Washington layout of docs/importing.md),
