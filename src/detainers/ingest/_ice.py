@@ -28,6 +28,7 @@ __all__ = [
     "LayoutError",
     "SENSITIVE_COLUMNS",
     "detect_layout",
+    "hashed_columns",
     "load_detainers",
 ]
 
@@ -226,10 +227,15 @@ def read_detainer_table(
     return table, layout
 
 
+def hashed_columns(table: RawTable) -> list[str]:
+    """The source columns a detainer row's ``row_hash`` covers, in file order: all but :data:`SENSITIVE_COLUMNS`."""
+    return [column for column in table.columns if normalize_name(column) not in SENSITIVE_COLUMNS]
+
+
 def canonical_detainers(table: RawTable, layout: Layout, *, hashes: bool = False) -> DetainerLoad:
     """The second half of :func:`load_detainers`: canonical columns, redactions, forms, row checks."""
     # Raw columns are carried under positional names (__src_0, ...) so they never collide with canonical names.
-    kept = [column for column in table.columns if normalize_name(column) not in SENSITIVE_COLUMNS]
+    kept = hashed_columns(table)
     raw_columns = [f"__src_{index}" for index in range(len(kept))]
     frame = table.frame.select([ROW, *[pl.col(c).alias(a) for c, a in zip(kept, raw_columns, strict=True)]])
     # The md5 row hashes (DuckDB, GIL released) run beside the Polars work below; joined before the row filter.
@@ -260,7 +266,8 @@ def _derive(
     }
     mapped = sorted({source for source in sources.values() if source is not None})
     # Raw columns stay as read (they feed row_hash and the rejects file); canonical columns lose redactions.
-    clean, redacted_by_alias = null_redactions(frame.select(mapped), mapped)
+    paren_free = {alias for column, alias in zip(kept, raw_columns, strict=True) if column in table.paren_free}
+    clean, redacted_by_alias = null_redactions(frame.select(mapped), mapped, paren_free=paren_free)
     redacted = {kept[raw_columns.index(alias)]: count for alias, count in redacted_by_alias.items()}
     frame = frame.with_columns([clean.get_column(name).alias(f"__clean_{name}") for name in mapped])
 

@@ -146,7 +146,7 @@ def _map(table: RawTable, columns: dict[str, str], fields: dict[str, str], role:
             f"{role}: {', '.join(missing)} not in {path.name}; its columns are: " + ", ".join(table.columns)
         )
     mapped = sorted(set(columns.values()))
-    clean, _ = null_redactions(table.frame.select(mapped), mapped)
+    clean, _ = null_redactions(table.frame.select(mapped), mapped, paren_free=table.paren_free)
     frame = pl.DataFrame({ROW: table.frame[ROW]}).with_columns(
         [clean.get_column(column).alias(name) for name, column in columns.items()]
     )

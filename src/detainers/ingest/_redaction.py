@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import polars as pl
 
@@ -24,16 +25,31 @@ def is_redaction(value: str | None) -> bool:
     return value is not None and bool(_COMPILED.match(value))
 
 
-def null_redactions(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Replace redaction-only cells by null in ``columns``; return the frame and the count per column."""
+def null_redactions(
+    frame: pl.DataFrame, columns: list[str], *, paren_free: Collection[str] = ()
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Replace redaction-only cells by null in ``columns``; return the frame and the count per column.
+
+    ``paren_free``: columns the caller knows hold no ``(`` in any cell (every redaction marker has one); they are
+    not scanned.
+    """
     # Cheap literal pre-check: a redaction cell always contains "b(" or "b)" (any case); run the regex only then.
-    maybe = frame.select(
-        [
-            pl.col(name).str.contains_any(["b(", "b)"], ascii_case_insensitive=True).fill_null(False).any().alias(name)
-            for name in columns
-        ]
-    ).row(0)
-    suspects = [name for name, hit in zip(columns, maybe, strict=True) if hit]
+    scan = [name for name in columns if name not in paren_free]
+    maybe = (
+        frame.select(
+            [
+                pl.col(name)
+                .str.contains_any(["b(", "b)"], ascii_case_insensitive=True)
+                .fill_null(False)
+                .any()
+                .alias(name)
+                for name in scan
+            ]
+        ).row(0)
+        if scan
+        else ()
+    )
+    suspects = [name for name, hit in zip(scan, maybe, strict=True) if hit]
     flags = frame.select(
         [pl.col(name).str.contains(REDACTION_PATTERN).fill_null(False).alias(name) for name in suspects]
     )

@@ -67,6 +67,9 @@ class RawTable:
     frame: pl.DataFrame
     rejects: list[RawReject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Columns known to hold no ``(`` in any cell (read off the parser's buffers; empty when not checked). A FOIA
+    #: redaction marker always holds one, so these columns need no redaction scan.
+    paren_free: frozenset[str] = frozenset()
 
 
 def normalize_name(name: str) -> str:
@@ -231,8 +234,10 @@ def _read_csv(src: _Source, *, sep: str, skip_rows: int, encoding: str) -> RawTa
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
+                # Empty cells (quoted or not) become null in the parser itself: no pass over the columns after it.
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
             ),
         )
     except UnicodeDecodeError as exc:
@@ -249,20 +254,22 @@ def _read_csv(src: _Source, *, sep: str, skip_rows: int, encoding: str) -> RawTa
             raise TableReadError(f"{path}: cannot read as {encoding} CSV: {exc}") from exc
         return _read_csv_slow(src, sep=sep, skip_rows=skip_rows, encoding=encoding, names=names)
     # Cells are trimmed only in columns where some cell starts or ends with a byte that may be whitespace (read off
-    # the Arrow buffers): trimming a column costs ~0.05 s per 2 M cells, the check ~0.003 s.
+    # the Arrow buffers): trimming a column costs ~0.05 s per 2 M cells, the check a few milliseconds. The same
+    # buffers tell which columns hold no "(" at all (no redaction marker can be there).
     trim = [name for name, column in zip(names, table.columns, strict=True) if _may_need_trim(column)]
+    paren_free = frozenset(name for name, column in zip(names, table.columns, strict=True) if not _holds(column, b"("))
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     first = skip_rows + 2  # header is row skip_rows + 1
-    frame = _empty_to_null(
-        frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW)), names, trim=trim
-    )
+    frame = frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW))
+    if trim:  # empty cells are already null (parser); trimmed cells may become empty
+        frame = _empty_to_null(frame, trim)
     blank = frame.select(pl.all_horizontal([pl.col(name).is_null() for name in names])).to_series()
     notes: list[str] = []
     if blank.any():
         notes.append(f"{int(blank.sum())} blank row(s) skipped (counted in row numbers)")
         frame = frame.filter(~blank)
-    return RawTable(path=path, sheet=None, columns=names, frame=frame, notes=notes)
+    return RawTable(path=path, sheet=None, columns=names, frame=frame, notes=notes, paren_free=paren_free)
 
 
 def _csv_header(src: _Source, *, sep: str, skip_rows: int, encoding: str) -> list[str]:
@@ -317,17 +324,9 @@ def _read_csv_slow(src: _Source, *, sep: str, skip_rows: int, encoding: str, nam
     )
 
 
-def _empty_to_null(frame: pl.DataFrame, names: list[str], *, trim: list[str] | None = None) -> pl.DataFrame:
-    """Trim surrounding whitespace (in ``trim``: every column when None) and make empty cells null."""
-    wanted = set(names if trim is None else trim)
-    return frame.with_columns(
-        [
-            pl.col(name).str.strip_chars().replace("", None).alias(name)
-            if name in wanted
-            else pl.when(pl.col(name).str.len_bytes() == 0).then(None).otherwise(pl.col(name)).alias(name)
-            for name in names
-        ]
-    )
+def _empty_to_null(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Trim surrounding whitespace in ``names`` and make empty cells null."""
+    return frame.with_columns([pl.col(name).str.strip_chars().replace("", None).alias(name) for name in names])
 
 
 # First or last bytes that may begin or end whitespace: ASCII whitespace and separators, and any non-ASCII byte
@@ -337,22 +336,50 @@ _EDGE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
 _EDGE[0x80:] = True
 
 
+def _string_buffers(chunk: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
+    """A string chunk's offsets (its own slice) and the bytes its cells span; None when it has no bytes."""
+    width: type[np.signedinteger[Any]] = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    _validity, offsets_buf, data_buf = chunk.buffers()
+    if data_buf is None or len(chunk) == 0:
+        return None
+    offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8)[: int(offsets[-1])]
+    if data.size == 0:
+        return None
+    return offsets, data
+
+
+def _is_plain_string(chunk: pa.Array) -> bool:
+    return bool(pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type))
+
+
 def _may_need_trim(column: pa.ChunkedArray) -> bool:
     """Whether some cell of a string column starts or ends with a byte of :data:`_EDGE` (True when unsure)."""
     for chunk in column.chunks:
-        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+        if not _is_plain_string(chunk):
             return True
-        if len(chunk) == 0:
+        found = _string_buffers(chunk)
+        if found is None:
             continue
-        width: type[np.signedinteger[Any]] = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        _validity, offsets_buf, data_buf = chunk.buffers()
-        if data_buf is None:
-            continue
-        offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1].astype(np.int64)
-        data = np.frombuffer(data_buf, dtype=np.uint8)
-        starts, ends = offsets[:-1], offsets[1:]
-        filled = ends > starts
-        if _EDGE[data[starts[filled]]].any() or _EDGE[data[ends[filled] - 1]].any():
+        offsets, data = found
+        # Empty (or null) cells have start == end: their "first byte" is the next cell's first byte and their "last
+        # byte" the previous cell's last one, both looked at anyway; clipping keeps the indices inside the data.
+        if (
+            np.take(_EDGE, np.take(data, offsets[:-1], mode="clip")).any()
+            or np.take(_EDGE, np.take(data, offsets[1:] - 1, mode="clip")).any()
+        ):
+            return True
+    return False
+
+
+def _holds(column: pa.ChunkedArray, byte: bytes) -> bool:
+    """Whether some cell of a string column holds ``byte`` (True when unsure); scans the cells' bytes, no copy."""
+    pattern = re.compile(re.escape(byte))
+    for chunk in column.chunks:
+        if not _is_plain_string(chunk):
+            return True
+        found = _string_buffers(chunk)
+        if found is not None and pattern.search(found[1].data) is not None:
             return True
     return False
 
