@@ -46,7 +46,7 @@ def replay(
         typer.Option(
             "--chunk",
             min=0,
-            help="Decide at most about N bookings at a time, whole states together (0: all at once). Same answers.",
+            help="Decide at most about N cases at a time, whole states together (0: all at once). Same answers.",
         ),
     ] = 1_000_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,

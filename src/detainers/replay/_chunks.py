@@ -28,7 +28,7 @@ class Chunk:
     jurisdictions: tuple[str, ...]
     parts: int = 1
     part: int = 0
-    bookings: int = 0  # how many bookings the chunk holds (for progress and tests)
+    cases: int = 0  # about how many cases (bookings with a detainer) the chunk holds
 
     def where(self) -> str:
         listed = ", ".join(literal(j) for j in self.jurisdictions)
@@ -44,11 +44,13 @@ def _state(path: str) -> str:
 
 
 def plan_chunks(con: duckdb.DuckDBPyConnection, size: int) -> list[Chunk]:
-    """Chunks of at most about ``size`` bookings each, whole states together where they fit."""
+    """Chunks of at most about ``size`` cases each, whole states together where they fit."""
     if size < 1:
         raise ValueError("the chunk size must be at least 1 booking")
+    # Cases (bookings with a detainer) per jurisdiction: they are what the chunk's decisions cost.
     counts = con.execute(
-        "SELECT jurisdiction, count(*) FROM bookings WHERE jurisdiction IS NOT NULL GROUP BY 1 ORDER BY 1"
+        """SELECT b.jurisdiction, count(*) FROM bookings b SEMI JOIN detainers d ON d.booking_id = b.booking_id
+           WHERE b.jurisdiction IS NOT NULL GROUP BY 1 ORDER BY 1"""
     ).fetchall()
     by_state: dict[str, list[tuple[str, int]]] = {}
     for path, n in counts:
@@ -64,23 +66,26 @@ def plan_chunks(con: duckdb.DuckDBPyConnection, size: int) -> list[Chunk]:
             chunks += [Chunk(tuple(paths), parts, k, n // parts) for k in range(parts)]
             continue
         if current and filled + n > size:
-            chunks.append(Chunk(tuple(current), bookings=filled))
+            chunks.append(Chunk(tuple(current), cases=filled))
             current, filled = [], 0
         current += paths
         filled += n
     if current:
-        chunks.append(Chunk(tuple(current), bookings=filled))
+        chunks.append(Chunk(tuple(current), cases=filled))
     # Bookings without a jurisdiction are refused by the evaluator; they still belong to a chunk.
     ((missing,),) = con.execute("SELECT count(*) FROM bookings WHERE jurisdiction IS NULL").fetchall()
     if missing:
-        chunks.append(Chunk((), bookings=int(missing)))
+        chunks.append(Chunk((), cases=int(missing)))
     return chunks
 
 
 def chunk_source(con: duckdb.DuckDBPyConnection, chunk: Chunk) -> BulkSource:
-    """Copy one chunk's rows into temporary tables and name them as a bulk source."""
+    """Copy one chunk's cases (bookings with a detainer, and their rows) into temporary tables; name them."""
     where = chunk.where() if chunk.jurisdictions else "jurisdiction IS NULL"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_PREFIX}_bookings AS SELECT * FROM bookings WHERE {where}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_PREFIX}_bookings AS SELECT * FROM bookings b WHERE {where} "
+        "AND b.booking_id IN (SELECT booking_id FROM detainers)"
+    )
     for name in _NAMES[1:]:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_PREFIX}_{name} AS SELECT t.* FROM {name} t "
