@@ -22,7 +22,7 @@ from detainers.law._coverage import coverage_of
 from detainers.law._engine import default_packs
 from detainers.law._packs import PackSet
 from detainers.law.bulk import BulkSource, bulk_decide, cases_from_rows, plan
-from detainers.replay._chunks import Chunk, chunk_source, drop_chunk, plan_chunks
+from detainers.replay._chunks import Partitioned, plan_chunks
 from detainers.replay._policy import Policy
 
 __all__ = ["GROUPINGS", "MEASURES", "Comparison", "Grouping", "SampleCase", "compare"]
@@ -269,28 +269,35 @@ def compare(
     packs = packs or default_packs()
     note = step or (lambda _text: None)
     compiled = plan(packs)
-    chunks: list[Chunk | None] = list(plan_chunks(con, chunk)) if chunk else [None]
+    chunks = plan_chunks(con, chunk) if chunk else []
+    if len(chunks) > 1:
+        note(f"writing {len(chunks)} chunks")
+    parts = Partitioned(con, chunks) if len(chunks) > 1 else None
     acc = _Totals()
-    for index, part in enumerate(chunks):
-        where = f" (chunk {index + 1} of {len(chunks)})" if len(chunks) > 1 else ""
-        source = chunk_source(con, part) if part is not None else BulkSource()
-        note(f"deciding under {policy.label}{where}")
-        bulk_decide(con, source, jurisdiction=policy.jurisdiction, versions_on=policy.versions_on, into="replay_a",
-                    compiled=compiled)  # fmt: skip
-        note(f"deciding under {vs.label}{where}")
-        bulk_decide(con, source, jurisdiction=vs.jurisdiction, versions_on=vs.versions_on, into="replay_b",
-                    compiled=compiled)  # fmt: skip
-        note(f"comparing{where}")
-        _reduce(con, acc, policy, vs, source, sample)
-        if part is not None:
-            drop_chunk(con)
-            con.execute("DROP TABLE IF EXISTS replay_a")
-            con.execute("DROP TABLE IF EXISTS replay_b")
+    try:
+        for index in range(max(len(chunks), 1) if parts is not None else 1):
+            where = f" (chunk {index + 1} of {len(chunks)})" if parts is not None else ""
+            source = parts.source(index) if parts is not None else BulkSource()
+            note(f"deciding under {policy.label}{where}")
+            bulk_decide(con, source, jurisdiction=policy.jurisdiction, versions_on=policy.versions_on,
+                        into="replay_a", compiled=compiled)  # fmt: skip
+            note(f"deciding under {vs.label}{where}")
+            bulk_decide(con, source, jurisdiction=vs.jurisdiction, versions_on=vs.versions_on, into="replay_b",
+                        compiled=compiled)  # fmt: skip
+            note(f"comparing{where}")
+            _reduce(con, acc, policy, vs, source, sample)
+            if parts is not None:
+                parts.drop()
+                con.execute("DROP TABLE IF EXISTS replay_a")
+                con.execute("DROP TABLE IF EXISTS replay_b")
+    finally:
+        if parts is not None:
+            parts.close()
     rows = _rows(con, acc, by)
     totals = _row({}, [sum(col) for col in zip(*acc.groups.values(), strict=True)] or [0] * len(_COUNTS))
     errors = dict(sorted(acc.errors.items(), key=lambda kv: (-kv[1], kv[0])))
     result = Comparison(policy, vs, acc.cases, rows, totals, errors, int(totals["differing"]), by=by)
-    result.chunks = len(chunks)
+    result.chunks = len(chunks) if parts is not None else 1
     result.certainty = {side: _certainty(acc, side) for side in ("a", "b")}
     result.coverage = {side: _coverage(acc, side, chosen, packs) for side, chosen in (("a", policy), ("b", vs))}
     if sample:
