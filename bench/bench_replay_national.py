@@ -57,6 +57,8 @@ _CREATED = re.compile(r"CREATE OR REPLACE TEMP (?:TABLE|VIEW) (\w+)")
 
 
 def _stage_of(sql: str) -> str:
+    if sql.lstrip().startswith("COPY"):
+        return "write cases partitioned by chunk (one pass)"
     found = _CREATED.search(sql)
     if found is None:
         head = " ".join(sql.split())[:40]
@@ -68,8 +70,10 @@ def _stage_of(sql: str) -> str:
             return "drop"
         return "other SQL"
     name = found.group(1)
+    if name == "_replay_chunk_of":
+        return "write cases partitioned by chunk (one pass)"
     if name.startswith("_replay_chunk"):
-        return "copy chunk"
+        return "read chunk"
     name = re.sub(r"^_bulk_replay_[ab]_", "", name)
     return {
         "facts": "facts (operative detainer, instant)",
