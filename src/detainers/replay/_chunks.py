@@ -22,6 +22,7 @@ __all__ = ["Chunk", "Partitioned", "plan_chunks"]
 
 _NAMES = ("bookings", "detainers", "convictions", "charges")
 _PREFIX = "_replay_chunk"
+_PARTITION_MEMORY = "1GB"  # DuckDB's memory limit while the population is written partitioned by chunk
 
 
 @dataclass(frozen=True)
@@ -97,18 +98,37 @@ class Partitioned:
         cases = " ".join(
             f"WHEN {c.where() if c.jurisdictions else 'jurisdiction IS NULL'} THEN {i}" for i, c in enumerate(chunks)
         )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {_PREFIX}_of AS
-                SELECT b.booking_id, CASE {cases} END AS _chunk
-                FROM bookings b SEMI JOIN detainers d ON d.booking_id = b.booking_id"""
-        )
-        for name in _NAMES:
-            target = str(self.folder / name).replace("'", "''")
+        # The pass joins every row with a table of every case id; bound its memory (DuckDB spills the join to
+        # this folder) so that it stays below what one chunk's decisions take. Settings restored afterwards.
+        saved = con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchall()[0]
+        try:
+            spill = str(self.folder / "spill").replace("'", "''")
+            try:
+                con.execute(f"SET temp_directory = '{spill}'")
+            except duckdb.Error:  # the connection already spilled somewhere: keep its place
+                pass
+            con.execute(f"SET memory_limit = '{_PARTITION_MEMORY}'")
             con.execute(
-                f"""COPY (SELECT t.*, m._chunk FROM {name} t JOIN {_PREFIX}_of m ON m.booking_id = t.booking_id)
-                    TO '{target}' (FORMAT parquet, PARTITION_BY (_chunk), COMPRESSION uncompressed)"""
+                f"""CREATE OR REPLACE TEMP TABLE {_PREFIX}_of AS
+                    SELECT b.booking_id, CASE {cases} END AS _chunk
+                    FROM bookings b SEMI JOIN detainers d ON d.booking_id = b.booking_id"""
             )
-        con.execute(f"DROP TABLE IF EXISTS {_PREFIX}_of")
+            for name in _NAMES:
+                target = str(self.folder / name).replace("'", "''")
+                con.execute(
+                    f"""COPY (SELECT t.*, m._chunk FROM {name} t JOIN {_PREFIX}_of m ON m.booking_id = t.booking_id)
+                        TO '{target}' (FORMAT parquet, PARTITION_BY (_chunk), COMPRESSION uncompressed)"""
+                )
+            con.execute(f"DROP TABLE IF EXISTS {_PREFIX}_of")
+        finally:
+            for setting, value in zip(("memory_limit", "temp_directory"), saved, strict=True):
+                try:
+                    con.execute(f"SET {setting} = '{str(value).replace(chr(39), chr(39) * 2)}'")
+                except duckdb.Error:
+                    try:
+                        con.execute(f"RESET {setting}")
+                    except duckdb.Error:  # a spill folder in use cannot be switched; it is removed with ours
+                        pass
 
     def source(self, index: int) -> BulkSource:
         """Read chunk ``index`` into temporary tables and name them as a bulk source."""
