@@ -153,3 +153,20 @@ def test_sampled_cases_are_explained_with_their_own_law(national: Path) -> None:
     assert len(result.sample) == 2
     for s in result.sample:
         assert s.explanation_a and s.explanation_b and s.differences
+
+
+def test_by_state_uses_the_cases_own_state_when_both_policies_are_packs(national: Path) -> None:
+    packs = default_packs()
+    a, b = parse_policy("us/ca@2021-01-01", packs), parse_policy("us/tx", packs)
+    result = compare(open_data(national), a, b, packs=packs, by="state")
+    con = open_data(national)
+    expected = dict(
+        con.execute(
+            """SELECT upper(split_part(jurisdiction, '/', 2)), count(*) FROM bookings
+               WHERE booking_id IN (SELECT booking_id FROM detainers) GROUP BY 1"""
+        ).fetchall()
+    )
+    got: Counter[str] = Counter()
+    for row in result.rows:
+        got[row["state"]] += row["cases"]
+    assert dict(got) == expected and len(expected) == 51  # not all "CA" nor all "TX"
