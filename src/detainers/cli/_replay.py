@@ -20,7 +20,12 @@ def replay(
     data: Annotated[
         Path | None, typer.Argument(help="Folder with bookings/detainers/convictions/charges Parquet files.")
     ] = None,
-    policy: Annotated[str, typer.Option("--policy", help="Policy A: PACK[@DATE], or 'recorded'.")] = "recorded",
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy", help="Policy A: PACK[@DATE], or 'actual' (alias 'recorded': each case under its own law)."
+        ),
+    ] = "recorded",
     store: Annotated[
         Path | None, typer.Option("--store", help="Or an imported jail store (detainers import jail): its bookings.")
     ] = None,
@@ -33,8 +38,21 @@ def replay(
     vs: Annotated[
         str, typer.Option("--vs", help="Policy B: PACK[@DATE]; default: each case's own jurisdiction and date.")
     ] = "recorded",
+    by: Annotated[
+        str, typer.Option("--by", help="Rows per 'facility' (default) or per 'state' (the case's own state) and year.")
+    ] = "facility",
+    chunk: Annotated[
+        int,
+        typer.Option(
+            "--chunk",
+            min=0,
+            help="Decide at most about N cases at a time, whole states together (0: all at once). Same answers.",
+        ),
+    ] = 1_000_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print the per-facility, per-year rows as CSV.")] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print the per-facility (or state), per-year rows as CSV.")
+    ] = False,
     parquet: Annotated[
         Path | None, typer.Option("--parquet", help="Also write the per-facility, per-year rows to this file.")
     ] = None,
@@ -43,7 +61,7 @@ def replay(
     ] = 0,
     brief: Annotated[bool, typer.Option("--brief", help="Terminal: only counts of notify, hold and transfer.")] = False,
 ) -> None:
-    """Replay every case in DATA under two policies; counts per outcome, facility and year, and the differences.
+    """Replay every case in DATA under two policies: counts per outcome, facility (or state) and year, and differences.
 
     DATA is a folder of case tables (detainers synth); --store replays a county's own imported bookings instead
     (one case per booking with an immigration hold, charges via the crosswalk). Every answer is counted as decided
@@ -52,10 +70,12 @@ def replay(
 
     PACK is a jurisdiction with a policy pack (e.g. us/ca/los-angeles/lasd); its layers above apply too.
     PACK@DATE pins every layer to the versions in force on DATE; without @DATE each case uses its own date.
+    "actual" (or "recorded") decides each case under its own jurisdiction's law on its own date.
     "hours" is the summed custody beyond release eligibility each policy would authorise.
 
     Example:
     [cyan]detainers replay --policy us/ca/los-angeles/lasd@2021-01-01 --vs us/tx/travis@2021-01-01 data/syn2021[/cyan]
+    [cyan]detainers replay --policy actual --vs us/tx --by state data/national[/cyan]
     """
     from detainers.law import default_packs
     from detainers.replay import (
@@ -75,6 +95,8 @@ def replay(
     packs = default_packs()
     excluded: dict[str, int] = {}
     try:
+        if by not in ("facility", "state"):
+            raise DataError(f"--by {by!r}: give facility or state")
         if (data is None) == (store is None):
             raise DataError("give a DATA folder or --store STORE (one of them)")
         a = parse_policy(policy, packs)
@@ -100,7 +122,14 @@ def replay(
     ) as progress:
         task = progress.add_task("opening data", total=None)
         result = compare(
-            con, a, b, packs=packs, sample=sample, step=lambda text: progress.update(task, description=text)
+            con,
+            a,
+            b,
+            packs=packs,
+            sample=sample,
+            step=lambda text: progress.update(task, description=text),
+            by="state" if by == "state" else "facility",
+            chunk=chunk or None,
         )
     seconds = time.perf_counter() - began
     result.excluded = excluded

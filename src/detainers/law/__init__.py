@@ -57,7 +57,7 @@ from detainers.law._scenarios import (
     load_scenarios,
 )
 from detainers.law._tri import Tri
-from detainers.law._volume_coverage import VolumeTableError, read_volumes, render_coverage, replace_section
+from detainers.law._volume_coverage import VolumeRow, VolumeTableError, read_volumes, render_coverage, replace_section
 
 __all__ = [
     "AgreementIn",
@@ -141,5 +141,6 @@ __all__ = [
     "Transfer",
     "Tri",
     "Verdict",
+    "VolumeRow",
     "VolumeTableError",
 ]

@@ -7,9 +7,10 @@ from datetime import date
 
 from detainers.law import PackSet, check_jurisdiction
 
-__all__ = ["AS_RECORDED", "Policy", "PolicyError", "parse_policy"]
+__all__ = ["ACTUAL", "AS_RECORDED", "Policy", "PolicyError", "parse_policy"]
 
 AS_RECORDED = "recorded"
+ACTUAL = "actual"  # an alias of "recorded": every case under its own jurisdiction's law on its own date
 
 
 class PolicyError(ValueError):
@@ -22,15 +23,17 @@ class Policy:
 
     jurisdiction: str | None
     versions_on: date | None = None
+    name: str = AS_RECORDED  # what the user called "each case's own jurisdiction" (recorded or actual)
 
     @property
     def label(self) -> str:
-        base = self.jurisdiction or AS_RECORDED
+        base = self.jurisdiction or self.name
         return f"{base}@{self.versions_on}" if self.versions_on else base
 
 
 def parse_policy(text: str, packs: PackSet) -> Policy:
-    """``us/ca/los-angeles/lasd@2021-01-01``, ``us/tx/travis`` or ``recorded`` (each case's own jurisdiction)."""
+    """``us/ca/los-angeles/lasd@2021-01-01``, ``us/tx/travis``, or ``recorded`` / ``actual`` (each case under its
+    own jurisdiction's law; ``actual`` is an alias)."""
     path, _, day = text.strip().partition("@")
     pinned = None
     if day:
@@ -40,6 +43,8 @@ def parse_policy(text: str, packs: PackSet) -> Policy:
             raise PolicyError(f"{text!r}: the part after @ must be a date like 2021-01-01") from None
     if path in (AS_RECORDED, ""):
         return Policy(None, pinned)
+    if path == ACTUAL:
+        return Policy(None, pinned, ACTUAL)
     try:
         path = check_jurisdiction(path)  # a real place, or "did you mean …"
     except ValueError as exc:

@@ -58,15 +58,15 @@ def render(cmp: Comparison, *, measures: tuple[str, ...] = MEASURES) -> Renderab
     # where one wide table would squeeze the year column away.
     tables: list[RenderableType] = []
     for m in measures:
-        table = Table(title=f"{_DESCRIPTIONS[m]} — per facility and year", title_justify="left", expand=False)
-        table.add_column("facility", no_wrap=True, overflow="ellipsis", max_width=30)
+        table = Table(title=f"{_DESCRIPTIONS[m]} — per {cmp.by} and year", title_justify="left", expand=False)
+        table.add_column(cmp.by, no_wrap=True, overflow="ellipsis", max_width=30)
         table.add_column("year", justify="right", no_wrap=True, min_width=4)
         table.add_column("cases", justify="right", no_wrap=True)
         for side in ("A", "B", "B − A"):
             table.add_column(side, justify="right", no_wrap=True)
         for row in cmp.rows:
             table.add_row(
-                str(row["facility"]),
+                str(row[cmp.by]),
                 str(row["year"]),
                 f"{row['cases']:,}",
                 _num(row[f"{m}_a"], m),
@@ -140,6 +140,8 @@ def to_json_dict(cmp: Comparison) -> dict[str, Any]:
         "policy_b": {"label": cmp.vs.label, "jurisdiction": cmp.vs.jurisdiction,
                      "versions_on": cmp.vs.versions_on.isoformat() if cmp.vs.versions_on else None},
         "measures": _DESCRIPTIONS,
+        "by": cmp.by,
+        "chunks": cmp.chunks,
         "cases": cmp.cases,
         "differing": cmp.differing,
         "errors": cmp.errors,

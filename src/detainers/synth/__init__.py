@@ -7,6 +7,7 @@ to Parquet with provenance metadata and a README saying the data are synthetic.
 from detainers.synth._calibration import detainer_share, fiscal_year
 from detainers.synth._facilities import Facility, facilities_for
 from detainers.synth._generate import SynthConfig, facilities_table, generate
+from detainers.synth._national import state_weights
 from detainers.synth._write import NOTICE, SynthSummary, provenance, write_population
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "fiscal_year",
     "generate",
     "provenance",
+    "state_weights",
     "write_population",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -32,9 +33,10 @@ from detainers.synth._calibration import (
     fiscal_year,
 )
 from detainers.synth._facilities import Facility, facilities_for
+from detainers.synth._national import national_facilities, state_weights
 from detainers.synth._vocab import pack_tags, vocabulary
 
-__all__ = ["DETAINERS_EXTRA", "SynthConfig", "facilities_table", "generate"]
+__all__ = ["DETAINERS_EXTRA", "SynthConfig", "facilities_of", "facilities_table", "generate"]
 
 Profile = Literal["calibrated", "coverage"]
 I64 = npt.NDArray[np.int64]
@@ -66,6 +68,9 @@ class SynthConfig:
     profile: Profile = "calibrated"
     chunk: int = 250_000
     facilities: tuple[Facility, ...] = field(default_factory=tuple)
+    # Every state and DC in proportion to a per-state table of detainer shares (docs/synth.md, "National").
+    national: bool = False
+    volumes: Path | None = None  # that table; None: the shipped TRAC table
 
     def __post_init__(self) -> None:
         if self.scale < 1:
@@ -117,6 +122,15 @@ def _era_index(days: I64, eras: tuple[tuple[date, dict[str, float]], ...]) -> np
     return np.clip(np.searchsorted(starts, days, side="right") - 1, 0, len(eras) - 1)
 
 
+def facilities_of(config: SynthConfig, packs: PackSet) -> list[Facility]:
+    """The facilities a population is drawn over: given, national (weighted by state shares) or the default list."""
+    if config.facilities:
+        return list(config.facilities)
+    if config.national:
+        return national_facilities(packs, state_weights(config.volumes))
+    return facilities_for(packs)
+
+
 def facilities_table(facilities: list[Facility]) -> pa.Table:
     return pa.table(
         {
@@ -145,7 +159,7 @@ class _Context:
 
 
 def _context(config: SynthConfig, packs: PackSet) -> _Context:
-    facilities = list(config.facilities) or facilities_for(packs)
+    facilities = facilities_of(config, packs)
     first, last = _days(config.start), _days(config.end)
     days = np.arange(first, last + 1, dtype=np.int64)
     weights = np.array(

@@ -5,7 +5,7 @@ Python; :func:`bulk_decide` compiles the same trees (and the engine's layer comp
 millions of cases in one plan. ``tests/bulk`` checks that both give the same answers.
 """
 
-from detainers.law.bulk._compile import BulkCompileError, compile_condition, compiled_node_classes, walk
+from detainers.law.bulk._compile import BulkCompileError, compile_condition, compiled_node_classes, literal, walk
 from detainers.law.bulk._evaluate import RESULT_COLUMNS, BulkPlan, bulk_decide, plan
 from detainers.law.bulk._schema import (
     BOOKINGS,
@@ -32,6 +32,7 @@ __all__ = [
     "cases_from_rows",
     "compile_condition",
     "compiled_node_classes",
+    "literal",
     "plan",
     "tables_from_cases",
     "walk",
