@@ -14,14 +14,15 @@ from typer.testing import CliRunner
 
 from detainers.cli import _report
 
-SOURCE = Path(_report.__file__).read_text()
+# the report commands live in one module per area beside _report (which holds the app, the protocol and _emit)
+SOURCES = sorted(Path(_report.__file__).parent.glob("_report*.py"))
 
 
 def _commands() -> list[ast.FunctionDef]:
-    tree = ast.parse(SOURCE)
     return [
         node
-        for node in tree.body
+        for source in SOURCES
+        for node in ast.parse(source.read_text()).body
         if isinstance(node, ast.FunctionDef)
         and any(isinstance(d, ast.Call) and ast.unparse(d.func) == "report_app.command" for d in node.decorator_list)
     ]
