@@ -403,37 +403,10 @@ _LIAISON_WITHHELD = ["pdf", "served.seq", "served.by", "served.language", "serve
 
 def liaison_view(notice: PersonNotice, now: datetime) -> dict[str, Any]:
     """A notice as an ICE liaison sees it (own office, shared sight only): whether and when it was served, and a
-    consent form's answer; never the PDF, who served it, the language or the hashes."""
-    clock = notice.due_at or notice.expected_at
-    return {
-        "kind": notice.kind,
-        "recipient": notice.recipient,
-        "form": notice.form,
-        "template": notice.owed.template,
-        "rule": notice.owed.rule.id,
-        "citation": notice.owed.citation,
-        "text": notice.owed.notice.text,
-        "deadline": notice.deadline,
-        "status": notice.status,
-        "due_at": _when(notice.due_at),
-        "expected_at": _when(notice.expected_at),
-        "seconds_to_due": (clock - now).total_seconds() if clock and notice.status != "served" else None,
-        "languages": list(notice.languages),
-        "required_languages": list(notice.owed.spec.languages),
-        "pdf": None,
-        "served": [
-            {
-                "seq": None,
-                "by": None,
-                "served_at": s.served_at.isoformat(),
-                "recorded_at": s.recorded_at,
-                "language": None,
-                "delivered": s.delivered,
-                "answer": s.answer,
-                "pdf_sha256": None,
-                "translations": [],
-            }
-            for s in notice.served
-        ],
-        "withheld": list(_LIAISON_WITHHELD),
-    }
+    consent form's answer; never the PDF, who served it, the language or the hashes (the staff view, redacted)."""
+    view = staff_view(notice, "", now)
+    view["pdf"] = None
+    empty: dict[str, Any] = {"seq": None, "by": None, "language": None, "pdf_sha256": None, "translations": []}
+    view["served"] = [{**served, **empty} for served in view["served"]]
+    view["withheld"] = list(_LIAISON_WITHHELD)
+    return view
