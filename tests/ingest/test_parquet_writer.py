@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from detainers.ingest import Store
-from detainers.ingest import _store as store_module
+from detainers.ingest import _parquet_out as parquet_out
 from detainers.ingest._tabular import read_table
 
 HEADER = ["date", "lift_reason", "det_facility", "city", "state", "detainer_type"]
@@ -52,7 +52,7 @@ def test_row_hashes_match_hashlib_across_row_groups_with_and_without_rejects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: list[int]
 ) -> None:
     """Row groups of 4 rows: the hashes made beside the writer land on their own rows, rejects or not."""
-    monkeypatch.setattr(store_module, "_ROW_GROUP", 4)
+    monkeypatch.setattr(parquet_out, "_ROW_GROUP", 4)
     rows = _rows(30)
     for index in bad:
         rows[index][0] = "not a date"
