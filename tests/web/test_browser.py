@@ -7,12 +7,7 @@ The tests also write the screenshots in docs/screenshots/ (``make screenshots``)
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,36 +23,16 @@ from detainers.service import Actor, Notice, Services, Settings, build_services
 from detainers.service._demo import load_demo
 from detainers.web import WebSettings, create_app
 
+from ._browser import SCREENSHOTS, chromium, serving, skip_without_chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-# `make screenshots` sets DETAINERS_SCREENSHOTS=1 to refresh the committed images; plain test runs write elsewhere
-# so that `make test` never dirties the work tree.
-SCREENSHOTS = (
-    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-    if os.environ.get("DETAINERS_SCREENSHOTS") == "1"
-    else Path(tempfile.gettempdir()) / "detainers-screenshots"
-)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BOOKING = "LASD-TEST-0001"
 DEMO_FAMILY = ("Sample", "Example", "Placeholder", "Testcase", "Fixture", "Dummy", "Mockingbird", "Synthetic", "Demo")
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium); .ci/run installs it",
-        allow_module_level=True,
-    )
+skip_without_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @dataclass
@@ -77,16 +52,8 @@ class _Mailbox:
         self.received.append(notice)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    import uvicorn
-
     db = tmp_path_factory.mktemp("live") / "desk.db"
     demo = load_demo(str(db), size=60, seed=7)
     mailbox = _Mailbox()
@@ -113,31 +80,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         booking.id, EligibilityIn(eligible_at=now + timedelta(hours=5), reason="bond_posted"), actor
     )
     app = create_app(services=services, web=WebSettings(refresh_seconds=2))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield Live(f"http://127.0.0.1:{port}", demo.tokens, services)
+        with serving(app, "web-test-server") as url:
+            yield Live(url, demo.tokens, services)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         services.close()
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _page(browser: Browser, live: Live, role: str | None, width: int = 1280, height: int = 900) -> Page:

@@ -5,13 +5,9 @@ rule, and the auditor's page then shows the flag."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,17 +17,14 @@ from detainers.ledger import Authority, ChargeIn
 from detainers.service import Actor, Office, Role, Services, Settings, build_services
 from detainers.web import WebSettings, create_app
 
+from ._browser import chromium, serving, skip_without_chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)", allow_module_level=True
-    )
+skip_without_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @dataclass
@@ -45,8 +38,6 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    import uvicorn
-
     db = tmp_path_factory.mktemp("ntk") / "desk.db"
     services = build_services(Settings(database_url=f"sqlite:///{db}", worker=False), notifiers={})
     desk = services.desk
@@ -87,33 +78,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         office = "ERO-LOS" if role is Role.ICE_LIAISON else None
         tokens[role.value], _ = services.tokens.create(role, label="browser", now=now, office=office)
     app = create_app(services=services, web=WebSettings(refresh_seconds=0, zone="America/Los_Angeles"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield Live(f"http://127.0.0.1:{port}", tokens, services, detainer.id, eligible)
+        with serving(app, "need-to-know-test-server") as url:
+            yield Live(url, tokens, services, detainer.id, eligible)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         services.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _signed_in(browser: Browser, live: Live, role: str) -> Page:

@@ -6,11 +6,6 @@ for the same date, its tiles agree with the table, the date and dimension contro
 from __future__ import annotations
 
 import json
-import os
-import socket
-import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -26,26 +21,16 @@ from detainers.law import AgreementRegistry
 from detainers.service import Settings, build_services
 from detainers.web import create_app
 
+from ._browser import SCREENSHOTS, chromium, serving, skip_without_chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 DAY = "2025-06-01"  # a real date: several state laws of 2025 are in force, others not yet
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "287g"
-# As in test_browser.py: `make screenshots` (DETAINERS_SCREENSHOTS=1) refreshes the committed images.
-SCREENSHOTS = (
-    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-    if os.environ.get("DETAINERS_SCREENSHOTS") == "1"
-    else Path(tempfile.gettempdir()) / "detainers-screenshots"
-)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium); .ci/run installs it",
-        allow_module_level=True,
-    )
+skip_without_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @dataclass
@@ -54,44 +39,22 @@ class Server:
     app: Any
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    import uvicorn
-
     db = tmp_path_factory.mktemp("lawmap") / "desk.db"
     services = build_services(Settings(database_url=f"sqlite:///{db}", worker=False))
     app = create_app(services=services)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=uv.run, name="law-map-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield Server(f"http://127.0.0.1:{port}", app)
+        with serving(app, "law-map-test-server") as url:
+            yield Server(url, app)
     finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
         services.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _page(browser: Browser, server: Server, *, script: bool = True, width: int = 1440, height: int = 1000) -> Page:

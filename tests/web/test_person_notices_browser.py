@@ -7,15 +7,9 @@ docs/screenshots/person-notices.png under `make screenshots` (DETAINERS_SCREENSH
 from __future__ import annotations
 
 import hashlib
-import os
-import socket
-import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -25,23 +19,14 @@ from detainers.ledger import Authority, ChargeIn
 from detainers.service import Actor, Office, Role, Services, Settings, build_services
 from detainers.web import WebSettings, create_app
 
+from ._browser import SCREENSHOTS, chromium, serving, skip_without_chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = (
-    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-    if os.environ.get("DETAINERS_SCREENSHOTS") == "1"
-    else Path(tempfile.gettempdir()) / "detainers-screenshots"
-)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium); .ci/run installs it",
-        allow_module_level=True,
-    )
+skip_without_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @dataclass
@@ -52,16 +37,8 @@ class Desk:
     services: Services
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    import uvicorn
-
     db = tmp_path_factory.mktemp("notices") / "desk.db"
     services = build_services(Settings(database_url=f"sqlite:///{db}", worker=False), notifiers={})
     services.tokens.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -102,31 +79,17 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     )
     services.desk.link(detainer.id, LinkIn(booking_id=booking.id), loader)
     app = create_app(services=services, web=WebSettings(refresh_seconds=30))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, name="notices-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield Desk(f"http://127.0.0.1:{port}", tokens, detainer.id, services)
+        with serving(app, "notices-test-server") as url:
+            yield Desk(url, tokens, detainer.id, services)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         services.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _signed_in(browser: Browser, desk: Desk, role: str) -> Page:
