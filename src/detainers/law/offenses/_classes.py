@@ -26,11 +26,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from detainers.domain import Level
 from detainers.law.offenses._statute import StatuteRef, parse_statute
-from detainers.law.offenses._tables import EVIDENCE_TAGS, OffenseTableError, _Ctx, _Mapping, _StrictLoader, state_of
+from detainers.law.offenses._tables import (
+    EVIDENCE_TAGS,
+    OffenseTableError,
+    _Ctx,
+    _Mapping,
+    read_header,
+)
 
 __all__ = [
     "CLASSES_DIR",
@@ -334,24 +338,9 @@ def _names(ctx: _Ctx, where: str, e: _Mapping, one: str, many: str, allowed: Ite
 
 def load_class_dictionary(path: Path) -> ClassDictionary:
     """Load and validate one class dictionary; errors name the file, the entry and the key."""
-    ctx = _Ctx(path)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader
-    except yaml.YAMLError as exc:
-        raise OffenseTableError(f"{path}: dictionary: key '-': not valid YAML: {exc}") from exc
-    d = ctx.check_keys("dictionary", raw, _DICT_REQUIRED, _DICT_OPTIONAL)
-    dict_id = ctx.text("dictionary", d, "id") or ""
-    if dict_id != path.stem:
-        raise ctx.fail("dictionary", "id", f"{dict_id!r} does not match the file name {path.stem!r}")
-    jurisdiction = ctx.text("dictionary", d, "jurisdiction") or ""
-    state = state_of(jurisdiction)
-    if state is None:
-        raise ctx.fail("dictionary", "jurisdiction", f"expected 'us/<state>', got {jurisdiction!r}")
-    evidence = d["evidence"]
-    if evidence not in EVIDENCE_TAGS:
-        raise ctx.fail("dictionary", "evidence", f"expected one of {sorted(EVIDENCE_TAGS)}, got {evidence!r}")
-    as_of = ctx.day("dictionary", d, "as_of")
-    assert as_of is not None  # required key, checked above
+    ctx, d, dict_id, jurisdiction, state, evidence, as_of = read_header(
+        path, "dictionary", _DICT_REQUIRED, _DICT_OPTIONAL, "us/<state>"
+    )
     if not isinstance(d["sources"], _Mapping) or not d["sources"]:
         raise ctx.fail("dictionary", "sources", "expected a non-empty mapping of source ids")
     if d["sources"].duplicates:

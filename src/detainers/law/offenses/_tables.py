@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -217,27 +217,49 @@ def _citation(ctx: _Ctx, data: object) -> Citation:
     )
 
 
-def load_table(path: Path) -> OffenseTable:
-    """Load and validate one table file."""
+class _Header(NamedTuple):
+    """What an offense table and a class dictionary both start with, validated."""
+
+    ctx: _Ctx
+    body: _Mapping
+    id: str
+    jurisdiction: str
+    state: str
+    evidence: str
+    as_of: date
+
+
+def read_header(
+    path: Path, where: str, required: frozenset[str], optional: frozenset[str], jurisdiction_shape: str
+) -> _Header:
+    """Parse ``path`` (strict YAML) and check the shared head: keys, ``id`` = file name, a state jurisdiction
+    (``jurisdiction_shape`` names what is accepted in the error), an evidence tag and ``as_of``."""
     ctx = _Ctx(path)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader
     except yaml.YAMLError as exc:
-        raise OffenseTableError(f"{path}: table: key '-': not valid YAML: {exc}") from exc
-    t = ctx.check_keys("table", raw, _TABLE_REQUIRED, _TABLE_OPTIONAL)
-
-    table_id = ctx.text("table", t, "id") or ""
-    if table_id != path.stem:
-        raise ctx.fail("table", "id", f"{table_id!r} does not match the file name {path.stem!r}")
-    jurisdiction = ctx.text("table", t, "jurisdiction") or ""
+        raise OffenseTableError(f"{path}: {where}: key '-': not valid YAML: {exc}") from exc
+    body = ctx.check_keys(where, raw, required, optional)
+    ident = ctx.text(where, body, "id") or ""
+    if ident != path.stem:
+        raise ctx.fail(where, "id", f"{ident!r} does not match the file name {path.stem!r}")
+    jurisdiction = ctx.text(where, body, "jurisdiction") or ""
     state = state_of(jurisdiction)
     if state is None:
-        raise ctx.fail("table", "jurisdiction", f"expected 'us/<state>[/...]', got {jurisdiction!r}")
-    evidence = t["evidence"]
+        raise ctx.fail(where, "jurisdiction", f"expected {jurisdiction_shape!r}, got {jurisdiction!r}")
+    evidence = body["evidence"]
     if evidence not in EVIDENCE_TAGS:
-        raise ctx.fail("table", "evidence", f"expected one of {sorted(EVIDENCE_TAGS)}, got {evidence!r}")
-    as_of = ctx.day("table", t, "as_of")
+        raise ctx.fail(where, "evidence", f"expected one of {sorted(EVIDENCE_TAGS)}, got {evidence!r}")
+    as_of = ctx.day(where, body, "as_of")
     assert as_of is not None  # required key, checked above
+    return _Header(ctx, body, ident, jurisdiction, state, str(evidence), as_of)
+
+
+def load_table(path: Path) -> OffenseTable:
+    """Load and validate one table file."""
+    ctx, t, table_id, jurisdiction, state, evidence, as_of = read_header(
+        path, "table", _TABLE_REQUIRED, _TABLE_OPTIONAL, "us/<state>[/...]"
+    )
     table_tags = ctx.tags("table", t, "tags")
     table_level = ctx.level("table", t)
 
