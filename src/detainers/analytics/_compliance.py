@@ -72,7 +72,7 @@ def truth_act_notices(served: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
     for item in served:
         if not str(item.get("rule", "")).startswith("ca.truth."):
             continue
-        instant = datetime.fromisoformat(str(item["served_at"]).replace("Z", "+00:00"))
+        instant = datetime.fromisoformat(str(item["served_at"]))  # Python 3.11 reads "Z"
         if instant.tzinfo is None:
             raise ValueError(f"served_at {item['served_at']!r} has no UTC offset")
         year = instant.astimezone(ZoneInfo(str(item.get("zone") or "UTC"))).year

@@ -37,6 +37,7 @@ from detainers.desk import (
     PersonNoticeServed,
     TranslationFile,
     effective_decision,
+    parse_utc,
 )
 from detainers.law import Decision, PackSet, default_packs
 from detainers.notices import (
@@ -94,7 +95,7 @@ def notice_catalog() -> Catalog:
 
 
 def _instant(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    return parse_utc(text) if text else None
 
 
 @dataclass(frozen=True)
