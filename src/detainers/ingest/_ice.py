@@ -237,7 +237,13 @@ def canonical_detainers(table: RawTable, layout: Layout, *, hashes: bool = False
     # Raw columns are carried under positional names (__src_0, ...) so they never collide with canonical names.
     kept = hashed_columns(table)
     raw_columns = [f"__src_{index}" for index in range(len(kept))]
-    frame = table.frame.select([ROW, *[pl.col(c).alias(a) for c, a in zip(kept, raw_columns, strict=True)]])
+    # Series renamed, not ``select``ed: a select would copy every column into one chunk first.
+    frame = pl.DataFrame(
+        [
+            table.frame.get_column(ROW),
+            *[table.frame.get_column(c).alias(a) for c, a in zip(kept, raw_columns, strict=True)],
+        ]
+    )
     # The md5 row hashes (DuckDB, GIL released) run beside the Polars work below; joined before the row filter.
     pool = ThreadPoolExecutor(1, thread_name_prefix="row-hash") if hashes else None
     pending = pool.submit(row_hashes, frame, raw_columns) if pool is not None else None
@@ -301,7 +307,7 @@ def _derive(
             forms[label] = parse_form(label).code
         except FormLabelError:
             forms[label] = None
-    if labels:
+    if any(form is None for form in forms.values()):  # counted only when some label is unknown
         counts = out.get_column("detainer_type").value_counts()
         for label, count in counts.iter_rows():
             if label is not None and forms.get(label) is None:

@@ -240,6 +240,13 @@ class Store:
                     removed.append(path)
         return removed
 
+    def _identify(self, path: Path, sheet: str | None) -> tuple[str, str, bool]:
+        """A detainer file's sha256, its import id (the sha256, or one of it and the sheet) and whether the catalogue
+        already holds that import."""
+        digest = file_sha256(path)
+        import_id = digest if sheet is None else hashlib.sha256(f"{digest}:{sheet}".encode()).hexdigest()
+        return digest, import_id, self._already(import_id)
+
     def _already(self, import_id: str) -> bool:
         with duckdb.connect(str(self.catalog), read_only=True) as con:
             return bool(con.execute("SELECT count(*) FROM imports WHERE import_id = ?", [import_id]).fetchone()[0])  # type: ignore[index]
@@ -259,23 +266,22 @@ class Store:
     ) -> ImportReport:
         """Import one ICE detainer file (NPR or DDP layout; CSV, XLSX or Parquet); ``encoding`` for text files."""
         started = time.perf_counter()
-        # The file's sha256 (one core) runs while the file is parsed (pyarrow's CSV parser mostly uses one core
-        # when quoted values may hold newlines); a re-import is recognised before any canonical work or write.
+        # The file's sha256 (one core) and the catalogue lookup of the import id it gives run while the file is
+        # parsed (pyarrow's CSV parser mostly uses one core when quoted values may hold newlines); a re-import is
+        # recognised before any canonical work or write.
         with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
-            pending = pool.submit(file_sha256, path)
+            pending = pool.submit(self._identify, path, sheet)
             try:
                 table, layout = read_detainer_table(
                     path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter, encoding=encoding
                 )
             except Exception:
-                digest = pending.result()
-                import_id = digest if sheet is None else hashlib.sha256(f"{digest}:{sheet}".encode()).hexdigest()
-                if self._already(import_id):  # as before: the same bytes imported once are not read again
+                _digest, import_id, known = pending.result()
+                if known:  # as before: the same bytes imported once are not read again
                     return ImportReport("already_imported", "detainers", import_id, str(path), sheet)
                 raise
-            digest = pending.result()
-        import_id = digest if sheet is None else hashlib.sha256(f"{digest}:{sheet}".encode()).hexdigest()
-        if self._already(import_id):
+            digest, import_id, known = pending.result()
+        if known:
             return ImportReport("already_imported", "detainers", import_id, str(path), sheet)
         # The row hashes (DuckDB, GIL released) start now, one row group at a time, beside the canonical columns
         # (Polars); the Parquet writer takes each group's hashes as it writes that group.
