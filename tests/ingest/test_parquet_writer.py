@@ -52,7 +52,7 @@ def test_row_hashes_match_hashlib_across_row_groups_with_and_without_rejects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: list[int]
 ) -> None:
     """Row groups of 4 rows: the hashes made beside the writer land on their own rows, rejects or not."""
-    monkeypatch.setattr(parquet_out, "_ROW_GROUP", 4)
+    monkeypatch.setattr(parquet_out, "ROW_GROUP", 4)
     rows = _rows(30)
     for index in bad:
         rows[index][0] = "not a date"
@@ -64,7 +64,12 @@ def test_row_hashes_match_hashlib_across_row_groups_with_and_without_rejects(
     kept = [index for index in range(30) if index not in bad]
     assert table["source_row"].to_list() == [index + 2 for index in kept]
     assert table["row_hash"].to_list() == [_want_hash(rows[index]) for index in kept]
-    assert pq.ParquetFile(store.files("detainers")[0]).metadata.num_row_groups == -(-len(kept) // 4)
+    # One row group per slice of 4 rows of the file (derived while the slice before is written), rejects left out.
+    meta = pq.ParquetFile(store.files("detainers")[0]).metadata
+    assert meta.num_row_groups == len({index // 4 for index in kept})
+    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [
+        sum(1 for index in kept if index // 4 == group) for group in sorted({index // 4 for index in kept})
+    ]
     view = store.connect().sql("SELECT source_row, row_hash FROM detainers ORDER BY source_row").fetchall()
     assert [hash_ for _row, hash_ in view] == table["row_hash"].to_list()
 
@@ -102,3 +107,28 @@ def test_redaction_scan_is_skipped_only_in_columns_without_a_parenthesis(tmp_pat
     report = store.import_detainers(source, fmt="npr")
     assert any("city 1" in note for note in report.notes)
     assert store.table("detainers").sort("source_row")["city"].to_list()[2] is None
+
+
+@pytest.mark.parametrize("bad", [[4, 5, 6, 7], list(range(10))])
+def test_slices_with_every_row_rejected_write_no_row_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: list[int]
+) -> None:
+    """Slices are derived one at a time; one whose rows are all refused leaves no empty row group, and a file
+    whose rows are all refused still writes the columns (no rows) and records the import."""
+    monkeypatch.setattr(parquet_out, "ROW_GROUP", 4)
+    rows = _rows(10)
+    for index in bad:
+        rows[index][0] = "not a date"
+    store = Store(tmp_path / "store")
+    report = store.import_detainers(_write(tmp_path / "npr.csv", rows), fmt="npr")
+    kept = [index for index in range(10) if index not in bad]
+    assert report.rows_loaded == len(kept) and [r.source_row for _f, r in report.rejects] == [i + 2 for i in bad]
+    meta = pq.ParquetFile(store.files("detainers")[0]).metadata
+    assert meta.num_rows == len(kept)
+    assert meta.num_row_groups == len({index // 4 for index in kept})
+    assert all(meta.row_group(g).num_rows > 0 for g in range(meta.num_row_groups))
+    table = store.table("detainers").sort("source_row")
+    assert table["source_row"].to_list() == [index + 2 for index in kept]
+    assert table["row_hash"].to_list() == [_want_hash(rows[index]) for index in kept]
+    assert {"prepare_date", "state", "row_hash"} <= set(table.columns)
+    assert store.connect().sql("SELECT count(*) FROM detainers").fetchall() == [(len(kept),)]

@@ -7,7 +7,7 @@ with :func:`detainers.domain.parse_form`; the raw label is kept beside the parse
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +24,7 @@ from detainers.ingest._tabular import ROW, RawReject, RawTable, normalize_name, 
 __all__ = [
     "DETAINER_COLUMNS",
     "DetainerLoad",
+    "DetainerSlices",
     "Layout",
     "LayoutError",
     "SENSITIVE_COLUMNS",
@@ -234,146 +235,220 @@ def hashed_columns(table: RawTable) -> list[str]:
 
 def canonical_detainers(table: RawTable, layout: Layout, *, hashes: bool = False) -> DetainerLoad:
     """The second half of :func:`load_detainers`: canonical columns, redactions, forms, row checks."""
-    # Raw columns are carried under positional names (__src_0, ...) so they never collide with canonical names.
-    kept = hashed_columns(table)
-    raw_columns = [f"__src_{index}" for index in range(len(kept))]
-    # Series renamed, not ``select``ed: a select would copy every column into one chunk first.
-    frame = pl.DataFrame(
-        [
-            table.frame.get_column(ROW),
-            *[table.frame.get_column(c).alias(a) for c, a in zip(kept, raw_columns, strict=True)],
-        ]
-    )
+    rows = _Rows(table, layout)
+    frame = rows.raw(table.frame)
     # The md5 row hashes (DuckDB, GIL released) run beside the Polars work below; joined before the row filter.
     pool = ThreadPoolExecutor(1, thread_name_prefix="row-hash") if hashes else None
-    pending = pool.submit(row_hashes, frame, raw_columns) if pool is not None else None
+    pending = pool.submit(row_hashes, frame, rows.raw_columns) if pool is not None else None
     try:
-        return _derive(table, layout, frame, kept, raw_columns, pending.result if pending is not None else None)
+        good = rows.derive(frame, pending.result if pending is not None else None)
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
-
-
-def _derive(
-    table: RawTable,
-    layout: Layout,
-    frame: pl.DataFrame,
-    kept: list[str],
-    raw_columns: list[str],
-    row_hash: Callable[[], pl.Series] | None,
-) -> DetainerLoad:
-    by_norm: dict[str, str] = {}
-    for column, alias in zip(kept, raw_columns, strict=True):
-        by_norm.setdefault(normalize_name(column), alias)
-    aliases = _NPR_ALIASES if layout is Layout.NPR else _DDP_ALIASES
-    sources = {
-        target: next((by_norm[name] for name in aliases.get(target, ()) if name in by_norm), None)
-        for target in DETAINER_COLUMNS
-    }
-    mapped = sorted({source for source in sources.values() if source is not None})
-    # Raw columns stay as read (they feed row_hash and the rejects file); canonical columns lose redactions.
-    paren_free = {alias for column, alias in zip(kept, raw_columns, strict=True) if column in table.paren_free}
-    clean, redacted_by_alias = null_redactions(frame.select(mapped), mapped, paren_free=paren_free)
-    redacted = {kept[raw_columns.index(alias)]: count for alias, count in redacted_by_alias.items()}
-    frame = frame.with_columns([clean.get_column(name).alias(f"__clean_{name}") for name in mapped])
-
-    picks: list[pl.Expr] = []
-    for target, dtype in DETAINER_COLUMNS.items():
-        if target == "layout":
-            picks.append(pl.lit(layout.value, dtype=pl.String).alias(target))
-            continue
-        if target == "detainer_form":
-            continue
-        source = sources[target]
-        if source is None:
-            picks.append(pl.lit(None, dtype=dtype).alias(target))
-            continue
-        value = pl.col(f"__clean_{source}")
-        if target in _DATE_COLUMNS:
-            picks.append(pl.lit(parse_dates(frame.get_column(f"__clean_{source}"))).alias(target))
-            picks.append(value.alias(f"__raw_{target}"))
-        elif target == "birth_year":
-            picks.append(value.str.slice(0, 4).cast(pl.Int32, strict=False).alias(target))
-        else:
-            picks.append(value.alias(target))
-    out = frame.with_columns(picks)
-
-    # Detainer-type labels: parse each distinct label once.
-    labels = out.get_column("detainer_type").drop_nulls().unique().to_list()
-    forms: dict[str, str | None] = {}
-    unknown: dict[str, int] = {}
-    for label in labels:
-        try:
-            forms[label] = parse_form(label).code
-        except FormLabelError:
-            forms[label] = None
-    if any(form is None for form in forms.values()):  # counted only when some label is unknown
-        counts = out.get_column("detainer_type").value_counts()
-        for label, count in counts.iter_rows():
-            if label is not None and forms.get(label) is None:
-                unknown[label] = int(count)
-    out = out.with_columns(
-        pl.col("detainer_type").replace_strict(forms, default=None, return_dtype=pl.String).alias("detainer_form")
-    )
-
-    # Row-level validation: the prepare date is what places a detainer in time; without it the row is malformed.
-    reasons = pl.lit(None, dtype=pl.String)
-    checks: list[tuple[pl.Expr, pl.Expr]] = []
-    raw_prepare = pl.col("__raw_prepare_date") if "__raw_prepare_date" in out.columns else pl.lit(None, pl.String)
-    checks.append((raw_prepare.is_null(), pl.lit("prepare date is missing")))
-    checks.append(
-        (
-            pl.col("prepare_date").is_null() & raw_prepare.is_not_null(),
-            pl.format("prepare date {} is not a date", raw_prepare),
-        )
-    )
-    checks.append(
-        (
-            (pl.col("prepare_date") < _EARLIEST) | (pl.col("prepare_date") >= _LATEST),
-            pl.format("prepare date {} is outside 1950–2099", pl.col("prepare_date")),
-        )
-    )
-    for target in ("lift_date", "departed_date"):
-        raw = f"__raw_{target}"
-        if raw in out.columns:
-            checks.append(
-                (
-                    pl.col(target).is_null() & pl.col(raw).is_not_null(),
-                    pl.format(f"{target.replace('_', ' ')} {{}} is not a date", pl.col(raw)),
-                )
-            )
-    for condition, message in reversed(checks):
-        reasons = pl.when(condition).then(message).otherwise(reasons)
-    out = out.with_columns(reasons.alias("__reject"))
-    if row_hash is not None:
-        out = out.with_columns(row_hash().alias(ROW_HASH))
-    bad = out.filter(pl.col("__reject").is_not_null())
-    rejects = list(table.rejects)
-    if bad.height:
-        texts = bad.select(pl.concat_str([pl.col(c).fill_null("") for c in raw_columns], separator=",").alias("t"))
-        for row, reason, text in zip(bad[ROW].to_list(), bad["__reject"].to_list(), texts["t"].to_list(), strict=True):
-            rejects.append(RawReject(row, reason, text[:500]))
-        rejects.sort(key=lambda r: r.source_row or 0)
-    good = out.filter(pl.col("__reject").is_null()).drop(
-        ["__reject", *[c for c in out.columns if c.startswith(("__raw_", "__clean_"))]]
-    )
-    notes = list(table.notes)
-    if redacted:
-        notes.append("redaction markers set to null: " + ", ".join(f"{k} {v:,}" for k, v in sorted(redacted.items())))
-    if unknown:
-        notes.append(
-            "detainer type labels no form matches (raw label kept, form left empty): "
-            + "; ".join(f"{label!r} ×{count:,}" for label, count in sorted(unknown.items()))
-        )
     return DetainerLoad(
         path=table.path,
         sheet=table.sheet,
         layout=layout,
         frame=good,
-        raw_columns=raw_columns,
-        source_columns=kept,
-        rejects=rejects,
-        notes=notes,
-        redacted=redacted,
-        unknown_forms=unknown,
+        raw_columns=rows.raw_columns,
+        source_columns=rows.kept,
+        rejects=rows.rejects,
+        notes=rows.notes,
+        redacted=rows.redacted,
+        unknown_forms=rows.unknown,
     )
+
+
+class DetainerSlices:
+    """:func:`canonical_detainers` one slice of ``size`` rows of the file at a time: what the store writes row group
+    by row group, deriving the next slice while the last one is written.
+
+    Iterating yields each slice's accepted rows (ROW + canonical columns; a slice may have none). Every row is
+    derived on its own, so the slices together are the rows :func:`canonical_detainers` gives; rejects and notes sum
+    over the slices and are complete once the iteration has ended.
+    """
+
+    def __init__(self, table: RawTable, layout: Layout, size: int) -> None:
+        self._table = table
+        self._size = size
+        self._rows = _Rows(table, layout)
+        self.raw_columns = self._rows.raw_columns
+        #: Canonical columns written, fixed before the first slice (see :meth:`_Rows.columns_with_data`).
+        self.columns = self._rows.columns_with_data(table.frame)
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        frame = self._table.frame
+        for start in range(0, frame.height, self._size):
+            yield self._rows.derive(self._rows.raw(frame.slice(start, self._size))).drop(self.raw_columns)
+
+    @property
+    def rejects(self) -> list[RawReject]:
+        return self._rows.rejects
+
+    @property
+    def notes(self) -> list[str]:
+        return self._rows.notes
+
+
+class _Rows:
+    """How a detainer file's raw cells become canonical rows, and what was noticed on the way, summed over every
+    slice derived."""
+
+    def __init__(self, table: RawTable, layout: Layout) -> None:
+        self._table = table
+        self._layout = layout
+        # Raw columns are carried under positional names (__src_0, ...) so they never collide with canonical names.
+        self.kept = hashed_columns(table)
+        self.raw_columns = [f"__src_{index}" for index in range(len(self.kept))]
+        by_norm: dict[str, str] = {}
+        for column, alias in zip(self.kept, self.raw_columns, strict=True):
+            by_norm.setdefault(normalize_name(column), alias)
+        aliases = _NPR_ALIASES if layout is Layout.NPR else _DDP_ALIASES
+        self._sources = {
+            target: next((by_norm[name] for name in aliases.get(target, ()) if name in by_norm), None)
+            for target in DETAINER_COLUMNS
+        }
+        self._mapped = sorted({source for source in self._sources.values() if source is not None})
+        self._paren_free = {
+            alias for column, alias in zip(self.kept, self.raw_columns, strict=True) if column in table.paren_free
+        }
+        self._forms: dict[str, str | None] = {}  # label -> form code (None: no form matches), each parsed once
+        self._refused: list[RawReject] = []
+        self.redacted: dict[str, int] = {}
+        self.unknown: dict[str, int] = {}
+
+    def raw(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """ROW and the kept raw columns of ``frame`` under their positional names."""
+        # Series renamed, not ``select``ed: a select would copy every column into one chunk first.
+        return pl.DataFrame(
+            [
+                frame.get_column(ROW),
+                *[frame.get_column(c).alias(a) for c, a in zip(self.kept, self.raw_columns, strict=True)],
+            ]
+        )
+
+    def columns_with_data(self, frame: pl.DataFrame) -> dict[str, pl.DataType]:
+        """Canonical columns whose source column has a non-empty cell in ``frame`` (the file's own names; null
+        counts are known without a pass), the layout, and the form where the type label has one; in order."""
+        source_of = dict(zip(self.raw_columns, self.kept, strict=True))
+
+        def has_data(alias: str | None) -> bool:
+            return alias is not None and frame.get_column(source_of[alias]).null_count() < frame.height
+
+        return {
+            target: dtype
+            for target, dtype in DETAINER_COLUMNS.items()
+            if target == "layout" or has_data(self._sources["detainer_type" if target == "detainer_form" else target])
+        }
+
+    @property
+    def rejects(self) -> list[RawReject]:
+        """The file's malformed records and the rows refused so far, by row number."""
+        return sorted([*self._table.rejects, *self._refused], key=lambda r: r.source_row or 0)
+
+    @property
+    def notes(self) -> list[str]:
+        notes = list(self._table.notes)
+        if self.redacted:
+            notes.append(
+                "redaction markers set to null: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.redacted.items()))
+            )
+        if self.unknown:
+            notes.append(
+                "detainer type labels no form matches (raw label kept, form left empty): "
+                + "; ".join(f"{label!r} ×{count:,}" for label, count in sorted(self.unknown.items()))
+            )
+        return notes
+
+    def derive(self, frame: pl.DataFrame, row_hash: Callable[[], pl.Series] | None = None) -> pl.DataFrame:
+        """The accepted rows of ``frame`` (from :meth:`raw`) with their canonical columns; refused rows, redactions
+        and unknown labels are added to this object's counts."""
+        layout, sources, mapped, raw_columns = self._layout, self._sources, self._mapped, self.raw_columns
+        # Raw columns stay as read (they feed row_hash and the rejects file); canonical columns lose redactions.
+        clean, redacted_by_alias = null_redactions(frame.select(mapped), mapped, paren_free=self._paren_free)
+        for alias, count in redacted_by_alias.items():
+            name = self.kept[raw_columns.index(alias)]
+            self.redacted[name] = self.redacted.get(name, 0) + count
+        frame = frame.with_columns([clean.get_column(name).alias(f"__clean_{name}") for name in mapped])
+
+        picks: list[pl.Expr] = []
+        for target, dtype in DETAINER_COLUMNS.items():
+            if target == "layout":
+                picks.append(pl.lit(layout.value, dtype=pl.String).alias(target))
+                continue
+            if target == "detainer_form":
+                continue
+            source = sources[target]
+            if source is None:
+                picks.append(pl.lit(None, dtype=dtype).alias(target))
+                continue
+            value = pl.col(f"__clean_{source}")
+            if target in _DATE_COLUMNS:
+                picks.append(pl.lit(parse_dates(frame.get_column(f"__clean_{source}"))).alias(target))
+                picks.append(value.alias(f"__raw_{target}"))
+            elif target == "birth_year":
+                picks.append(value.str.slice(0, 4).cast(pl.Int32, strict=False).alias(target))
+            else:
+                picks.append(value.alias(target))
+        out = frame.with_columns(picks)
+
+        # Detainer-type labels: each distinct label parsed once per file.
+        labels = out.get_column("detainer_type").drop_nulls().unique().to_list()
+        forms = self._forms
+        for label in labels:
+            if label not in forms:
+                try:
+                    forms[label] = parse_form(label).code
+                except FormLabelError:
+                    forms[label] = None
+        if any(forms[label] is None for label in labels):  # counted only when some label is unknown
+            for label, count in out.get_column("detainer_type").value_counts().iter_rows():
+                if label is not None and forms[label] is None:
+                    self.unknown[label] = self.unknown.get(label, 0) + int(count)
+        out = out.with_columns(
+            pl.col("detainer_type")
+            .replace_strict({label: forms[label] for label in labels}, default=None, return_dtype=pl.String)
+            .alias("detainer_form")
+        )
+
+        # Row-level validation: the prepare date is what places a detainer in time; without it the row is malformed.
+        reasons = pl.lit(None, dtype=pl.String)
+        checks: list[tuple[pl.Expr, pl.Expr]] = []
+        raw_prepare = pl.col("__raw_prepare_date") if "__raw_prepare_date" in out.columns else pl.lit(None, pl.String)
+        checks.append((raw_prepare.is_null(), pl.lit("prepare date is missing")))
+        checks.append(
+            (
+                pl.col("prepare_date").is_null() & raw_prepare.is_not_null(),
+                pl.format("prepare date {} is not a date", raw_prepare),
+            )
+        )
+        checks.append(
+            (
+                (pl.col("prepare_date") < _EARLIEST) | (pl.col("prepare_date") >= _LATEST),
+                pl.format("prepare date {} is outside 1950–2099", pl.col("prepare_date")),
+            )
+        )
+        for target in ("lift_date", "departed_date"):
+            raw = f"__raw_{target}"
+            if raw in out.columns:
+                checks.append(
+                    (
+                        pl.col(target).is_null() & pl.col(raw).is_not_null(),
+                        pl.format(f"{target.replace('_', ' ')} {{}} is not a date", pl.col(raw)),
+                    )
+                )
+        for condition, message in reversed(checks):
+            reasons = pl.when(condition).then(message).otherwise(reasons)
+        out = out.with_columns(reasons.alias("__reject"))
+        if row_hash is not None:
+            out = out.with_columns(row_hash().alias(ROW_HASH))
+        bad = out.filter(pl.col("__reject").is_not_null())
+        if bad.height:
+            texts = bad.select(pl.concat_str([pl.col(c).fill_null("") for c in raw_columns], separator=",").alias("t"))
+            for row, reason, text in zip(
+                bad[ROW].to_list(), bad["__reject"].to_list(), texts["t"].to_list(), strict=True
+            ):
+                self._refused.append(RawReject(row, reason, text[:500]))
+        return out.filter(pl.col("__reject").is_null()).drop(
+            ["__reject", *[c for c in out.columns if c.startswith(("__raw_", "__clean_"))]]
+        )

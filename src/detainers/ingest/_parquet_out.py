@@ -4,8 +4,11 @@ written by pyarrow per row group with per-column settings (``write_parquet``), a
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+import itertools
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -20,7 +23,7 @@ from detainers.ingest._provenance import (
 )
 from detainers.ingest._tabular import ROW, RawReject
 
-__all__ = ["HashFeed", "Hashes", "write_parquet", "write_rejects"]
+__all__ = ["ROW_GROUP", "HashFeed", "Hashes", "RowGroups", "write_parquet", "write_rejects", "write_row_groups"]
 
 
 #: Row group number -> that group's row hashes (an Arrow binary array).
@@ -28,29 +31,36 @@ Hashes = Callable[[int], "pa.Array | pa.ChunkedArray"]
 
 
 class HashFeed:
-    """Row hashes of ``frame`` (``columns``), computed in a background thread one row group at a time.
+    """Row hashes of ``frame`` (``columns``), computed in two background threads, one row group at a time each.
 
-    Used as a context manager: on exit, groups not yet started are cancelled and the thread is joined.
-    :meth:`for_rows` gives the hashes of the rows that survived validation, by row group of the written file.
+    Used as a context manager: on exit, groups not yet started are cancelled and the threads are joined.
+    :meth:`for_group` gives the hashes of the rows of one row group that survived validation.
     """
 
     def __init__(self, frame: pl.DataFrame, columns: list[str]) -> None:
         self._rows = frame.get_column(ROW)
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="row-hash")
-        # An in-memory DuckDB connection used by the one worker thread only, opened there (~10 ms off this thread).
+        #: Rows per group (:data:`ROW_GROUP` when the feed was made).
+        self.group_rows = ROW_GROUP
+        # Two threads: the groups are hashed in order, but the last ones are not left to one core while the other
+        # waits for them (the writer needs each group's hashes).
+        self._pool = ThreadPoolExecutor(_HASH_THREADS, thread_name_prefix="row-hash")
+        # An in-memory DuckDB connection per worker thread, opened there (~10 ms each, off this thread).
+        self._local = threading.local()
         self._con: list[duckdb.DuckDBPyConnection] = []
         # The columns as they are, not ``select``ed: a select would first copy every column into one chunk
         # (~0.02-0.05 s), while the join below runs on the parser's chunks in parallel.
         source = pl.DataFrame([frame.get_column(name) for name in columns])
         self._groups: list[Future[pa.Array]] = [
-            self._pool.submit(self._hash, source.slice(start, _ROW_GROUP), columns)
-            for start in range(0, frame.height, _ROW_GROUP)
+            self._pool.submit(self._hash, source.slice(start, self.group_rows), columns)
+            for start in range(0, frame.height, self.group_rows)
         ]
 
     def _hash(self, part: pl.DataFrame, columns: list[str]) -> pa.Array:
-        if not self._con:
-            self._con.append(duckdb.connect())
-        return row_hash_array(part, columns, self._con[0])
+        con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = duckdb.connect(config={"threads": 1})
+            self._con.append(con)  # list.append is atomic: closed on exit
+        return row_hash_array(part, columns, con)
 
     def __enter__(self) -> HashFeed:
         return self
@@ -62,16 +72,25 @@ class HashFeed:
         for con in self._con:
             con.close()
 
-    def for_rows(self, rows: pl.Series) -> Hashes:
-        """The hashes of ``rows`` (row numbers, in order, a subset of the frame's), by row group of ``rows``."""
-        if rows.len() == 0:
-            return lambda _index: pa.nulls(0, pa.large_binary())
-        if rows.len() == self._rows.len():  # no row was rejected: the frame's own groups
-            return lambda index: self._groups[index].result()
-        # Rows were rejected: all hashes, then those of the kept rows (row numbers are unique and in order).
-        keep = self._rows.is_in(rows).to_arrow()
-        kept = pa.chunked_array([group.result() for group in self._groups], type=pa.large_binary()).filter(keep)
-        return lambda index: kept.slice(index * _ROW_GROUP, _ROW_GROUP)
+    def for_group(self, index: int, rows: pl.Series) -> pa.Array | pa.ChunkedArray:
+        """The hashes of ``rows`` (row numbers, in order) of row group ``index`` of the frame."""
+        hashes = self._groups[index].result()
+        if rows.len() == len(hashes):  # none of the group's rows was rejected
+            return hashes
+        keep = self._rows.slice(index * self.group_rows, self.group_rows).is_in(rows).to_arrow()
+        return hashes.filter(keep)
+
+
+@dataclass(frozen=True)
+class RowGroups:
+    """A table handed to the writer one row group at a time: ``groups`` yields each group's rows (at most
+    :data:`ROW_GROUP`, ROW + canonical columns) with their row hashes, and is consumed while the writer writes the
+    group before; ``columns`` are the canonical columns written (fixed before the first group); ``settle`` runs
+    after the last group, before the file is renamed into place (it may raise: then nothing is written)."""
+
+    groups: Iterable[tuple[pl.DataFrame, pa.Array | pa.ChunkedArray]]
+    columns: dict[str, pl.DataType]
+    settle: Callable[[], None]
 
 
 def write_parquet(
@@ -88,12 +107,8 @@ def write_parquet(
     The hashes come with the frame (column ``ROW_HASH``), from ``hashes`` (row group *k*'s hashes, made elsewhere
     while this frame was being built: see :class:`HashFeed`) or are computed here by
     :func:`~detainers.ingest._provenance.row_hashes`, one row group at a time: while pyarrow writes row group *k*
-    (one core, GIL released), DuckDB hashes row group *k + 1* on the others. pyarrow writes from the frame's own
-    Arrow buffers (no copy), with settings per column: the constant provenance columns go in as one-value
-    dictionaries (nothing to hash or compress per row), ``row_hash`` (random bytes) is neither dictionary-encoded,
-    compressed nor given min/max statistics. The file's Parquet types are those Polars wrote before (strings, DATE,
-    INT64, BYTE_ARRAY, UTC timestamps); no Arrow schema is stored, so every reader sees plain columns, not
-    dictionaries.
+    (one core, GIL released), DuckDB hashes row group *k + 1* on the others. See :func:`write_row_groups` for how
+    the file is written.
     """
     # Canonical columns that are null in every row (the source does not have them, or every cell was blank or
     # redacted) are not written: readers (``connect``/``table``) add them back as typed NULLs, which costs nothing,
@@ -103,61 +118,46 @@ def write_parquet(
         for name, dtype in columns.items()
         if name in frame.columns and (frame.height == 0 or frame.get_column(name).null_count() < frame.height)
     }
-    # Several input files (labelled charge files, blocks): each row names its own file and that file's hash.
-    per_row = "__source_file" in frame.columns
-    body = frame.select(
-        *([pl.col("__source_file").alias("source_file")] if per_row else []),
-        pl.col(ROW).cast(pl.Int64).alias("source_row"),
-        *([pl.col("__source_sha256").alias("source_sha256")] if per_row else []),
-        *([pl.col(ROW_HASH).alias("row_hash")] if ROW_HASH in frame.columns else []),
-        *[pl.col(name).cast(dtype) for name, dtype in present.items()],
-    )
-    hash_input = frame.select(raw_columns)
-
-    def group(start: int) -> pa.Table:
-        """Rows ``start`` .. ``start + _ROW_GROUP`` as the Arrow table written."""
-        part = body.slice(start, _ROW_GROUP)
-        arrow = part.to_arrow(compat_level=pl.CompatLevel.newest())
-        rows = part.height
-        if "row_hash" in arrow.column_names:
-            row_hash: pa.Array | pa.ChunkedArray = arrow.column("row_hash")
-        elif hashes is not None:
-            row_hash = hashes(start // _ROW_GROUP)
-        else:
-            if not con:
-                con.append(duckdb.connect())  # in memory: the row hashes, opened when first needed
-            row_hash = row_hash_array(hash_input.slice(start, _ROW_GROUP), raw_columns, con[0])
-        if len(row_hash) != rows:
-            raise AssertionError(f"{len(row_hash)} row hashes for {rows} rows")  # pragma: no cover - a bug
-
-        def provenance_column(name: str) -> pa.Array | pa.ChunkedArray:
-            if name in arrow.column_names:
-                return arrow.column(name)
-            value = provenance.get(name)
-            return _constant(value if name == "source_sheet" else value or "", rows)
-
-        return pa.table(
-            {
-                "source_file": provenance_column("source_file"),
-                "source_sheet": provenance_column("source_sheet"),
-                "source_row": arrow.column("source_row"),
-                "source_sha256": provenance_column("source_sha256"),
-                "row_hash": row_hash,
-                **{name: arrow.column(name) for name in present},
-            }
-        )
-
     con: list[duckdb.DuckDBPyConnection] = []
+
+    def groups() -> Iterator[tuple[pl.DataFrame, pa.Array | pa.ChunkedArray]]:
+        for index, start in enumerate(range(0, max(frame.height, 1), ROW_GROUP)):
+            part = frame.slice(start, ROW_GROUP)
+            if ROW_HASH in part.columns:
+                yield part, part.get_column(ROW_HASH).to_arrow(compat_level=pl.CompatLevel.newest())
+            elif hashes is not None:
+                yield part, hashes(index)
+            else:
+                if not con:
+                    con.append(duckdb.connect())  # in memory: the row hashes, opened when first needed
+                yield part, row_hash_array(part.select(raw_columns), raw_columns, con[0])
+
     try:
-        _write_groups(group, frame.height, dest)
+        write_row_groups(groups(), provenance, present, dest)
     finally:
         for each in con:
             each.close()
 
 
-def _write_groups(group: Callable[[int], pa.Table], rows: int, dest: Path) -> None:
-    """Write ``group(0)``, ``group(_ROW_GROUP)``, ... as row groups: each made while the one before is written."""
-    first = group(0)
+def write_row_groups(
+    groups: Iterable[tuple[pl.DataFrame, pa.Array | pa.ChunkedArray]],
+    provenance: dict[str, str | None],
+    columns: dict[str, pl.DataType],
+    dest: Path,
+) -> int:
+    """Write ``groups`` (rows of at most :data:`ROW_GROUP`, each with its row hashes) as the row groups of one
+    Parquet file; return the number of rows written. Empty groups are skipped (a file with no rows still gets
+    the schema).
+
+    Group *k + 1* is taken from ``groups`` (made, hashed or derived there) while pyarrow writes group *k* in its
+    own thread (GIL released). pyarrow writes from the frames' own Arrow buffers (no copy), with settings per
+    column: the constant provenance columns go in as one-value dictionaries (nothing to hash or compress per row),
+    ``row_hash`` (random bytes) is neither dictionary-encoded, compressed nor given min/max statistics. The file's
+    Parquet types are those Polars wrote before (strings, DATE, INT64, BYTE_ARRAY, UTC timestamps); no Arrow
+    schema is stored, so every reader sees plain columns, not dictionaries.
+    """
+    tables = (_arrow_group(frame, hashes, provenance, columns) for frame, hashes in groups)
+    first = next(tables)
     names = first.column_names
     settings: dict[str, object] = {
         "compression": {name: "none" if name == "row_hash" else "lz4" for name in names},
@@ -165,20 +165,65 @@ def _write_groups(group: Callable[[int], pa.Table], rows: int, dest: Path) -> No
         "write_statistics": [name for name in names if name != "row_hash"],
         "store_schema": False,
     }
+    written = 0
     with (
         pq.ParquetWriter(dest, first.schema, **settings) as writer,
         ThreadPoolExecutor(1, thread_name_prefix="parquet") as pool,
     ):
-        pending = pool.submit(writer.write_table, first, row_group_size=_ROW_GROUP)
-        for start in range(_ROW_GROUP, rows, _ROW_GROUP):
-            table = group(start)  # hashed while the previous row group is written
+        pending: Future[None] | None = None
+        for table in itertools.chain([first], tables):  # each made while the one before is written
+            if pending is not None:
+                pending.result()
+                pending = None
+            if table.num_rows:
+                pending = pool.submit(writer.write_table, table, row_group_size=ROW_GROUP)
+                written += table.num_rows
+        if pending is not None:
             pending.result()
-            pending = pool.submit(writer.write_table, table, row_group_size=_ROW_GROUP)
-        pending.result()
+    return written  # a file with no rows has the schema and no row group
 
+
+def _arrow_group(
+    frame: pl.DataFrame,
+    row_hash: pa.Array | pa.ChunkedArray,
+    provenance: dict[str, str | None],
+    columns: dict[str, pl.DataType],
+) -> pa.Table:
+    """One row group as the Arrow table written: provenance, row hashes, the canonical ``columns`` (cast)."""
+    if len(row_hash) != frame.height:
+        raise AssertionError(f"{len(row_hash)} row hashes for {frame.height} rows")  # pragma: no cover - a bug
+    # Several input files (labelled charge files, blocks): each row names its own file and that file's hash.
+    per_row = "__source_file" in frame.columns
+    arrow = frame.select(
+        *([pl.col("__source_file").alias("source_file")] if per_row else []),
+        pl.col(ROW).cast(pl.Int64).alias("source_row"),
+        *([pl.col("__source_sha256").alias("source_sha256")] if per_row else []),
+        *[pl.col(name).cast(dtype) for name, dtype in columns.items()],
+    ).to_arrow(compat_level=pl.CompatLevel.newest())
+    rows = frame.height
+
+    def provenance_column(name: str) -> pa.Array | pa.ChunkedArray:
+        if name in arrow.column_names:
+            return arrow.column(name)
+        value = provenance.get(name)
+        return _constant(value if name == "source_sheet" else value or "", rows)
+
+    return pa.table(
+        {
+            "source_file": provenance_column("source_file"),
+            "source_sheet": provenance_column("source_sheet"),
+            "source_row": arrow.column("source_row"),
+            "source_sha256": provenance_column("source_sha256"),
+            "row_hash": row_hash,
+            **{name: arrow.column(name) for name in columns},
+        }
+    )
+
+
+_HASH_THREADS = 2
 
 #: Rows per Parquet row group (what Polars' writer used before: 512 * 512).
-_ROW_GROUP = 262_144
+ROW_GROUP = 262_144
 
 
 def _constant(value: str | None, rows: int) -> pa.Array:

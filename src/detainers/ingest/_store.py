@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Mapping as ReadOnly
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,11 +25,19 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
-from detainers.ingest._ice import DETAINER_COLUMNS, canonical_detainers, hashed_columns, read_detainer_table
+from detainers.ingest._ice import DETAINER_COLUMNS, DetainerSlices, hashed_columns, read_detainer_table
 from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, Part, load_jail
 from detainers.ingest._mapping import Mapping
-from detainers.ingest._parquet_out import Hashes, HashFeed, write_parquet, write_rejects
+from detainers.ingest._parquet_out import (
+    Hashes,
+    HashFeed,
+    RowGroups,
+    write_parquet,
+    write_rejects,
+    write_row_groups,
+)
 from detainers.ingest._provenance import PROVENANCE_COLUMNS, atomic_path, file_sha256, hex_row_hash
 from detainers.ingest._tabular import ROW, RawReject, RawTable
 
@@ -284,31 +293,33 @@ class Store:
         if known:
             return ImportReport("already_imported", "detainers", import_id, str(path), sheet)
         # The row hashes (DuckDB, GIL released) start now, one row group at a time, beside the canonical columns
-        # (Polars); the Parquet writer takes each group's hashes as it writes that group.
+        # (Polars), which are derived one row group at a time too: the Parquet writer writes group k while group
+        # k + 1 is derived, and takes each group's hashes as it writes it.
         with HashFeed(table.frame, hashed_columns(table)) as feed:
-            load = canonical_detainers(table, layout)
-            report = ImportReport(
-                "imported",
-                "detainers",
-                import_id,
-                str(path),
-                load.sheet,
-                load.layout.value,
-                rejects=[(str(path), reject) for reject in load.rejects],
-                notes=load.notes,
-            )
-            if strict and report.rejects:
-                report.status = "rejected"
-                raise ImportRejected(report)
-            provenance = {"source_file": str(path), "source_sheet": load.sheet, "source_sha256": digest}
+            slices = DetainerSlices(table, layout, feed.group_rows)
+            report = ImportReport("imported", "detainers", import_id, str(path), table.sheet, layout.value)
+
+            def groups() -> Iterator[tuple[pl.DataFrame, pa.Array | pa.ChunkedArray]]:
+                for index, rows in enumerate(slices):
+                    yield rows, feed.for_group(index, rows.get_column(ROW))
+
+            def settle() -> None:
+                """Rejects and notes are complete once every slice is derived; a strict import stops here, before
+                the file is renamed into place or anything is recorded."""
+                report.rejects = [(str(path), reject) for reject in slices.rejects]
+                report.notes = slices.notes
+                if strict and report.rejects:
+                    report.status = "rejected"
+                    raise ImportRejected(report)
+
+            provenance = {"source_file": str(path), "source_sheet": table.sheet, "source_sha256": digest}
             self._commit(
                 report,
-                {"detainers": (load.frame, load.raw_columns, provenance)},
+                {"detainers": (RowGroups(groups(), slices.columns, settle), slices.raw_columns, provenance)},
                 digest=digest,
                 mapping=None,
                 rejects_path=rejects_path,
                 started=started,
-                hashes={"detainers": feed.for_rows(load.frame.get_column(ROW))},
             )
         return report
 
@@ -414,7 +425,7 @@ class Store:
     def _commit(
         self,
         report: ImportReport,
-        frames: dict[str, tuple[pl.DataFrame, list[str], dict[str, str | None]]],
+        frames: ReadOnly[str, tuple[pl.DataFrame | RowGroups, list[str], dict[str, str | None]]],
         *,
         digest: str,
         mapping: str | None,
@@ -428,10 +439,15 @@ class Store:
             for table, (frame, raw_columns, provenance) in frames.items():
                 dest = self.root / "parquet" / table / f"{report.import_id}.parquet"
                 with atomic_path(dest) as tmp:
-                    write_parquet(frame, raw_columns, provenance, TABLES[table], tmp, (hashes or {}).get(table))
+                    if isinstance(frame, RowGroups):
+                        rows = write_row_groups(frame.groups, provenance, frame.columns, tmp)
+                        frame.settle()
+                    else:
+                        write_parquet(frame, raw_columns, provenance, TABLES[table], tmp, (hashes or {}).get(table))
+                        rows = frame.height
                 written.append(dest)
                 parquet[table] = str(dest.relative_to(self.root))
-                report.tables[table] = frame.height
+                report.tables[table] = rows
             rejects_rel: str | None = None
             if report.rejects:
                 dest = rejects_path or (self.root / "rejects" / f"{report.import_id}.csv")
