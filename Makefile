@@ -7,7 +7,8 @@ SRC := src/detainers
 
 .PHONY: install test check lint typecheck fmt demo docs bench screenshots lock clean notice-fonts notice-pages
 
-$(STAMP): pyproject.toml requirements.lock
+# The install compiles src/detainers/ingest/_md5rows.c (hatch_build.py): a change to it installs again.
+$(STAMP): pyproject.toml requirements.lock hatch_build.py $(SRC)/ingest/_md5rows.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock -e '.[dev]'
