@@ -132,3 +132,11 @@ def test_slices_with_every_row_rejected_write_no_row_group(
     assert table["row_hash"].to_list() == [_want_hash(rows[index]) for index in kept]
     assert {"prepare_date", "state", "row_hash"} <= set(table.columns)
     assert store.connect().sql("SELECT count(*) FROM detainers").fetchall() == [(len(kept),)]
+
+
+def test_a_file_with_a_header_and_no_rows_imports_nothing_and_records_it(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    report = store.import_detainers(_write(tmp_path / "npr.csv", []), fmt="npr")
+    assert report.status == "imported" and report.rows_loaded == 0 and report.rejects == []
+    assert pq.ParquetFile(store.files("detainers")[0]).metadata.num_rows == 0
+    assert store.table("detainers").height == 0 and len(store.imports()) == 1

@@ -278,7 +278,7 @@ class DetainerSlices:
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         frame = self._table.frame
-        for start in range(0, frame.height, self._size):
+        for start in range(0, max(frame.height, 1), self._size):  # a file with no rows: one empty slice
             yield self._rows.derive(self._rows.raw(frame.slice(start, self._size))).drop(self.raw_columns)
 
     @property

@@ -74,6 +74,8 @@ class HashFeed:
 
     def for_group(self, index: int, rows: pl.Series) -> pa.Array | pa.ChunkedArray:
         """The hashes of ``rows`` (row numbers, in order) of row group ``index`` of the frame."""
+        if rows.len() == 0:
+            return pa.nulls(0, pa.large_binary())
         hashes = self._groups[index].result()
         if rows.len() == len(hashes):  # none of the group's rows was rejected
             return hashes
@@ -157,7 +159,9 @@ def write_row_groups(
     schema is stored, so every reader sees plain columns, not dictionaries.
     """
     tables = (_arrow_group(frame, hashes, provenance, columns) for frame, hashes in groups)
-    first = next(tables)
+    first = next(tables, None)
+    if first is None:
+        raise ValueError("write_row_groups needs at least one group (an empty one for a file with no rows)")
     names = first.column_names
     settings: dict[str, object] = {
         "compression": {name: "none" if name == "row_hash" else "lz4" for name in names},
