@@ -23,11 +23,7 @@ from detainers.ingest._provenance import (
 )
 from detainers.ingest._tabular import ROW, RawReject
 
-__all__ = ["ROW_GROUP", "HashFeed", "Hashes", "RowGroups", "write_parquet", "write_rejects", "write_row_groups"]
-
-
-#: Row group number -> that group's row hashes (an Arrow binary array).
-Hashes = Callable[[int], "pa.Array | pa.ChunkedArray"]
+__all__ = ["ROW_GROUP", "HashFeed", "RowGroups", "write_parquet", "write_rejects", "write_row_groups"]
 
 
 class HashFeed:
@@ -101,16 +97,13 @@ def write_parquet(
     provenance: dict[str, str | None],
     columns: dict[str, pl.DataType],
     dest: Path,
-    hashes: Hashes | None = None,
 ) -> None:
     """Provenance + canonical columns to Parquet; ``row_hash`` = md5 digest (16 bytes) of the raw cells joined by
     U+001F.
 
-    The hashes come with the frame (column ``ROW_HASH``), from ``hashes`` (row group *k*'s hashes, made elsewhere
-    while this frame was being built: see :class:`HashFeed`) or are computed here by
-    :func:`~detainers.ingest._provenance.row_hashes`, one row group at a time: while pyarrow writes row group *k*
-    (one core, GIL released), DuckDB hashes row group *k + 1* on the others. See :func:`write_row_groups` for how
-    the file is written.
+    The hashes come with the frame (column ``ROW_HASH``) or are computed here by
+    :func:`~detainers.ingest._provenance.row_hash_array`, one row group at a time: while pyarrow writes row group
+    *k* (GIL released), row group *k + 1* is hashed. See :func:`write_row_groups` for how the file is written.
     """
     # Canonical columns that are null in every row (the source does not have them, or every cell was blank or
     # redacted) are not written: readers (``connect``/``table``) add them back as typed NULLs, which costs nothing,
@@ -123,15 +116,13 @@ def write_parquet(
     con: list[duckdb.DuckDBPyConnection] = []
 
     def groups() -> Iterator[tuple[pl.DataFrame, pa.Array | pa.ChunkedArray]]:
-        for index, start in enumerate(range(0, max(frame.height, 1), ROW_GROUP)):
+        for start in range(0, max(frame.height, 1), ROW_GROUP):
             part = frame.slice(start, ROW_GROUP)
             if ROW_HASH in part.columns:
                 yield part, part.get_column(ROW_HASH).to_arrow(compat_level=pl.CompatLevel.newest())
-            elif hashes is not None:
-                yield part, hashes(index)
             else:
                 if not con:
-                    con.append(duckdb.connect())  # in memory: the row hashes, opened when first needed
+                    con.append(duckdb.connect())  # in memory, for the DuckDB route: opened when first needed
                 yield part, row_hash_array(part.select(raw_columns), raw_columns, con[0])
 
     try:

@@ -31,7 +31,6 @@ from detainers.ingest._ice import DETAINER_COLUMNS, DetainerSlices, hashed_colum
 from detainers.ingest._jail import BOOKING_COLUMNS, CHARGE_COLUMNS, Part, load_jail
 from detainers.ingest._mapping import Mapping
 from detainers.ingest._parquet_out import (
-    Hashes,
     HashFeed,
     RowGroups,
     write_parquet,
@@ -292,9 +291,9 @@ class Store:
             digest, import_id, known = pending.result()
         if known:
             return ImportReport("already_imported", "detainers", import_id, str(path), sheet)
-        # The row hashes (DuckDB, GIL released) start now, one row group at a time, beside the canonical columns
-        # (Polars), which are derived one row group at a time too: the Parquet writer writes group k while group
-        # k + 1 is derived, and takes each group's hashes as it writes it.
+        # The row hashes (the compiled _md5rows, GIL released) start now, one row group at a time, beside the
+        # canonical columns (Polars), which are derived one row group at a time too: the Parquet writer writes
+        # group k while group k + 1 is derived, and takes each group's hashes as it writes it.
         with HashFeed(table.frame, hashed_columns(table)) as feed:
             slices = DetainerSlices(table, layout, feed.group_rows)
             report = ImportReport("imported", "detainers", import_id, str(path), table.sheet, layout.value)
@@ -431,7 +430,6 @@ class Store:
         mapping: str | None,
         rejects_path: Path | None,
         started: float,
-        hashes: dict[str, Hashes] | None = None,
     ) -> None:
         written: list[Path] = []
         parquet: dict[str, str] = {}
@@ -443,7 +441,7 @@ class Store:
                         rows = write_row_groups(frame.groups, provenance, frame.columns, tmp)
                         frame.settle()
                     else:
-                        write_parquet(frame, raw_columns, provenance, TABLES[table], tmp, (hashes or {}).get(table))
+                        write_parquet(frame, raw_columns, provenance, TABLES[table], tmp)
                         rows = frame.height
                 written.append(dest)
                 parquet[table] = str(dest.relative_to(self.root))
