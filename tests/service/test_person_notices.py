@@ -307,3 +307,25 @@ def test_the_projection_rebuilds_to_the_same_record(orange: tuple[Any, str]) -> 
     assert before.person_notices and before.person_notices[0]["language"] == "tl"
     desk.recorder.rebuild_projections()
     assert desk.detainer(detainer_id) == before
+
+
+def test_a_retried_service_with_the_same_idempotency_key_records_it_once(orange: tuple[Any, str]) -> None:
+    """A clerk's request retried (a dropped connection, a double click) with its Idempotency-Key records one
+    service, answers the first answer again, and the same key with another request is refused."""
+    env, detainer_id = orange
+    path = f"/v1/detainers/{detainer_id}/person-notices/truth_act_copy/served"
+    body = {"language": "en", "delivered": "in_person"}
+    headers = {**env.headers("clerk"), "Idempotency-Key": "serve-copy-1"}
+    first = env.client.request("POST", path, headers=headers, json=body)
+    assert first.status_code == 201, first.text
+    again = env.client.request("POST", path, headers=headers, json=body)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and len(first.json()["served"]) == 1
+    other = env.client.request("POST", path, headers=headers, json={**body, "language": "es"})
+    assert other.status_code == 422, other.text
+    events = env.call("clerk", "GET", f"/v1/detainers/{detainer_id}/events").json()
+    assert [e["type"] for e in events].count("person_notice_served") == 1
+    # without a key each call records a service (a copy served again counts again)
+    assert env.call("clerk", "POST", path, json=body).status_code == 201
+    events = env.call("clerk", "GET", f"/v1/detainers/{detainer_id}/events").json()
+    assert [e["type"] for e in events].count("person_notice_served") == 2

@@ -181,14 +181,23 @@ class Commands(Queries):
         )
 
     def record_person_notice(
-        self, detainer_id: str, payload: PersonNoticeServed, expected: int | None, actor: Actor
+        self,
+        detainer_id: str,
+        payload: PersonNoticeServed,
+        expected: int | None,
+        actor: Actor,
+        *,
+        extra_rows: ExtraRows = None,
     ) -> DetainerState:
-        """Append a notice served to the person on the detainer's stream (no new decision: serving changes none)."""
+        """Append a notice served to the person on the detainer's stream (no new decision: serving changes none).
+        ``extra_rows``: written in the same transaction (an Idempotency-Key with the event it made)."""
 
         def build(conn: Connection, writes: Writes) -> tuple[list[PendingEvent], set[str]]:
             state = self._load_detainer(conn, detainer_id)
             event = self._event(DETAINER_PREFIX + detainer_id, self._expected(expected, state.version), payload, actor)
             evolve_detainer(state, _probe(event, state.version + 1))
+            if extra_rows is not None:
+                writes.extend(extra_rows(detainer_id))
             return [event], set()
 
         return self._commit(build, actor, "person_notice_served", lambda c: self._load_detainer(c, detainer_id))

@@ -1,4 +1,5 @@
-"""``Idempotency-Key`` on every create (detainers, bookings, attachments; the web desk's intake form too).
+"""``Idempotency-Key`` on every create (detainers, bookings, attachments, notices served on the person; the web
+desk's intake form too).
 
 The key is stored in the same transaction as the record it created, with a fingerprint of the request (method,
 path and body); the response is stored right after. A retry with the same key and the same request gets the same

@@ -31,6 +31,7 @@ from detainers.desk import (
     Desk,
     DeskError,
     DetainerState,
+    ExtraRows,
     InvalidCommand,
     NotFound,
     PersonalDataErasedError,
@@ -310,9 +311,16 @@ class PersonNoticeServedIn(BaseModel):
 
 
 def serve_person_notice(
-    desk: Desk, detainer_id: str, kind: str, body: PersonNoticeServedIn, actor: Actor
+    desk: Desk,
+    detainer_id: str,
+    kind: str,
+    body: PersonNoticeServedIn,
+    actor: Actor,
+    *,
+    extra_rows: ExtraRows = None,
 ) -> tuple[DetainerState, PersonNotice]:
-    """Record ``kind`` as served: render it as the clerk printed it (same inputs, same bytes) and record its hash."""
+    """Record ``kind`` as served: render it as the clerk printed it (same inputs, same bytes) and record its hash.
+    ``extra_rows``: written with the event (the request's Idempotency-Key)."""
     detainer = desk.detainer(detainer_id)
     booking = desk.booking(detainer.booking_id) if detainer.booking_id else None
     now = desk.now()
@@ -351,9 +359,16 @@ def serve_person_notice(
         delivered=body.delivered.value,
         answer=body.answer.value if body.answer else None,
     )
-    state = desk.record_person_notice(detainer_id, payload, body.expected_version, actor)
+    state = desk.record_person_notice(detainer_id, payload, body.expected_version, actor, extra_rows=extra_rows)
     after = find_notice(person_notices(state, booking, desk.now()), kind, body.recipient)
     return state, after
+
+
+def current_notice(desk: Desk, detainer_id: str, kind: str, recipient: str) -> tuple[DetainerState, PersonNotice]:
+    """The detainer and its notice ``kind`` for ``recipient`` as they stand now (a replayed request's answer)."""
+    detainer = desk.detainer(detainer_id)
+    booking = desk.booking(detainer.booking_id) if detainer.booking_id else None
+    return detainer, find_notice(person_notices(detainer, booking, desk.now()), kind, recipient)
 
 
 def _when(instant: datetime | None) -> str | None:

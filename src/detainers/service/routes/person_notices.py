@@ -7,14 +7,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from detainers.service import _need_to_know as ntk
 from detainers.service import _person_notices as pn
 from detainers.service._auth import Principal
 from detainers.service._roles import Permission, Role
-from detainers.service.routes.deps import DeskDep, actor_of, audience_of, requires, visible_detainer
+from detainers.service.routes.deps import (
+    DeskDep,
+    IdempotencyKey,
+    actor_of,
+    as_json,
+    audience_of,
+    create_once,
+    requires,
+    visible_detainer,
+)
 
 __all__ = ["router"]
 
@@ -129,13 +138,30 @@ def served(
     detainer_id: str,
     kind: str,
     body: pn.PersonNoticeServedIn,
+    request: Request,
     desk: DeskDep,
     who: Annotated[Principal, Depends(requires(Permission.DETAINER_RECORD))],
-) -> dict[str, Any]:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Records a ``person_notice_served`` event: who (the caller), when, the language, how it was delivered, the
     PDF's sha256 and the translation files' hashes (a county's certified file among them when it was used), and
     for a consent form the person's answer. Give ``pdf_sha256`` from the PDF printed: a notice that renders
-    differently now is refused (409)."""
+    differently now is refused (409). Each call records one service (a copy served again counts again): send an
+    ``Idempotency-Key`` so that a retried request records nothing more."""
     visible_detainer(desk, who, detainer_id)
-    _state, notice = pn.serve_person_notice(desk, detainer_id, kind, body, actor_of(who))
-    return pn.staff_view(notice, detainer_id, desk.now())
+
+    def answer(result: tuple[Any, pn.PersonNotice]) -> Response:
+        # Through the documented model, as FastAPI's response_model would (same fields, same serialisation).
+        return as_json(PersonNoticeOut.model_validate(pn.staff_view(result[1], detainer_id, desk.now())), 201)
+
+    return create_once(
+        desk,
+        who,
+        idempotency_key,
+        request,
+        body,
+        "detainer",
+        lambda rows: pn.serve_person_notice(desk, detainer_id, kind, body, actor_of(who), extra_rows=rows),
+        answer,
+        lambda record_id: pn.current_notice(desk, record_id, kind, body.recipient),
+    )
