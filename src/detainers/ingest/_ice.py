@@ -7,8 +7,7 @@ with :func:`detainers.domain.parse_form`; the raw label is kept beside the parse
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -17,7 +16,6 @@ from pathlib import Path
 import polars as pl
 
 from detainers.domain import FormLabelError, parse_form
-from detainers.ingest._provenance import ROW_HASH, row_hashes
 from detainers.ingest._redaction import null_redactions
 from detainers.ingest._tabular import ROW, RawReject, RawTable, normalize_name, read_table
 
@@ -137,7 +135,7 @@ class DetainerLoad:
     path: Path
     sheet: str | None
     layout: Layout
-    frame: pl.DataFrame  # ROW + raw-hash input columns (+ ROW_HASH when asked for) + canonical columns
+    frame: pl.DataFrame  # ROW + raw-hash input columns + canonical columns
     raw_columns: list[str]  # positional aliases of the source columns kept (``__src_0`` ...), for row_hash
     source_columns: list[str]  # their names in the file
     rejects: list[RawReject]
@@ -191,18 +189,14 @@ def load_detainers(
     sheet: str | None = None,
     skip_rows: int = 0,
     delimiter: str | None = None,
-    hashes: bool = False,
     encoding: str = "utf-8",
 ) -> DetainerLoad:
-    """Read one ICE detainer file. ``fmt`` is ``npr``, ``ddp`` or ``auto``.
-
-    ``hashes``: also compute every row's ``row_hash`` (column :data:`ROW_HASH`), in a thread while the canonical
-    columns are derived (what the store writes; reports reading a file directly do not need it).
-    """
+    """Read one ICE detainer file. ``fmt`` is ``npr``, ``ddp`` or ``auto``. (The store adds the row hashes as it
+    writes: :class:`DetainerSlices`.)"""
     table, layout = read_detainer_table(
         path, fmt=fmt, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter, encoding=encoding
     )
-    return canonical_detainers(table, layout, hashes=hashes)
+    return canonical_detainers(table, layout)
 
 
 def read_detainer_table(
@@ -233,18 +227,10 @@ def hashed_columns(table: RawTable) -> list[str]:
     return [column for column in table.columns if normalize_name(column) not in SENSITIVE_COLUMNS]
 
 
-def canonical_detainers(table: RawTable, layout: Layout, *, hashes: bool = False) -> DetainerLoad:
+def canonical_detainers(table: RawTable, layout: Layout) -> DetainerLoad:
     """The second half of :func:`load_detainers`: canonical columns, redactions, forms, row checks."""
     rows = _Rows(table, layout)
-    frame = rows.raw(table.frame)
-    # The md5 row hashes (DuckDB, GIL released) run beside the Polars work below; joined before the row filter.
-    pool = ThreadPoolExecutor(1, thread_name_prefix="row-hash") if hashes else None
-    pending = pool.submit(row_hashes, frame, rows.raw_columns) if pool is not None else None
-    try:
-        good = rows.derive(frame, pending.result if pending is not None else None)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+    good = rows.derive(rows.raw(table.frame))
     return DetainerLoad(
         path=table.path,
         sheet=table.sheet,
@@ -360,7 +346,7 @@ class _Rows:
             )
         return notes
 
-    def derive(self, frame: pl.DataFrame, row_hash: Callable[[], pl.Series] | None = None) -> pl.DataFrame:
+    def derive(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The accepted rows of ``frame`` (from :meth:`raw`) with their canonical columns; refused rows, redactions
         and unknown labels are added to this object's counts."""
         layout, sources, mapped, raw_columns = self._layout, self._sources, self._mapped, self.raw_columns
@@ -440,8 +426,6 @@ class _Rows:
         for condition, message in reversed(checks):
             reasons = pl.when(condition).then(message).otherwise(reasons)
         out = out.with_columns(reasons.alias("__reject"))
-        if row_hash is not None:
-            out = out.with_columns(row_hash().alias(ROW_HASH))
         bad = out.filter(pl.col("__reject").is_not_null())
         if bad.height:
             texts = bad.select(pl.concat_str([pl.col(c).fill_null("") for c in raw_columns], separator=",").alias("t"))

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import csv
 import itertools
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -40,23 +38,13 @@ class HashFeed:
         # Two threads: the groups are hashed in order, but the last ones are not left to one core while the other
         # waits for them (the writer needs each group's hashes).
         self._pool = ThreadPoolExecutor(_HASH_THREADS, thread_name_prefix="row-hash")
-        # An in-memory DuckDB connection per worker thread, opened there (~10 ms each, off this thread).
-        self._local = threading.local()
-        self._con: list[duckdb.DuckDBPyConnection] = []
         # The columns as they are, not ``select``ed: a select would first copy every column into one chunk
-        # (~0.02-0.05 s), while the join below runs on the parser's chunks in parallel.
+        # (~0.02-0.05 s); the hashes read the parser's chunks in place.
         source = pl.DataFrame([frame.get_column(name) for name in columns])
         self._groups: list[Future[pa.Array]] = [
-            self._pool.submit(self._hash, source.slice(start, self.group_rows), columns)
+            self._pool.submit(row_hash_array, source.slice(start, self.group_rows), columns)
             for start in range(0, frame.height, self.group_rows)
         ]
-
-    def _hash(self, part: pl.DataFrame, columns: list[str]) -> pa.Array:
-        con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = self._local.con = duckdb.connect(config={"threads": 1})
-            self._con.append(con)  # list.append is atomic: closed on exit
-        return row_hash_array(part, columns, con)
 
     def __enter__(self) -> HashFeed:
         return self
@@ -65,8 +53,6 @@ class HashFeed:
         for group in self._groups:
             group.cancel()
         self._pool.shutdown(wait=True)
-        for con in self._con:
-            con.close()
 
     def for_group(self, index: int, rows: pl.Series) -> pa.Array | pa.ChunkedArray:
         """The hashes of ``rows`` (row numbers, in order) of row group ``index`` of the frame."""
@@ -113,7 +99,6 @@ def write_parquet(
         for name, dtype in columns.items()
         if name in frame.columns and (frame.height == 0 or frame.get_column(name).null_count() < frame.height)
     }
-    con: list[duckdb.DuckDBPyConnection] = []
 
     def groups() -> Iterator[tuple[pl.DataFrame, pa.Array | pa.ChunkedArray]]:
         for start in range(0, max(frame.height, 1), ROW_GROUP):
@@ -121,15 +106,9 @@ def write_parquet(
             if ROW_HASH in part.columns:
                 yield part, part.get_column(ROW_HASH).to_arrow(compat_level=pl.CompatLevel.newest())
             else:
-                if not con:
-                    con.append(duckdb.connect())  # in memory, for the DuckDB route: opened when first needed
-                yield part, row_hash_array(part.select(raw_columns), raw_columns, con[0])
+                yield part, row_hash_array(part.select(raw_columns), raw_columns)
 
-    try:
-        write_row_groups(groups(), provenance, present, dest)
-    finally:
-        for each in con:
-            each.close()
+    write_row_groups(groups(), provenance, present, dest)
 
 
 def write_row_groups(

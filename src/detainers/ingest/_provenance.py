@@ -59,9 +59,9 @@ def row_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
 
     The same as ``hashlib.md5("\\x1f".join(cells).encode()).digest()`` per row. Parquet files keep these 16 bytes
     (half the size of the hex text, and cheaper to write); :meth:`detainers.ingest.Store.connect` and
-    :meth:`~detainers.ingest.Store.table` present them as the usual lowercase hex (:func:`hex_row_hash`). DuckDB
-    computes them (in parallel, row order kept) on its own in-memory connection, so it may run in a thread beside
-    other work.
+    :meth:`~detainers.ingest.Store.table` present them as the usual lowercase hex (:func:`hex_row_hash`). The
+    compiled ``_md5rows`` module computes them with the GIL released, so they may be made in threads beside other
+    work; without it DuckDB does, on an in-memory connection of its own.
     """
     return pl.Series(ROW_HASH, row_hash_array(frame, columns), dtype=pl.Binary)
 
@@ -71,7 +71,7 @@ def row_hash_array(
 ) -> pa.Array:
     """:func:`row_hashes` as an Arrow binary array (what the Parquet writer takes without a copy).
 
-    ``con``: an in-memory DuckDB connection to compute them on (one is opened when None).
+    ``con``: an in-memory DuckDB connection for the route without ``_md5rows`` (one is opened when None).
     """
     if not columns:
         digest = hashlib.md5(b"").digest()
@@ -134,7 +134,7 @@ def _native_row_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pa.Array 
     if start != frame.height:  # pragma: no cover - batches always cover the table
         return None
     if frame.height:
-        first = "\x1f".join(cell or "" for cell in frame.select(columns).row(0))
+        first = "\x1f".join(frame.get_column(name)[0] or "" for name in columns)
         if bytes(out[:_DIGEST]) != hashlib.md5(first.encode()).digest():  # pragma: no cover - a broken build
             return None
     return _binary16(pa.py_buffer(out), frame.height)

@@ -273,11 +273,9 @@ def _read_csv(src: _Source, *, sep: str, skip_rows: int, encoding: str) -> RawTa
     # A blank row is null in every column: none can exist when some column has no null (null counts are known).
     if all(frame.get_column(name).null_count() for name in names):
         blank = frame.select(pl.all_horizontal([pl.col(name).is_null() for name in names])).to_series()
-    else:
-        blank = pl.Series([], dtype=pl.Boolean)
-    if blank.any():
-        notes.append(f"{int(blank.sum())} blank row(s) skipped (counted in row numbers)")
-        frame = frame.filter(~blank)
+        if blank.any():
+            notes.append(f"{int(blank.sum())} blank row(s) skipped (counted in row numbers)")
+            frame = frame.filter(~blank)
     return RawTable(path=path, sheet=None, columns=names, frame=frame, notes=notes, paren_free=paren_free)
 
 
