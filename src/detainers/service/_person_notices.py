@@ -321,10 +321,8 @@ def serve_person_notice(
 ) -> tuple[DetainerState, PersonNotice]:
     """Record ``kind`` as served: render it as the clerk printed it (same inputs, same bytes) and record its hash.
     ``extra_rows``: written with the event (the request's Idempotency-Key)."""
-    detainer = desk.detainer(detainer_id)
-    booking = desk.booking(detainer.booking_id) if detainer.booking_id else None
+    detainer, booking, notice = current_notice(desk, detainer_id, kind, body.recipient)
     now = desk.now()
-    notice = find_notice(person_notices(detainer, booking, now), kind, body.recipient)
     if notice.form == "consent" and body.answer is None:
         raise InvalidCommand(
             "a consent form is recorded with the person's answer: consented, declined or asked_for_counsel",
@@ -364,11 +362,14 @@ def serve_person_notice(
     return state, after
 
 
-def current_notice(desk: Desk, detainer_id: str, kind: str, recipient: str) -> tuple[DetainerState, PersonNotice]:
-    """The detainer and its notice ``kind`` for ``recipient`` as they stand now (a replayed request's answer)."""
+def current_notice(
+    desk: Desk, detainer_id: str, kind: str, recipient: str
+) -> tuple[DetainerState, BookingState | None, PersonNotice]:
+    """The detainer, its booking and its notice ``kind`` for ``recipient`` as they stand now (404 when the decision
+    owes no such notice)."""
     detainer = desk.detainer(detainer_id)
     booking = desk.booking(detainer.booking_id) if detainer.booking_id else None
-    return detainer, find_notice(person_notices(detainer, booking, desk.now()), kind, recipient)
+    return detainer, booking, find_notice(person_notices(detainer, booking, desk.now()), kind, recipient)
 
 
 def _when(instant: datetime | None) -> str | None:

@@ -150,9 +150,9 @@ def served(
     ``Idempotency-Key`` so that a retried request records nothing more."""
     visible_detainer(desk, who, detainer_id)
 
-    def answer(result: tuple[Any, pn.PersonNotice]) -> Response:
-        # Through the documented model, as FastAPI's response_model would (same fields, same serialisation).
-        return as_json(PersonNoticeOut.model_validate(pn.staff_view(result[1], detainer_id, desk.now())), 201)
+    def answer(result: tuple[Any, ...]) -> Response:
+        """The notice (last of ``result``) through the documented model, as FastAPI's response_model would."""
+        return as_json(PersonNoticeOut.model_validate(pn.staff_view(result[-1], detainer_id, desk.now())), 201)
 
     return create_once(
         desk,
