@@ -1,7 +1,8 @@
 """Build hook: compile ``detainers.ingest._md5rows`` (the row hashes of an import, src/detainers/ingest/_md5rows.c).
 
 It needs a C compiler and Python's headers (gcc and python3-dev on Debian). Without them the build goes on with a
-warning and imports hash rows through DuckDB instead: the same digests, about three times the CPU.
+warning and imports hash rows through DuckDB instead: the same digests, three times the CPU for the hashing (0.77
+against 0.26 s per 2,000,000 rows; a whole detainer import 2.5-2.65 s of CPU against 2.0-2.1 s).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ SOURCE = Path("src/detainers/ingest/_md5rows.c")
 
 class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if self.target_name not in {"wheel"}:
+        if self.target_name != "wheel":
             return
         root = Path(self.root)
         target = root / SOURCE.with_name("_md5rows" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))

@@ -30,7 +30,7 @@ def _native(arrays: list[pa.Array], lanes: bool) -> list[bytes]:
 
 
 def test_the_extension_is_built_in_this_install() -> None:
-    """`make install` compiles it (hatch_build.py); without it imports still work, at about three times the CPU."""
+    """`make install` compiles it (hatch_build.py); without it imports still work, hashing at three times the CPU."""
     assert _provenance._md5rows is not None
 
 
