@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from detainers.desk._queries import Queries
+from detainers.desk._unit_of_work import pending_event
 from detainers.ledger import (
     BOOKING_PREFIX,
     DETAINER_PREFIX,
@@ -29,7 +30,6 @@ from detainers.ledger import (
     NotificationQueued,
     NotificationSent,
     OverLimitMarked,
-    PendingEvent,
     PersonNoticeOverdue,
     StoredEvent,
     format_utc,
@@ -87,7 +87,12 @@ class NoticeCommands(Queries):
             )
             rules = item.body.get("rules", ())
             self.recorder.append_in(
-                conn, [_worker_event(DETAINER_PREFIX + item.detainer_id, None, queued, WORKER, now, rules=rules)]
+                conn,
+                [
+                    pending_event(
+                        DETAINER_PREFIX + item.detainer_id, None, queued, WORKER, Authority.WORKER, now, rules=rules
+                    )
+                ],
             )
             return True
 
@@ -99,15 +104,24 @@ class NoticeCommands(Queries):
         """Record a hold deadline's warning or its passing on the booking (refused with a conflict when the
         booking moved since ``booking`` was read)."""
         stream = BOOKING_PREFIX + booking.id
-        event = _worker_event(
-            stream, booking.version, payload, WORKER, self.now(), subject_key=booking.subject_key, rules=rules
+        event = pending_event(
+            stream,
+            booking.version,
+            payload,
+            WORKER,
+            Authority.WORKER,
+            self.now(),
+            subject_key=booking.subject_key,
+            rules=rules,
         )
         return self._write(lambda conn: self.recorder.append_in(conn, [event]))
 
     def mark_person_notice_overdue(self, detainer: DetainerState, payload: PersonNoticeOverdue) -> DetainerState:
         """Record that a notice owed to the person is past its moment and not served (refused with a conflict when
         the detainer moved since ``detainer`` was read); answers the detainer as it now stands."""
-        event = _worker_event(DETAINER_PREFIX + detainer.id, detainer.version, payload, WORKER, self.now())
+        event = pending_event(
+            DETAINER_PREFIX + detainer.id, detainer.version, payload, WORKER, Authority.WORKER, self.now()
+        )
         self._write(lambda conn: self.recorder.append_in(conn, [event]))
         return self.detainer(detainer.id)
 
@@ -215,29 +229,9 @@ class NoticeCommands(Queries):
         def work(conn: Connection) -> None:
             conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
             if payload is not None:
-                event = _worker_event(DETAINER_PREFIX + row.detainer_id, None, payload, OUTBOX, now, rules=rules)
+                event = pending_event(
+                    DETAINER_PREFIX + row.detainer_id, None, payload, OUTBOX, Authority.WORKER, now, rules=rules
+                )
                 self.recorder.append_in(conn, [event])
 
         self._write(work)
-
-
-def _worker_event(
-    stream: str,
-    expected: int | None,
-    payload: Any,
-    actor: str,
-    now: datetime,
-    *,
-    subject_key: str | None = None,
-    rules: Sequence[dict[str, Any]] = (),
-) -> PendingEvent:
-    return PendingEvent(
-        stream_id=stream,
-        expected_version=expected,
-        payload=payload,
-        actor=actor,
-        authority=Authority.WORKER,
-        recorded_at=now,
-        subject_key=subject_key,
-        rules=tuple(rules),
-    )

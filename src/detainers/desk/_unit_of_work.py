@@ -49,7 +49,7 @@ from detainers.ledger import (
 
 _log = logging.getLogger("detainers.desk")
 
-__all__ = ["Actor", "Build", "ExtraRows", "UnitOfWork"]
+__all__ = ["Actor", "Build", "ExtraRows", "UnitOfWork", "pending_event"]
 
 _T = TypeVar("_T")
 Build = Callable[[Connection, Writes], tuple[list[PendingEvent], set[str]]]
@@ -168,15 +168,15 @@ class UnitOfWork:
         subject_key: str | None = None,
         rules: Sequence[dict[str, Any]] = (),
     ) -> PendingEvent:
-        return PendingEvent(
-            stream_id=stream,
-            expected_version=expected,
-            payload=payload,
-            actor=actor.name,
-            authority=actor.channel if authority is None else authority,
-            recorded_at=self.now(),
+        return pending_event(
+            stream,
+            expected,
+            payload,
+            actor.name,
+            actor.channel if authority is None else authority,
+            self.now(),
             subject_key=subject_key,
-            rules=tuple(rules),
+            rules=rules,
         )
 
     @staticmethod
@@ -397,4 +397,29 @@ def _probe(event: PendingEvent, version: int) -> StoredEvent:
         rules=event.rules,
         prev_hash="",
         hash="",
+    )
+
+
+def pending_event(
+    stream: str,
+    expected: int | None,
+    payload: Any,
+    actor: str,
+    authority: Authority,
+    now: datetime,
+    *,
+    subject_key: str | None = None,
+    rules: Sequence[dict[str, Any]] = (),
+) -> PendingEvent:
+    """One event to append: on ``stream`` at ``expected`` (None: wherever it stands), by ``actor`` with
+    ``authority``, recorded at ``now``."""
+    return PendingEvent(
+        stream_id=stream,
+        expected_version=expected,
+        payload=payload,
+        actor=actor,
+        authority=authority,
+        recorded_at=now,
+        subject_key=subject_key,
+        rules=tuple(rules),
     )
